@@ -1,0 +1,34 @@
+"""The `alliance` console command.
+
+`alliance score` and `alliance change` run the pure measures engine and need no settings,
+database or environment; every other sub-command is a Django management command
+(`alliance demo`, `alliance serve`, `alliance worker`, `alliance seed-demo`, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Sub-commands answered by the pure engine, without importing Django.
+ENGINE_COMMANDS = {
+    "score": "alliance.measures.cli:score_main",
+    "change": "alliance.measures.cli:change_main",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ENGINE_COMMANDS:
+        module_name, func_name = ENGINE_COMMANDS[args[0]].split(":")
+        module = __import__(module_name, fromlist=[func_name])
+        return int(getattr(module, func_name)(args[1:]))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["alliance", *args])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

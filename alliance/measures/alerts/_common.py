@@ -8,6 +8,10 @@ from collections.abc import Iterable
 from .model import Alert, AlertKind, CheckIn, Evidence, Pillar, Severity
 from .texts import CLIENT_PROMPTS, REPAIR_ACTIONS
 
+# Differences of ratings are compared with this slack so that a drop from 1.0 to 0.9 counts
+# as the 0.1 it is meant to be, despite binary floating point (1.0 - 0.9 < 0.1).
+EPS = 1e-9
+
 
 def client_series(checkins: Iterable[CheckIn], pillar: Pillar) -> list[tuple[int, float]]:
     """(session, score) of the client's ratings of one pillar, in session order."""

@@ -9,7 +9,7 @@ always gave top marks and now does not is telling you something.
 
 from __future__ import annotations
 
-from ._common import baseline, client_series, make_alert
+from ._common import EPS, baseline, client_series, make_alert
 from .config import RuleConfig
 from .model import Alert, AlertKind, ClientHistory, Evidence, Pillar, Severity
 
@@ -30,7 +30,7 @@ def check(history: ClientHistory, config: RuleConfig) -> list[Alert]:
     base = baseline(series, cfg.baseline_checkins)
     if base is not None:
         limit = cfg.ceiling_drop if base >= cfg.ceiling_at else cfg.drop
-        if base - latest >= limit:
+        if base - latest >= limit - EPS:
             note = "drop from the ceiling" if base >= cfg.ceiling_at else "drop from baseline"
             evidence.append(Evidence("checkin", "bond baseline", base, None, None, note))
             evidence.append(Evidence("checkin", "bond", latest, session, base - limit, note))

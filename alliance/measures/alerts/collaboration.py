@@ -15,7 +15,7 @@ the first signal (the subscale with the largest gap for a perspective gap alone)
 
 from __future__ import annotations
 
-from ._common import baseline, client_series, make_alert
+from ._common import EPS, baseline, client_series, make_alert
 from .config import RuleConfig
 from .model import Alert, AlertKind, ClientHistory, Evidence, Pillar, Severity
 
@@ -40,7 +40,7 @@ def check(history: ClientHistory, config: RuleConfig) -> list[Alert]:
             reasons.append(f"{pillar.value} agreement is low ({latest:.2f})")
             pillars.append(pillar)
         base = baseline(series, cfg.baseline_checkins)
-        if base is not None and base - latest >= cfg.drop:
+        if base is not None and base - latest >= cfg.drop - EPS:
             evidence.append(
                 Evidence("checkin", pillar.value, latest, session, base, "drop from baseline")
             )
@@ -106,7 +106,7 @@ def _perspective_gap(
             if abs(pair[2] - pair[1]) > abs(best[2] - best[1]):
                 best = pair
         pillar, client, therapist = best
-        if abs(therapist - client) >= threshold:
+        if abs(therapist - client) >= threshold - EPS:
             return checkin.session, pillar, client, therapist
         return None
     return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._common import baseline, client_series, make_alert
+from ._common import EPS, baseline, client_series, make_alert
 from .config import RuleConfig
 from .model import Alert, AlertKind, AlertState, ClientHistory, Evidence, Pillar, Severity
 
@@ -42,7 +42,7 @@ def check(history: ClientHistory, config: RuleConfig, states: Sequence[AlertStat
         start = max(state.raised_session, state.repair_session)
         after = [(s, v) for s, v in series if s > start]
         held = after[-cfg.hold_checkins :]
-        if len(held) < cfg.hold_checkins or any(v < base - cfg.tolerance for _, v in held):
+        if len(held) < cfg.hold_checkins or any(v < base - cfg.tolerance - EPS for _, v in held):
             continue
         evidence = [Evidence("checkin", f"{state.pillar.value} baseline", base)]
         evidence += [

@@ -1,0 +1,610 @@
+"""The in-memory columnar index: hard constraints as vectorised filters, scores, reasons.
+
+`Index.build(rows)` turns therapist rows into numpy columns (bitmask words for languages,
+modalities, cultures, approaches and insurers; an inverted list per jurisdiction; shrunk
+records per problem domain). `Index.search(query)` filters and scores every therapist
+licensed in the client's jurisdiction without a per-therapist Python loop, then explains
+only the top k. The same `_evaluate` serves one query and a block of waiting clients
+(`assign.py`), so a waiting-list offer is scored exactly like a live match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from alliance.matching.rows import ClientQuery, Evidence, TherapistRow
+from alliance.matching.shrinkage import MIN_CASES, Prior, estimate_prior, pooled_within_variance
+from alliance.matching.shrinkage import shrink as shrink_means
+from alliance.matching.vocabulary import (
+    DOMAIN_LABELS,
+    DOMAINS,
+    MODALITIES,
+    PILLARS,
+    PREFERENCE_LABELS,
+    PREFERENCES,
+    STYLES,
+)
+from alliance.matching.weights import COMPONENTS, DEFAULT_WEIGHTS, Weights
+
+U64 = np.uint64
+_MASK64 = (1 << 64) - 1
+_PREF_BIT = {name: 1 << i for i, name in enumerate(PREFERENCES)}
+# A component below this contribution is too small to be worth showing as a reason.
+REASON_MIN = 0.01
+MAX_REASONS = 3
+
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+FloatArray = NDArray[np.float64]
+WordArray = NDArray[np.uint64]
+
+
+# --- outputs ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One plain-language reason, tied to the score component it explains."""
+
+    component: str
+    text: str
+    contribution: float
+
+
+@dataclass(frozen=True)
+class Match:
+    therapist_id: int
+    score: float
+    components: Mapping[str, float]
+    reasons: tuple[Reason, ...]
+    unmet: tuple[str, ...]
+    weights_version: str
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    """How many therapists one hard constraint eliminated, in the order applied."""
+
+    constraint: str
+    text: str
+    eliminated: int
+    remaining: int
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    matches: tuple[Match, ...]
+    funnel: tuple[FunnelStep, ...]
+    index_version: str
+    weights_version: str
+
+    @property
+    def excluded_by(self) -> FunnelStep | None:
+        """The constraint that left nobody, so the UI can say it and offer the waiting list."""
+        for step in self.funnel:
+            if step.remaining == 0:
+                return step
+        return None
+
+
+# --- encodings --------------------------------------------------------------------------
+
+
+class _Vocab:
+    """Maps strings to bit positions, packed into `words` uint64 words per row."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self.codes = {v: i for i, v in enumerate(sorted(set(values)))}
+        self.words = max(1, (len(self.codes) + 63) // 64)
+
+    def bits(self, values: Iterable[str]) -> int:
+        mask = 0
+        for v in values:
+            code = self.codes.get(v)
+            if code is not None:
+                mask |= 1 << code
+        return mask
+
+    def column(self, masks: Sequence[int]) -> WordArray:
+        return np.array(
+            [[(m >> (64 * w)) & _MASK64 for w in range(self.words)] for m in masks], dtype=U64
+        ).reshape(len(masks), self.words)
+
+
+def _split_hours(masks: Sequence[int]) -> WordArray:
+    return np.array(
+        [[m & _MASK64, (m >> 64) & _MASK64, (m >> 128) & _MASK64] for m in masks], dtype=U64
+    ).reshape(len(masks), 3)
+
+
+def _any_bits(t_words: WordArray, q_words: WordArray) -> BoolArray:
+    """(c, t): does client c share at least one bit with therapist t? t_words (t, W)."""
+    out: BoolArray | None = None
+    for w in range(t_words.shape[1]):
+        q = q_words[:, w]
+        if not q.any():
+            continue
+        hit = (t_words[None, :, w] & q[:, None]) != 0
+        out = hit if out is None else out | hit
+    if out is None:
+        return np.zeros((q_words.shape[0], t_words.shape[0]), dtype=bool)
+    return out
+
+
+@dataclass(frozen=True)
+class QueryTable:
+    """Queries encoded against one index, one entry per client (columnar)."""
+
+    jurisdiction: IntArray
+    languages: WordArray
+    modality: WordArray
+    hours: WordArray
+    min_overlap: IntArray
+    budget: FloatArray
+    insurer_word: IntArray
+    insurer_bit: WordArray
+    gender: WordArray
+    age_lo: IntArray
+    age_hi: IntArray
+    cultures: WordArray
+    approaches: WordArray
+    style: IntArray
+    stated: IntArray
+    must: IntArray
+    concerns: IntArray
+    concern_weights: FloatArray
+    reason: IntArray
+    excluded: tuple[frozenset[int], ...]
+
+    def __len__(self) -> int:
+        return int(self.jurisdiction.shape[0])
+
+    def take(self, sel: IntArray) -> QueryTable:
+        fields = {
+            name: getattr(self, name)[sel]
+            for name in self.__dataclass_fields__
+            if name != "excluded"
+        }
+        return QueryTable(**fields, excluded=tuple(self.excluded[int(i)] for i in sel))
+
+
+@dataclass(frozen=True)
+class _Evaluation:
+    feasible: BoolArray
+    masks: tuple[tuple[str, BoolArray], ...]
+    components: dict[str, FloatArray]
+    score: FloatArray
+    met: dict[str, BoolArray]
+    nice: dict[str, BoolArray]
+
+
+# --- the index --------------------------------------------------------------------------
+
+
+class Index:
+    """A read-only columnar snapshot of the therapist directory.
+
+    Rows are sorted by therapist id, so a row number order is an id order and every tie is
+    broken by id.
+    """
+
+    def __init__(self, rows: Sequence[TherapistRow], *, version: str, weights: Weights,
+                 min_cases: int) -> None:
+        rows = sorted(rows, key=lambda r: r.id)
+        ids = [r.id for r in rows]
+        if len(set(ids)) != len(ids):
+            raise ValueError("therapist ids must be unique")
+        self.version = version
+        self.weights = weights
+        self.min_cases = min_cases
+        self.size = len(rows)
+        self.ids: IntArray = np.array(ids, dtype=np.int64)
+
+        self.jurisdictions = _Vocab(j for r in rows for j in r.jurisdictions)
+        self.languages = _Vocab(x for r in rows for x in r.languages)
+        self.cultures = _Vocab(x for r in rows for x in r.cultures)
+        self.approaches = _Vocab(x for r in rows for x in r.approaches)
+        self.insurers = _Vocab(x for r in rows for x in r.insurers)
+        self.genders = _Vocab(r.gender for r in rows)
+        if len(self.genders.codes) > 64:
+            raise ValueError("at most 64 distinct gender values are supported")
+        self.modalities = _Vocab(MODALITIES)
+
+        postings: dict[str, list[int]] = {j: [] for j in self.jurisdictions.codes}
+        for i, r in enumerate(rows):
+            for j in r.jurisdictions:
+                postings[j].append(i)
+        self.postings: dict[str, IntArray] = {
+            j: np.array(p, dtype=np.int64) for j, p in postings.items()
+        }
+
+        self.lang = self.languages.column([self.languages.bits(r.languages) for r in rows])
+        self.mod = self.modalities.column([self.modalities.bits(r.modalities) for r in rows])[:, 0]
+        self.culture = self.cultures.column([self.cultures.bits(r.cultures) for r in rows])
+        self.approach = self.approaches.column([self.approaches.bits(r.approaches) for r in rows])
+        self.insurer = self.insurers.column([self.insurers.bits(r.insurers) for r in rows])
+        self.gender = np.array([self.genders.codes[r.gender] for r in rows], dtype=U64)
+        self.age = np.array([r.age for r in rows], dtype=np.int64)
+        self.faith = np.array([r.faith_informed for r in rows], dtype=bool)
+        self.lgbtq = np.array([r.lgbtq_affirming for r in rows], dtype=bool)
+        self.style = np.array(
+            [STYLES.index(r.style) if r.style else -1 for r in rows], dtype=np.int64
+        )
+        domain_code = {d: i for i, d in enumerate(DOMAINS)}
+        self.specialty = np.array(
+            [sum(1 << domain_code[d] for d in r.specialties) for r in rows], dtype=U64
+        )
+        self.capacity = np.array([r.capacity for r in rows], dtype=np.int64)
+        self.free = np.array([r.free_capacity for r in rows], dtype=np.int64)
+        self.load = np.where(self.capacity > 0, self.free / np.maximum(self.capacity, 1), 0.0)
+        self.avail = _split_hours([r.availability for r in rows])
+        self.fee = np.array([r.fee for r in rows], dtype=np.float64)
+
+        n, d = self.size, len(DOMAINS)
+        a_ev = np.zeros((3, n, d))
+        o_ev = np.zeros((3, n, d))
+        p_ev = np.zeros((3, n, len(PILLARS)))
+
+        def put(target: FloatArray, i: int, j: int, ev: Evidence) -> None:
+            target[0, i, j], target[1, i, j], target[2, i, j] = ev.mean, ev.sd, ev.n
+
+        for i, r in enumerate(rows):
+            for rec in r.records:
+                put(a_ev, i, domain_code[rec.domain], rec.alliance)
+                put(o_ev, i, domain_code[rec.domain], rec.outcome)
+            for pr in r.pillars:
+                put(p_ev, i, PILLARS.index(pr.pillar), pr.evidence)
+        self.alliance_z, self.alliance_n, self.alliance_priors = _shrink_columns(a_ev, min_cases)
+        self.outcome_z, self.outcome_n, self.outcome_priors = _shrink_columns(o_ev, min_cases)
+        self.pillar_z, self.pillar_n, self.pillar_priors = _shrink_columns(p_ev, min_cases)
+
+    @classmethod
+    def build(
+        cls,
+        rows: Iterable[TherapistRow],
+        *,
+        version: str = "",
+        weights: Weights = DEFAULT_WEIGHTS,
+        min_cases: int = MIN_CASES,
+    ) -> Index:
+        return cls(list(rows), version=version, weights=weights, min_cases=min_cases)
+
+    # --- encoding ---------------------------------------------------------------------
+
+    def encode(self, queries: Sequence[ClientQuery]) -> QueryTable:
+        """Encode queries once; values unknown to the index match nobody."""
+        c = len(queries)
+        domain_code = {dm: i for i, dm in enumerate(DOMAINS)}
+        concern_w = np.zeros((c, len(DOMAINS)))
+        concerns = np.zeros(c, dtype=np.int64)
+        ins_word = np.zeros(c, dtype=np.int64)
+        ins_bit = np.zeros(c, dtype=U64)
+        budget = np.empty(c)
+        for i, q in enumerate(queries):
+            if q.concerns:
+                for dm in q.concerns:
+                    concern_w[i, domain_code[dm]] = 1.0 / len(q.concerns)
+                    concerns[i] |= 1 << domain_code[dm]
+            else:
+                # No stated concern: the therapist's record over all domains.
+                concern_w[i, :] = 1.0 / len(DOMAINS)
+            code = self.insurers.codes.get(q.insurer) if q.insurer is not None else None
+            if code is not None:
+                ins_word[i], ins_bit[i] = code // 64, 1 << (code % 64)
+            # With an insurer and no budget, only the insurer can pay; with neither, anyone.
+            if q.budget is not None:
+                budget[i] = q.budget
+            else:
+                budget[i] = -np.inf if q.insurer is not None else np.inf
+        return QueryTable(
+            jurisdiction=np.array(
+                [self.jurisdictions.codes.get(q.jurisdiction, -1) for q in queries],
+                dtype=np.int64,
+            ),
+            languages=self.languages.column([self.languages.bits(q.languages) for q in queries]),
+            modality=np.array([self.modalities.bits((q.modality,)) for q in queries], dtype=U64),
+            hours=_split_hours([q.preferred_hours for q in queries]),
+            min_overlap=np.array([q.min_overlap_hours for q in queries], dtype=np.int64),
+            budget=budget,
+            insurer_word=ins_word,
+            insurer_bit=ins_bit,
+            gender=np.array([self.genders.bits(q.gender) for q in queries], dtype=U64),
+            age_lo=np.array([q.age_range[0] if q.age_range else 0 for q in queries], np.int64),
+            age_hi=np.array([q.age_range[1] if q.age_range else 200 for q in queries], np.int64),
+            cultures=self.cultures.column([self.cultures.bits(q.cultures) for q in queries]),
+            approaches=self.approaches.column(
+                [self.approaches.bits(q.approaches) for q in queries]
+            ),
+            style=np.array(
+                [STYLES.index(q.style) if q.style else -1 for q in queries], dtype=np.int64
+            ),
+            stated=np.array(
+                [sum(_PREF_BIT[p] for p in q.stated) for q in queries], dtype=np.int64
+            ),
+            must=np.array(
+                [sum(_PREF_BIT[p] for p in q.must_have) for q in queries], dtype=np.int64
+            ),
+            concerns=concerns,
+            concern_weights=concern_w,
+            reason=np.array(
+                [
+                    PILLARS.index(q.switch_reason) if q.switch_reason in PILLARS else -1
+                    for q in queries
+                ],
+                dtype=np.int64,
+            ),
+            excluded=tuple(q.excluded for q in queries),
+        )
+
+    # --- evaluation -------------------------------------------------------------------
+
+    def _evaluate(
+        self, rows: IntArray, qt: QueryTable, weights: Weights, *, group_checked: bool = False
+    ) -> _Evaluation:
+        """Hard-constraint masks and score components for clients x therapists `rows`.
+
+        All clients in `qt` share the jurisdiction whose therapists `rows` are. With
+        `group_checked`, language, modality and capacity were already applied to `rows`.
+        """
+        c, t = len(qt), rows.shape[0]
+        masks: list[tuple[str, BoolArray]] = []
+        if not group_checked:
+            masks.append(("language", _any_bits(self.lang[rows], qt.languages)))
+            masks.append(("modality", (self.mod[rows][None, :] & qt.modality[:, None]) != 0))
+            masks.append(("capacity", np.broadcast_to(self.free[rows][None, :] > 0, (c, t))))
+        av = self.avail[rows]
+        overlap = np.zeros((c, t), dtype=np.int64)
+        for w in range(3):
+            overlap += np.bitwise_count(av[None, :, w] & qt.hours[:, w, None])
+        masks.append(("schedule", overlap >= qt.min_overlap[:, None]))
+        ins = self.insurer[rows]
+        ins_ok = (ins[:, qt.insurer_word].T & qt.insurer_bit[:, None]) != 0
+        masks.append(("payment", ins_ok | (self.fee[rows][None, :] <= qt.budget[:, None])))
+
+        met: dict[str, BoolArray] = {}
+        nice: dict[str, BoolArray] = {}
+        for name in PREFERENCES:
+            bit = _PREF_BIT[name]
+            stated = (qt.stated & bit) != 0
+            if not stated.any():
+                continue
+            ok = self._preference_met(name, rows, qt)
+            must = (qt.must & bit) != 0
+            if must.any():
+                masks.append((f"must:{name}", ok | ~must[:, None]))
+            met[name] = ok
+            nice[name] = stated & ~must
+
+        if any(qt.excluded):
+            excl = np.zeros((c, t), dtype=bool)
+            row_ids = self.ids[rows]
+            for i, ex in enumerate(qt.excluded):
+                if ex:
+                    excl[i] = np.isin(row_ids, np.fromiter(ex, dtype=np.int64, count=len(ex)))
+            masks.append(("excluded", ~excl))
+
+        feasible = np.ones((c, t), dtype=bool)
+        for _, m in masks:
+            feasible = feasible & m
+
+        components = self._components(rows, qt, weights, met, nice)
+        score = np.zeros((c, t))
+        for name in COMPONENTS:
+            score = score + components[name]
+        return _Evaluation(feasible, tuple(masks), components, score, met, nice)
+
+    def _preference_met(self, name: str, rows: IntArray, qt: QueryTable) -> BoolArray:
+        c, t = len(qt), rows.shape[0]
+        if name == "gender":
+            return ((qt.gender[:, None] >> self.gender[rows][None, :]) & U64(1)) != 0
+        if name == "age":
+            age = self.age[rows][None, :]
+            return (age >= qt.age_lo[:, None]) & (age <= qt.age_hi[:, None])
+        if name == "faith_informed":
+            return np.broadcast_to(self.faith[rows][None, :], (c, t))
+        if name == "lgbtq_affirming":
+            return np.broadcast_to(self.lgbtq[rows][None, :], (c, t))
+        if name == "culture":
+            return _any_bits(self.culture[rows], qt.cultures)
+        if name == "approach":
+            return _any_bits(self.approach[rows], qt.approaches)
+        if name == "style":
+            return self.style[rows][None, :] == qt.style[:, None]
+        raise ValueError(f"unknown preference {name!r}")
+
+    def _components(
+        self,
+        rows: IntArray,
+        qt: QueryTable,
+        weights: Weights,
+        met: dict[str, BoolArray],
+        nice: dict[str, BoolArray],
+    ) -> dict[str, FloatArray]:
+        c, t = len(qt), rows.shape[0]
+        fit = np.zeros((c, t))
+        n_nice = np.zeros(c)
+        for name, ok in met.items():
+            fit = fit + (ok & nice[name][:, None])
+            n_nice = n_nice + nice[name]
+        fit = fit / np.maximum(n_nice, 1.0)[:, None]
+
+        n_concerns = np.bitwise_count(qt.concerns.astype(U64)).astype(np.float64)
+        shared = np.bitwise_count(self.specialty[rows][None, :] & qt.concerns.astype(U64)[:, None])
+        specialty = shared / np.maximum(n_concerns, 1.0)[:, None]
+
+        alliance = qt.concern_weights @ self.alliance_z[rows].T
+        outcome = qt.concern_weights @ self.outcome_z[rows].T
+        onehot = np.zeros((c, len(PILLARS)))
+        has_reason = qt.reason >= 0
+        onehot[np.nonzero(has_reason)[0], qt.reason[has_reason]] = 1.0
+        switch = onehot @ self.pillar_z[rows].T
+        load = np.broadcast_to(self.load[rows][None, :], (c, t))
+        return {
+            "preference": weights.preference * fit,
+            "specialty": weights.specialty * specialty,
+            "alliance": weights.alliance * alliance,
+            "outcome": weights.outcome * outcome,
+            "load": weights.load * load,
+            "switch_reason": weights.switch_reason * switch,
+        }
+
+    # --- single query -----------------------------------------------------------------
+
+    def search(
+        self, query: ClientQuery, k: int = 10, *, weights: Weights | None = None
+    ) -> SearchResult:
+        """The k best therapists passing every hard constraint, each with its reasons."""
+        if k < 1:
+            raise ValueError("k must be >= 1")
+        w = weights or self.weights
+        qt = self.encode([query])
+        rows = self.postings.get(query.jurisdiction, np.zeros(0, dtype=np.int64))
+        funnel = [
+            FunnelStep(
+                "jurisdiction",
+                f"licensed in {query.jurisdiction}",
+                self.size - rows.shape[0],
+                rows.shape[0],
+            )
+        ]
+        ev = self._evaluate(rows, qt, w)
+        alive = np.ones(rows.shape[0], dtype=bool)
+        for name, mask in ev.masks:
+            before = int(alive.sum())
+            alive = alive & mask[0]
+            after = int(alive.sum())
+            funnel.append(FunnelStep(name, _constraint_text(name, query), before - after, after))
+        picked = _top_positions(ev.score[0], alive, k)
+        matches = tuple(self._explain(query, rows, ev, int(p), w) for p in picked)
+        return SearchResult(matches, tuple(funnel), self.version, w.version)
+
+    def top_k(
+        self, query: ClientQuery, k: int = 10, *, weights: Weights | None = None
+    ) -> list[Match]:
+        return list(self.search(query, k, weights=weights).matches)
+
+    def features(self, query: ClientQuery, therapist_ids: Sequence[int]) -> FloatArray:
+        """Unweighted score components (columns in `COMPONENTS` order), for learning."""
+        rows = np.searchsorted(self.ids, np.asarray(therapist_ids, dtype=np.int64))
+        if np.any(rows >= self.size) or np.any(self.ids[np.minimum(rows, self.size - 1)]
+                                               != np.asarray(therapist_ids)):
+            raise KeyError("unknown therapist id")
+        unit = Weights(version="unit", **{name: 1.0 for name in COMPONENTS})
+        ev = self._evaluate(rows, self.encode([query]), unit)
+        return np.stack([ev.components[name][0] for name in COMPONENTS], axis=1)
+
+    def _explain(
+        self, query: ClientQuery, rows: IntArray, ev: _Evaluation, pos: int, weights: Weights
+    ) -> Match:
+        row = int(rows[pos])
+        components = {name: float(ev.components[name][0, pos]) for name in COMPONENTS}
+        score = float(ev.score[0, pos])
+        ranked = sorted(
+            (name for name in COMPONENTS if components[name] >= REASON_MIN),
+            key=lambda name: (-components[name], COMPONENTS.index(name)),
+        )[:MAX_REASONS]
+        met_nice = [p for p in ev.met if ev.nice[p][0] and ev.met[p][0, pos]]
+        unmet = tuple(p for p in ev.met if ev.nice[p][0] and not ev.met[p][0, pos])
+        reasons = tuple(
+            Reason(name, self._reason_text(name, query, row, met_nice), components[name])
+            for name in ranked
+        )
+        return Match(int(self.ids[row]), score, components, reasons, unmet, weights.version)
+
+    def _reason_text(self, name: str, query: ClientQuery, row: int, met_nice: list[str]) -> str:
+        concerns = [dm for dm in DOMAINS if dm in query.concerns] or list(DOMAINS)
+        if name == "preference":
+            return "Fits what you asked for: " + _join([PREFERENCE_LABELS[p] for p in met_nice])
+        if name == "specialty":
+            spec = [DOMAIN_LABELS[dm] for dm in concerns if self.specialty[row] >> U64(
+                DOMAINS.index(dm)) & U64(1)]
+            return "Works with " + _join(spec)
+        if name in ("alliance", "outcome"):
+            z = self.alliance_z if name == "alliance" else self.outcome_z
+            n = self.alliance_n if name == "alliance" else self.outcome_n
+            strong = [dm for dm in concerns if z[row, DOMAINS.index(dm)] > 0]
+            cases = int(sum(n[row, DOMAINS.index(dm)] for dm in strong))
+            where = _join([DOMAIN_LABELS[dm] for dm in strong]) if query.concerns else "overall"
+            if name == "alliance":
+                return (
+                    f"Clients coming for {where} rated their early working relationship "
+                    f"above the practice average ({cases} clients, adjusted for the amount "
+                    "of evidence)"
+                )
+            return (
+                f"Clients coming for {where} improved more than expected for where they "
+                f"started ({cases} clients, adjusted for the amount of evidence)"
+            )
+        if name == "load":
+            return "Has room in their caseload now"
+        if name == "switch_reason":
+            reason = query.switch_reason or ""
+            return {
+                "bond": "Clients often say they feel understood: a strong bond record",
+                "goals": "A strong record of agreeing goals with clients",
+                "tasks": "A strong record of agreeing with clients how to work together",
+            }.get(reason, "A strong record on what you said was missing")
+        raise ValueError(f"unknown component {name!r}")
+
+    # --- records page -----------------------------------------------------------------
+
+    def priors(self) -> dict[str, tuple[Prior, ...]]:
+        """Per-domain practice priors (alliance, outcome) and per-pillar priors."""
+        return {
+            "alliance": self.alliance_priors,
+            "outcome": self.outcome_priors,
+            "pillars": self.pillar_priors,
+        }
+
+
+def _shrink_columns(
+    ev: FloatArray, min_cases: int
+) -> tuple[FloatArray, IntArray, tuple[Prior, ...]]:
+    """Per column: estimate the prior, shrink, and express as SDs of client-level spread."""
+    means, sds, ns = ev[0], ev[1], ev[2].astype(np.int64)
+    z = np.zeros_like(means)
+    priors = []
+    for j in range(means.shape[1]):
+        within = pooled_within_variance(sds[:, j], ns[:, j])
+        prior = estimate_prior(means[:, j], ns[:, j], within)
+        post = shrink_means(means[:, j], ns[:, j], prior, min_cases=min_cases)
+        if within > 0:
+            z[:, j] = (post.mean - prior.mean) / np.sqrt(within)
+        priors.append(prior)
+    return z, ns, tuple(priors)
+
+
+def _top_positions(score: FloatArray, alive: BoolArray, k: int) -> IntArray:
+    """Positions of the k best alive scores, ties broken by position (= by id)."""
+    cand = np.flatnonzero(alive)
+    if cand.shape[0] > k:
+        s = score[cand]
+        kth = np.partition(s, s.shape[0] - k)[s.shape[0] - k]
+        cand = cand[s >= kth]
+    order = np.lexsort((cand, -score[cand]))
+    return cand[order[:k]]
+
+
+def _join(items: Sequence[str]) -> str:
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _constraint_text(name: str, query: ClientQuery) -> str:
+    if name.startswith("must:"):
+        return f"must-have: {PREFERENCE_LABELS[name[5:]]}"
+    return {
+        "language": "speaks " + _join(sorted(query.languages)),
+        "modality": f"offers {query.modality}",
+        "capacity": "has a free place",
+        "schedule": f"at least {query.min_overlap_hours} of your preferred hours free",
+        "payment": "within your budget or accepting your insurer",
+        "excluded": "not a therapist you left or excluded",
+    }.get(name, name)

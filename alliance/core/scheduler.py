@@ -1,0 +1,35 @@
+"""Daily jobs, enqueued once per day however many workers run.
+
+django-tasks runs tasks but has no clock; each worker calls `enqueue_due()` every minute and
+a unique (name, day) row decides which one enqueues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from alliance.core.models import ScheduledRun
+
+
+def daily_jobs() -> dict[str, Callable[[], Any]]:
+    from alliance.directory.tasks import check_licences
+
+    return {"directory.check_licences": check_licences.enqueue}
+
+
+def enqueue_due() -> list[str]:
+    today = timezone.localdate()
+    enqueued = []
+    for name, enqueue in daily_jobs().items():
+        try:
+            with transaction.atomic():
+                ScheduledRun.objects.create(name=name, day=today)
+                transaction.on_commit(enqueue)
+        except IntegrityError:
+            continue  # another worker has it today
+        enqueued.append(name)
+    return enqueued

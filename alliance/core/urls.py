@@ -1,0 +1,12 @@
+from django.urls import path
+
+from alliance.core import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("home/", views.home, name="home"),
+    path("help/", views.get_help, name="help"),
+    path("health/", views.health, name="health"),
+]

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+
+from alliance.accounts.models import User
+from alliance.care import queries as care_queries
+from alliance.core.crisis import resources_for_user
+from alliance.directory import queries as directory_queries
+from alliance.privacy.access import access
+
+
+@access("public", scope="public")
+def landing(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("core:home")
+    return render(request, "core/landing.html")
+
+
+@access("public", scope="public")
+def get_help(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/help.html", {"resources": resources_for_user(request.user)})
+
+
+@access("public", scope="public")
+def health(request: HttpRequest) -> HttpResponse:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@access("client", "therapist", "admin", scope="self")
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if user.is_client:
+        return client_home(request, user)
+    if user.is_therapist:
+        return therapist_home(request, user)
+    return admin_home(request, user)
+
+
+def client_home(request: HttpRequest, user: User) -> HttpResponse:
+    partnership = care_queries.active_partnership_of_client(user)
+    past = care_queries.past_partnerships_of_client(user)
+    return render(
+        request,
+        "core/home_client.html",
+        {"partnership": partnership, "past": past, "resources": resources_for_user(user)},
+    )
+
+
+def therapist_home(request: HttpRequest, user: User) -> HttpResponse:
+    caseload = care_queries.caseload(user)
+    licences = directory_queries.licences_of(user)
+    profile = getattr(user, "therapist_profile", None)
+    return render(
+        request,
+        "core/home_therapist.html",
+        {"caseload": caseload, "licences": licences, "profile": profile},
+    )
+
+
+def admin_home(request: HttpRequest, user: User) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:100]
+    tab = request.GET.get("tab", "therapists")
+    if tab == "clients":
+        clients = User.objects.filter(role=User.Role.CLIENT).select_related(
+            "client_profile__jurisdiction"
+        )
+        if q:
+            clients = clients.filter(Q(display_name__icontains=q) | Q(email__icontains=q))
+        clients = clients.annotate(
+            active=Count("client_partnerships", filter=Q(client_partnerships__status="active"))
+        ).order_by("display_name", "id")
+        page = Paginator(clients, 50).get_page(request.GET.get("page"))
+    else:
+        page = Paginator(directory_queries.therapist_directory(q), 50).get_page(
+            request.GET.get("page")
+        )
+    counts = directory_queries.practice_counts()
+    template = "core/home_admin.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, {"page": page, "q": q, "tab": tab, "counts": counts})

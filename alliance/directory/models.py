@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Jurisdiction(models.Model):
+    """A place where therapists are licensed and clients live (a state, a country).
+
+    Crisis resources are configured per jurisdiction (e.g. 988 in the US), because a client
+    in crisis needs the number that works where they are.
+    """
+
+    code = models.CharField(max_length=16, unique=True)
+    name = models.CharField(max_length=80)
+    country = models.CharField(max_length=2)
+    default_timezone = models.CharField(max_length=64, default="UTC")
+    crisis_resources = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Modality(models.TextChoices):
+    VIDEO = "video", _("Video")
+    AUDIO = "audio", _("Audio call")
+    CHAT = "chat", _("Live chat")
+    MESSAGING = "messaging", _("Messages")
+
+
+class TherapistProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="therapist_profile"
+    )
+    bio = models.TextField(blank=True)
+    gender = models.CharField(max_length=30, blank=True)
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    languages = models.JSONField(default=list, help_text="ISO 639-1 codes")
+    modalities = models.JSONField(default=list)
+    approaches = models.JSONField(default=list)
+    specialties = models.JSONField(default=list, help_text="problem-domain codes")
+    cultural_backgrounds = models.JSONField(default=list, blank=True)
+    style = models.CharField(
+        max_length=20,
+        choices=[("directive", _("Directive")), ("exploratory", _("Exploratory"))],
+        default="exploratory",
+    )
+    faith_informed = models.BooleanField(default=False)
+    lgbtq_affirming = models.BooleanField(default=False)
+    timezone = models.CharField(max_length=64, default="UTC")
+    capacity = models.PositiveSmallIntegerField(default=20, help_text="maximum active clients")
+    fee = models.DecimalField(max_digits=7, decimal_places=2, default=0)
+    insurers = models.JSONField(default=list, blank=True)
+    accepting_new_clients = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"therapist profile of user {self.user_id}"
+
+
+class AvailabilityWindow(models.Model):
+    """A weekly window in the therapist's own time zone (so it follows their DST)."""
+
+    therapist = models.ForeignKey(
+        TherapistProfile, on_delete=models.CASCADE, related_name="availability"
+    )
+    weekday = models.PositiveSmallIntegerField(help_text="0 = Monday")
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="window_ends_after_start"
+            ),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="weekday_in_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.start}-{self.end}"
+
+
+class LicenceQuerySet(models.QuerySet["Licence"]):
+    def valid(self, on: date | None = None) -> LicenceQuerySet:
+        """Only verified, unexpired licences count anywhere (matching, calls, lists)."""
+        day = on or timezone.localdate()
+        return self.filter(verified_at__isnull=False, expires_on__gte=day, lapsed_at__isnull=True)
+
+
+class Licence(models.Model):
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="licences"
+    )
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT)
+    licence_type = models.CharField(max_length=60)
+    number = models.CharField(max_length=60)
+    issuing_board = models.CharField(max_length=160)
+    expires_on = models.DateField()
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    lapsed_at = models.DateTimeField(null=True, blank=True)
+    expiry_warning_sent_for = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LicenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["jurisdiction__name", "expires_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jurisdiction", "licence_type", "number"], name="unique_licence_number"
+            )
+        ]
+        indexes = [models.Index(fields=["expires_on"], name="licence_expires")]
+
+    def __str__(self) -> str:
+        return f"{self.licence_type} {self.number} ({self.jurisdiction_id})"
+
+    def status(self, on: date | None = None) -> str:
+        day = on or timezone.localdate()
+        if self.lapsed_at or self.expires_on < day:
+            return "expired"
+        if self.verified_at is None:
+            return "unverified"
+        if (self.expires_on - day).days <= settings.LICENCE_EXPIRY_WARNING_DAYS:
+            return "expiring"
+        return "valid"

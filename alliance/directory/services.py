@@ -1,0 +1,91 @@
+"""Writes for the therapist directory: licences and their verification."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from alliance.accounts.models import User
+from alliance.directory.models import Jurisdiction, Licence
+
+
+class LicenceError(ValueError):
+    pass
+
+
+@transaction.atomic
+def add_licence(
+    *,
+    therapist: User,
+    jurisdiction: Jurisdiction,
+    licence_type: str,
+    number: str,
+    issuing_board: str,
+    expires_on: date,
+) -> Licence:
+    if not therapist.is_therapist:
+        raise LicenceError("only therapists hold licences")
+    if expires_on < timezone.localdate():
+        raise LicenceError("this licence has already expired")
+    if Licence.objects.filter(
+        jurisdiction=jurisdiction, licence_type=licence_type, number=number
+    ).exists():
+        raise LicenceError("this licence number is already registered")
+    return Licence.objects.create(
+        therapist=therapist,
+        jurisdiction=jurisdiction,
+        licence_type=licence_type,
+        number=number,
+        issuing_board=issuing_board,
+        expires_on=expires_on,
+    )
+
+
+@transaction.atomic
+def verify_licence(*, licence: Licence, admin: User) -> Licence:
+    """Only a practice admin verifies, after checking the issuing board's register."""
+    if not admin.is_practice_admin:
+        raise LicenceError("only a practice admin can verify a licence")
+    if licence.expires_on < timezone.localdate():
+        raise LicenceError("an expired licence cannot be verified")
+    licence.verified_by = admin
+    licence.verified_at = timezone.now()
+    licence.save(update_fields=["verified_by", "verified_at"])
+    return licence
+
+
+def check_licences(*, today: date | None = None) -> dict[str, int]:
+    """Mark lapsed licences and warn therapists before expiry. Idempotent for a day."""
+    day = today or timezone.localdate()
+    now = timezone.now()
+    lapsed = Licence.objects.filter(expires_on__lt=day, lapsed_at__isnull=True).update(
+        lapsed_at=now
+    )
+    horizon = day + timedelta(days=settings.LICENCE_EXPIRY_WARNING_DAYS)
+    due = Licence.objects.filter(
+        expires_on__gte=day, expires_on__lte=horizon, lapsed_at__isnull=True
+    ).exclude(expiry_warning_sent_for=F("expires_on"))
+    warned = 0
+    for licence in due.select_related("therapist", "jurisdiction"):
+        with transaction.atomic():
+            # Claim the warning first so a second worker does not send it again.
+            claimed = (
+                Licence.objects.filter(pk=licence.pk)
+                .exclude(expiry_warning_sent_for=licence.expires_on)
+                .update(expiry_warning_sent_for=licence.expires_on)
+            )
+            if not claimed:
+                continue
+            body = render_to_string(
+                "directory/email/licence_expiring.txt",
+                {"licence": licence, "days": (licence.expires_on - day).days},
+            )
+            send_mail("Your licence expires soon", body, None, [licence.therapist.email])
+            warned += 1
+    return {"lapsed": lapsed, "warned": warned}

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from alliance.directory import views
+
+app_name = "directory"
+
+urlpatterns = [
+    path("licences/", views.my_licences, name="my_licences"),
+    path("licences/<int:pk>/verify/", views.verify_licence, name="verify_licence"),
+    path("therapists/invite/", views.invite_therapist, name="invite_therapist"),
+    path("therapists/<int:pk>/", views.therapist_detail, name="therapist_detail"),
+]

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ClientKey(models.Model):
+    """A client's data key, stored only wrapped by the master keys.
+
+    Erasing a client deletes this row: every ciphertext written with it becomes unreadable
+    (crypto-shredding), including copies in backups older than the erasure.
+    """
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="data_key"
+    )
+    wrapped_key = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    rewrapped_at = models.DateTimeField(null=True, blank=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"data key {self.pk}"
+
+
+class AuditEvent(models.Model):
+    """One row per clinical record opened, exported or broken into.
+
+    Holds ids only: never names or clinical text, so the log itself is not clinical data.
+    """
+
+    class Action(models.TextChoices):
+        OPEN_RECORD = "open_record", "opened a record"
+        EXPORT = "export", "exported"
+        BREAK_GLASS = "break_glass", "broke glass"
+        VERIFY_LICENCE = "verify_licence", "verified a licence"
+        ERASE = "erase", "erased"
+        ROTATE_KEYS = "rotate_keys", "rotated keys"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_id = models.BigIntegerField(null=True)
+    actor_role = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=30, choices=Action.choices)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64)
+    client_id = models.BigIntegerField(null=True, db_index=True)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["client_id", "at"], name="audit_client_at")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} {self.action} {self.object_type}:{self.object_id}"

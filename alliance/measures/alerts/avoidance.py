@@ -21,8 +21,12 @@ from .model import Alert, AlertKind, Attendance, ClientHistory, Evidence, Pillar
 
 
 def latest_engagement_session(history: ClientHistory) -> int | None:
+    """The latest session the client showed up in the data: attended or missed, rated, or
+    attended without rating."""
     sessions = [a.session for a in history.attendance]
-    sessions += [c.session for c in history.checkins]
+    sessions += [
+        c.session for c in history.checkins if any(v is not None for v in (c.goal, c.task, c.bond))
+    ]
     sessions += list(history.skipped_checkins)
     return max(sessions) if sessions else None
 

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from alliance.privacy.fields import EncryptedTextField
+
 
 class Partnership(models.Model):
     """One client with one therapist, from match to end: the anchor of everything clinical.
@@ -57,3 +59,25 @@ class Partnership(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class CaseNote(models.Model):
+    """A therapist's private note on the partnership (not per appointment).
+
+    Clinical free text: encrypted with the client's data key; never shown to the client.
+    """
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = EncryptedTextField(owner="partnership.client_id")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk}"
+
+    @property
+    def audit_client_id(self) -> int:
+        return self.partnership.client_id

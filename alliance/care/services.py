@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alliance.accounts.models import User
-from alliance.care.models import Partnership
+from alliance.care.models import CaseNote, Partnership
 
 
 class PartnershipError(ValueError):
@@ -34,3 +34,18 @@ def end_partnership(*, partnership: Partnership, reason: str) -> Partnership:
     locked.end_reason = reason
     locked.save(update_fields=["status", "ended_at", "end_reason"])
     return locked
+
+
+NOTE_MAX_CHARS = 20_000
+
+
+@transaction.atomic
+def add_case_note(*, partnership: Partnership, author: User, text: str) -> CaseNote:
+    text = text.strip()
+    if not text:
+        raise PartnershipError("a note cannot be empty")
+    if len(text) > NOTE_MAX_CHARS:
+        raise PartnershipError(f"a note can be at most {NOTE_MAX_CHARS} characters")
+    if author.pk != partnership.therapist_id or not partnership.is_active:
+        raise PartnershipError("only the client's current therapist can add notes")
+    return CaseNote.objects.create(partnership=partnership, author=author, text=text)

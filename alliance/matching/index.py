@@ -4,13 +4,13 @@
 modalities, cultures, approaches and insurers; an inverted list per jurisdiction; shrunk
 records per problem domain). `Index.search(query)` filters and scores every therapist
 licensed in the client's jurisdiction without a per-therapist Python loop, then explains
-only the top k. The same `_evaluate` serves one query and a block of waiting clients
+only the top k. The same constraints and components serve one query and a block of waiting clients
 (`assign.py`), so a waiting-list offer is scored exactly like a live match.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +32,7 @@ from alliance.matching.weights import COMPONENTS, DEFAULT_WEIGHTS, Weights
 
 U64 = np.uint64
 _MASK64 = (1 << 64) - 1
+_NO_ROWS: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 _PREF_BIT = {name: 1 << i for i, name in enumerate(PREFERENCES)}
 # A component below this contribution is too small to be worth showing as a reason.
 REASON_MIN = 0.01
@@ -172,16 +173,6 @@ class QueryTable:
         return QueryTable(**fields, excluded=tuple(self.excluded[int(i)] for i in sel))
 
 
-@dataclass(frozen=True)
-class _Evaluation:
-    feasible: BoolArray
-    masks: tuple[tuple[str, BoolArray], ...]
-    components: dict[str, FloatArray]
-    score: FloatArray
-    met: dict[str, BoolArray]
-    nice: dict[str, BoolArray]
-
-
 # --- the index --------------------------------------------------------------------------
 
 
@@ -192,8 +183,9 @@ class Index:
     broken by id.
     """
 
-    def __init__(self, rows: Sequence[TherapistRow], *, version: str, weights: Weights,
-                 min_cases: int) -> None:
+    def __init__(
+        self, rows: Sequence[TherapistRow], *, version: str, weights: Weights, min_cases: int
+    ) -> None:
         rows = sorted(rows, key=lambda r: r.id)
         ids = [r.id for r in rows]
         if len(set(ids)) != len(ids):
@@ -261,6 +253,9 @@ class Index:
         self.alliance_z, self.alliance_n, self.alliance_priors = _shrink_columns(a_ev, min_cases)
         self.outcome_z, self.outcome_n, self.outcome_priors = _shrink_columns(o_ev, min_cases)
         self.pillar_z, self.pillar_n, self.pillar_priors = _shrink_columns(p_ev, min_cases)
+        # With no stated concern, the record over all domains.
+        self.alliance_mean_z = self.alliance_z.mean(axis=0)
+        self.outcome_mean_z = self.outcome_z.mean(axis=0)
 
     @classmethod
     def build(
@@ -322,9 +317,7 @@ class Index:
             style=np.array(
                 [STYLES.index(q.style) if q.style else -1 for q in queries], dtype=np.int64
             ),
-            stated=np.array(
-                [sum(_PREF_BIT[p] for p in q.stated) for q in queries], dtype=np.int64
-            ),
+            stated=np.array([sum(_PREF_BIT[p] for p in q.stated) for q in queries], dtype=np.int64),
             must=np.array(
                 [sum(_PREF_BIT[p] for p in q.must_have) for q in queries], dtype=np.int64
             ),
@@ -342,72 +335,72 @@ class Index:
 
     # --- evaluation -------------------------------------------------------------------
 
-    def _evaluate(
-        self, rows: IntArray, qt: QueryTable, weights: Weights, *, group_checked: bool = False
-    ) -> _Evaluation:
-        """Hard-constraint masks and score components for clients x therapists `rows`.
+    def _constraints(
+        self, qt: QueryTable, *, group_checked: bool = False
+    ) -> list[tuple[str, Callable[[IntArray], BoolArray]]]:
+        """The hard constraints after jurisdiction, in the order the funnel reports them.
 
-        All clients in `qt` share the jurisdiction whose therapists `rows` are. With
-        `group_checked`, language, modality and capacity were already applied to `rows`.
+        Each returns a (clients, therapists) mask for therapist rows `rows`. With
+        `group_checked`, language, modality and capacity were already applied to the rows.
         """
-        c, t = len(qt), rows.shape[0]
-        masks: list[tuple[str, BoolArray]] = []
+        steps: list[tuple[str, Callable[[IntArray], BoolArray]]] = []
         if not group_checked:
-            masks.append(("language", _any_bits(self.lang[rows], qt.languages)))
-            masks.append(("modality", (self.mod[rows][None, :] & qt.modality[:, None]) != 0))
-            masks.append(("capacity", np.broadcast_to(self.free[rows][None, :] > 0, (c, t))))
-        av = self.avail[rows]
-        overlap = np.zeros((c, t), dtype=np.int64)
-        for w in range(3):
-            overlap += np.bitwise_count(av[None, :, w] & qt.hours[:, w, None])
-        masks.append(("schedule", overlap >= qt.min_overlap[:, None]))
-        ins = self.insurer[rows]
-        ins_ok = (ins[:, qt.insurer_word].T & qt.insurer_bit[:, None]) != 0
-        masks.append(("payment", ins_ok | (self.fee[rows][None, :] <= qt.budget[:, None])))
+            steps.append(("language", lambda r: _any_bits(self.lang[r], qt.languages)))
+            steps.append(("modality", lambda r: (self.mod[r][None, :] & qt.modality[:, None]) != 0))
+            steps.append(("capacity", lambda r: self.free[r][None, :] > 0))
 
-        met: dict[str, BoolArray] = {}
-        nice: dict[str, BoolArray] = {}
+        def schedule(r: IntArray) -> BoolArray:
+            av = self.avail[r]
+            if len(qt) == 1:
+                n = np.bitwise_count(av & qt.hours[0]).sum(axis=1, dtype=np.int64)
+                return (n >= qt.min_overlap[0])[None, :]
+            overlap = np.bitwise_count(av[None, :, 0] & qt.hours[:, 0, None]).astype(np.int64)
+            overlap += np.bitwise_count(av[None, :, 1] & qt.hours[:, 1, None])
+            overlap += np.bitwise_count(av[None, :, 2] & qt.hours[:, 2, None])
+            return overlap >= qt.min_overlap[:, None]
+
+        def payment(r: IntArray) -> BoolArray:
+            if len(qt) == 1:
+                ins_ok = (self.insurer[r, qt.insurer_word[0]] & qt.insurer_bit[0]) != 0
+                return (ins_ok | (self.fee[r] <= qt.budget[0]))[None, :]
+            ins = self.insurer[r][:, qt.insurer_word].T
+            return ((ins & qt.insurer_bit[:, None]) != 0) | (
+                self.fee[r][None, :] <= qt.budget[:, None]
+            )
+
+        steps.append(("schedule", schedule))
+        steps.append(("payment", payment))
         for name in PREFERENCES:
-            bit = _PREF_BIT[name]
-            stated = (qt.stated & bit) != 0
-            if not stated.any():
-                continue
-            ok = self._preference_met(name, rows, qt)
-            must = (qt.must & bit) != 0
+            must = (qt.must & _PREF_BIT[name]) != 0
             if must.any():
-                masks.append((f"must:{name}", ok | ~must[:, None]))
-            met[name] = ok
-            nice[name] = stated & ~must
-
+                steps.append((f"must:{name}", self._must(name, qt, must)))
         if any(qt.excluded):
-            excl = np.zeros((c, t), dtype=bool)
-            row_ids = self.ids[rows]
-            for i, ex in enumerate(qt.excluded):
-                if ex:
-                    excl[i] = np.isin(row_ids, np.fromiter(ex, dtype=np.int64, count=len(ex)))
-            masks.append(("excluded", ~excl))
 
-        feasible = np.ones((c, t), dtype=bool)
-        for _, m in masks:
-            feasible = feasible & m
+            def excluded(r: IntArray) -> BoolArray:
+                out = np.ones((len(qt), r.shape[0]), dtype=bool)
+                row_ids = self.ids[r]
+                for i, ex in enumerate(qt.excluded):
+                    if ex:
+                        gone = np.fromiter(ex, dtype=np.int64, count=len(ex))
+                        out[i] = ~np.isin(row_ids, gone)
+                return out
 
-        components = self._components(rows, qt, weights, met, nice)
-        score = np.zeros((c, t))
-        for name in COMPONENTS:
-            score = score + components[name]
-        return _Evaluation(feasible, tuple(masks), components, score, met, nice)
+            steps.append(("excluded", excluded))
+        return steps
+
+    def _must(self, name: str, qt: QueryTable, must: BoolArray) -> Callable[[IntArray], BoolArray]:
+        return lambda r: self._preference_met(name, r, qt) | ~must[:, None]
 
     def _preference_met(self, name: str, rows: IntArray, qt: QueryTable) -> BoolArray:
-        c, t = len(qt), rows.shape[0]
         if name == "gender":
             return ((qt.gender[:, None] >> self.gender[rows][None, :]) & U64(1)) != 0
         if name == "age":
             age = self.age[rows][None, :]
             return (age >= qt.age_lo[:, None]) & (age <= qt.age_hi[:, None])
         if name == "faith_informed":
-            return np.broadcast_to(self.faith[rows][None, :], (c, t))
+            return self.faith[rows][None, :]
         if name == "lgbtq_affirming":
-            return np.broadcast_to(self.lgbtq[rows][None, :], (c, t))
+            return self.lgbtq[rows][None, :]
         if name == "culture":
             return _any_bits(self.culture[rows], qt.cultures)
         if name == "approach":
@@ -417,40 +410,83 @@ class Index:
         raise ValueError(f"unknown preference {name!r}")
 
     def _components(
-        self,
-        rows: IntArray,
-        qt: QueryTable,
-        weights: Weights,
-        met: dict[str, BoolArray],
-        nice: dict[str, BoolArray],
-    ) -> dict[str, FloatArray]:
+        self, rows: IntArray, qt: QueryTable, weights: Weights
+    ) -> tuple[dict[str, FloatArray], dict[str, BoolArray], dict[str, BoolArray]]:
+        """Weighted score components (clients x therapists), with preference met/nice flags."""
         c, t = len(qt), rows.shape[0]
+        met: dict[str, BoolArray] = {}
+        nice: dict[str, BoolArray] = {}
         fit = np.zeros((c, t))
         n_nice = np.zeros(c)
-        for name, ok in met.items():
-            fit = fit + (ok & nice[name][:, None])
-            n_nice = n_nice + nice[name]
+        for name in PREFERENCES:
+            bit = _PREF_BIT[name]
+            is_nice = ((qt.stated & bit) != 0) & ((qt.must & bit) == 0)
+            if not is_nice.any():
+                continue
+            ok = self._preference_met(name, rows, qt)
+            met[name] = ok
+            nice[name] = is_nice
+            fit = fit + (ok & is_nice[:, None])
+            n_nice = n_nice + is_nice
         fit = fit / np.maximum(n_nice, 1.0)[:, None]
 
-        n_concerns = np.bitwise_count(qt.concerns.astype(U64)).astype(np.float64)
-        shared = np.bitwise_count(self.specialty[rows][None, :] & qt.concerns.astype(U64)[:, None])
+        concerns = qt.concerns.astype(U64)
+        n_concerns = np.bitwise_count(concerns).astype(np.float64)
+        shared = np.bitwise_count(self.specialty[rows][None, :] & concerns[:, None])
         specialty = shared / np.maximum(n_concerns, 1.0)[:, None]
 
-        alliance = qt.concern_weights @ self.alliance_z[rows].T
-        outcome = qt.concern_weights @ self.outcome_z[rows].T
-        onehot = np.zeros((c, len(PILLARS)))
-        has_reason = qt.reason >= 0
-        onehot[np.nonzero(has_reason)[0], qt.reason[has_reason]] = 1.0
-        switch = onehot @ self.pillar_z[rows].T
-        load = np.broadcast_to(self.load[rows][None, :], (c, t))
-        return {
+        if c == 1:
+            alliance = self._record_one(self.alliance_z, self.alliance_mean_z, rows, qt)
+            outcome = self._record_one(self.outcome_z, self.outcome_mean_z, rows, qt)
+            reason = int(qt.reason[0])
+            switch = self.pillar_z[reason, rows][None, :] if reason >= 0 else np.zeros((1, t))
+        else:
+            alliance = qt.concern_weights @ self.alliance_z[:, rows]
+            outcome = qt.concern_weights @ self.outcome_z[:, rows]
+            onehot = np.zeros((c, len(PILLARS)))
+            has_reason = qt.reason >= 0
+            onehot[np.nonzero(has_reason)[0], qt.reason[has_reason]] = 1.0
+            switch = onehot @ self.pillar_z[:, rows]
+        components = {
             "preference": weights.preference * fit,
             "specialty": weights.specialty * specialty,
             "alliance": weights.alliance * alliance,
             "outcome": weights.outcome * outcome,
-            "load": weights.load * load,
+            "load": np.broadcast_to(weights.load * self.load[rows][None, :], (c, t)),
             "switch_reason": weights.switch_reason * switch,
         }
+        return components, met, nice
+
+    @staticmethod
+    def _record_one(
+        z: FloatArray, mean_z: FloatArray, rows: IntArray, qt: QueryTable
+    ) -> FloatArray:
+        if qt.concerns[0] == 0:
+            return mean_z[rows][None, :]
+        w = qt.concern_weights[0]
+        acc = np.zeros(rows.shape[0])
+        for d in np.flatnonzero(w):
+            acc += w[d] * z[d, rows]
+        return acc[None, :]
+
+    def _score(self, components: dict[str, FloatArray]) -> FloatArray:
+        score = components[COMPONENTS[0]]
+        for name in COMPONENTS[1:]:
+            score = score + components[name]
+        return score
+
+    def evaluate_block(
+        self, rows: IntArray, qt: QueryTable, weights: Weights, *, group_checked: bool = False
+    ) -> tuple[BoolArray, FloatArray]:
+        """Feasibility and score for every client in `qt` x therapist row in `rows`.
+
+        All clients share the jurisdiction that `rows` were taken from.
+        """
+        feasible = np.ones((len(qt), rows.shape[0]), dtype=bool)
+        for _, step in self._constraints(qt, group_checked=group_checked):
+            feasible &= step(rows)
+        components, _, _ = self._components(rows, qt, weights)
+        return feasible, self._score(components)
 
     # --- single query -----------------------------------------------------------------
 
@@ -462,24 +498,27 @@ class Index:
             raise ValueError("k must be >= 1")
         w = weights or self.weights
         qt = self.encode([query])
-        rows = self.postings.get(query.jurisdiction, np.zeros(0, dtype=np.int64))
+        rows = self.postings.get(query.jurisdiction, _NO_ROWS)
         funnel = [
             FunnelStep(
                 "jurisdiction",
                 f"licensed in {query.jurisdiction}",
-                self.size - rows.shape[0],
-                rows.shape[0],
+                self.size - len(rows),
+                len(rows),
             )
         ]
-        ev = self._evaluate(rows, qt, w)
-        alive = np.ones(rows.shape[0], dtype=bool)
-        for name, mask in ev.masks:
-            before = int(alive.sum())
-            alive = alive & mask[0]
-            after = int(alive.sum())
-            funnel.append(FunnelStep(name, _constraint_text(name, query), before - after, after))
-        picked = _top_positions(ev.score[0], alive, k)
-        matches = tuple(self._explain(query, rows, ev, int(p), w) for p in picked)
+        # Narrow step by step, so later steps and the scores only touch the survivors.
+        for name, step in self._constraints(qt):
+            before = rows.shape[0]
+            if before:
+                rows = rows[step(rows)[0]]
+            funnel.append(
+                FunnelStep(name, _constraint_text(name, query), before - len(rows), len(rows))
+            )
+        components, met, nice = self._components(rows, qt, w)
+        score = self._score(components)[0]
+        picked = _top_positions(score, k)
+        matches = self._explain(query, rows, picked, components, met, nice, w)
         return SearchResult(matches, tuple(funnel), self.version, w.version)
 
     def top_k(
@@ -489,46 +528,72 @@ class Index:
 
     def features(self, query: ClientQuery, therapist_ids: Sequence[int]) -> FloatArray:
         """Unweighted score components (columns in `COMPONENTS` order), for learning."""
-        rows = np.searchsorted(self.ids, np.asarray(therapist_ids, dtype=np.int64))
-        if np.any(rows >= self.size) or np.any(self.ids[np.minimum(rows, self.size - 1)]
-                                               != np.asarray(therapist_ids)):
+        wanted = np.asarray(therapist_ids, dtype=np.int64)
+        rows = np.searchsorted(self.ids, wanted)
+        if np.any(rows >= self.size) or np.any(self.ids[np.minimum(rows, self.size - 1)] != wanted):
             raise KeyError("unknown therapist id")
         unit = Weights(version="unit", **{name: 1.0 for name in COMPONENTS})
-        ev = self._evaluate(rows, self.encode([query]), unit)
-        return np.stack([ev.components[name][0] for name in COMPONENTS], axis=1)
+        components, _, _ = self._components(rows, self.encode([query]), unit)
+        return np.stack([components[name][0] for name in COMPONENTS], axis=1)
 
     def _explain(
-        self, query: ClientQuery, rows: IntArray, ev: _Evaluation, pos: int, weights: Weights
-    ) -> Match:
-        row = int(rows[pos])
-        components = {name: float(ev.components[name][0, pos]) for name in COMPONENTS}
-        score = float(ev.score[0, pos])
-        ranked = sorted(
-            (name for name in COMPONENTS if components[name] >= REASON_MIN),
-            key=lambda name: (-components[name], COMPONENTS.index(name)),
-        )[:MAX_REASONS]
-        met_nice = [p for p in ev.met if ev.nice[p][0] and ev.met[p][0, pos]]
-        unmet = tuple(p for p in ev.met if ev.nice[p][0] and not ev.met[p][0, pos])
-        reasons = tuple(
-            Reason(name, self._reason_text(name, query, row, met_nice), components[name])
-            for name in ranked
-        )
-        return Match(int(self.ids[row]), score, components, reasons, unmet, weights.version)
+        self,
+        query: ClientQuery,
+        rows: IntArray,
+        picked: IntArray,
+        components: dict[str, FloatArray],
+        met: dict[str, BoolArray],
+        nice: dict[str, BoolArray],
+        weights: Weights,
+    ) -> tuple[Match, ...]:
+        if picked.shape[0] == 0:
+            return ()
+        values = np.stack([components[name][0, picked] for name in COMPONENTS]).T.tolist()
+        met_rows = {p: met[p][0, picked].tolist() for p in met}
+        concerns = [d for d, dm in enumerate(DOMAINS) if dm in query.concerns]
+        matches = []
+        for j, pos in enumerate(picked.tolist()):
+            row = int(rows[pos])
+            comp = dict(zip(COMPONENTS, values[j], strict=True))
+            score = 0.0
+            for v in values[j]:
+                score += v
+            ranked = sorted(
+                (i for i, v in enumerate(values[j]) if v >= REASON_MIN),
+                key=lambda i, vals=values[j]: (-vals[i], i),  # type: ignore[misc]
+            )[:MAX_REASONS]
+            met_nice = [p for p in met_rows if met_rows[p][j]]
+            unmet = tuple(p for p in met_rows if not met_rows[p][j])
+            reasons = tuple(
+                Reason(
+                    COMPONENTS[i],
+                    self._reason_text(COMPONENTS[i], query, row, met_nice, concerns),
+                    values[j][i],
+                )
+                for i in ranked
+            )
+            matches.append(Match(int(self.ids[row]), score, comp, reasons, unmet, weights.version))
+        return tuple(matches)
 
-    def _reason_text(self, name: str, query: ClientQuery, row: int, met_nice: list[str]) -> str:
-        concerns = [dm for dm in DOMAINS if dm in query.concerns] or list(DOMAINS)
+    def _reason_text(
+        self, name: str, query: ClientQuery, row: int, met_nice: list[str], concerns: list[int]
+    ) -> str:
         if name == "preference":
             return "Fits what you asked for: " + _join([PREFERENCE_LABELS[p] for p in met_nice])
         if name == "specialty":
-            spec = [DOMAIN_LABELS[dm] for dm in concerns if self.specialty[row] >> U64(
-                DOMAINS.index(dm)) & U64(1)]
-            return "Works with " + _join(spec)
+            spec = int(self.specialty[row])
+            return "Works with " + _join(
+                [DOMAIN_LABELS[DOMAINS[d]] for d in concerns if spec >> d & 1]
+            )
         if name in ("alliance", "outcome"):
             z = self.alliance_z if name == "alliance" else self.outcome_z
             n = self.alliance_n if name == "alliance" else self.outcome_n
-            strong = [dm for dm in concerns if z[row, DOMAINS.index(dm)] > 0]
-            cases = int(sum(n[row, DOMAINS.index(dm)] for dm in strong))
-            where = _join([DOMAIN_LABELS[dm] for dm in strong]) if query.concerns else "overall"
+            domains = concerns or list(range(len(DOMAINS)))
+            strong = [d for d in domains if z[d, row] > 0]
+            cases = int(sum(int(n[d, row]) for d in strong))
+            where = (
+                _join([DOMAIN_LABELS[DOMAINS[d]] for d in strong]) if concerns else "any concern"
+            )
             if name == "alliance":
                 return (
                     f"Clients coming for {where} rated their early working relationship "
@@ -542,12 +607,11 @@ class Index:
         if name == "load":
             return "Has room in their caseload now"
         if name == "switch_reason":
-            reason = query.switch_reason or ""
             return {
                 "bond": "Clients often say they feel understood: a strong bond record",
                 "goals": "A strong record of agreeing goals with clients",
                 "tasks": "A strong record of agreeing with clients how to work together",
-            }.get(reason, "A strong record on what you said was missing")
+            }.get(query.switch_reason or "", "A strong record on what you said was missing")
         raise ValueError(f"unknown component {name!r}")
 
     # --- records page -----------------------------------------------------------------
@@ -575,12 +639,12 @@ def _shrink_columns(
         if within > 0:
             z[:, j] = (post.mean - prior.mean) / np.sqrt(within)
         priors.append(prior)
-    return z, ns, tuple(priors)
+    return np.ascontiguousarray(z.T), np.ascontiguousarray(ns.T), tuple(priors)
 
 
-def _top_positions(score: FloatArray, alive: BoolArray, k: int) -> IntArray:
-    """Positions of the k best alive scores, ties broken by position (= by id)."""
-    cand = np.flatnonzero(alive)
+def _top_positions(score: FloatArray, k: int) -> IntArray:
+    """Positions of the k best scores, ties broken by position (= by id)."""
+    cand = np.arange(score.shape[0])
     if cand.shape[0] > k:
         s = score[cand]
         kth = np.partition(s, s.shape[0] - k)[s.shape[0] - k]

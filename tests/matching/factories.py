@@ -61,8 +61,8 @@ def therapist(draw: st.DrawFn, id: int) -> TherapistRow:
             DomainRecord(d, alliance=draw(evidence), outcome=draw(evidence)) for d in domains
         ),
         pillars=tuple(
-            PillarRecord(p, draw(evidence)) for p in draw(st.lists(st.sampled_from(PILLARS),
-                                                                     unique=True))
+            PillarRecord(p, draw(evidence))
+            for p in draw(st.lists(st.sampled_from(PILLARS), unique=True))
         ),
     )
 
@@ -76,8 +76,10 @@ def therapists(draw: st.DrawFn, max_size: int = 25) -> list[TherapistRow]:
 @st.composite
 def query(draw: st.DrawFn, ids: list[int] | None = None) -> ClientQuery:
     gender = draw(subset(GENDERS))
-    age_range = draw(st.none() | st.tuples(st.integers(25, 50), st.integers(0, 25)).map(
-        lambda t: (t[0], t[0] + t[1])))
+    age_range = draw(
+        st.none()
+        | st.tuples(st.integers(25, 50), st.integers(0, 25)).map(lambda t: (t[0], t[0] + t[1]))
+    )
     faith = draw(st.booleans())
     lgbtq = draw(st.booleans())
     cultures = draw(subset(CULTURES))

@@ -1,0 +1,288 @@
+"""Matching benchmarks: `matching.topk` (one client, in process) and `matching.waitlist`.
+
+Run from the repo root: `.venv/bin/python benchmarks/matching.py [--quick]`. Synthetic data is
+seeded and generated with numpy; about 50 jurisdictions with a skewed (Zipf-like) size
+distribution, as on a national platform.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+from _common import emit
+
+from alliance.matching import ClientQuery, DomainRecord, Evidence, Index, PillarRecord, TherapistRow
+from alliance.matching.vocabulary import DOMAINS, MODALITIES, PILLARS, PREFERENCES, STYLES
+from alliance.matching.weights import DEFAULT_WEIGHTS
+
+JURISDICTIONS = tuple(f"J{i:02d}" for i in range(50))
+_J_WEIGHTS = np.arange(1, 51) ** -0.7
+JURISDICTION_P = _J_WEIGHTS / _J_WEIGHTS.sum()
+LANGUAGES = ("en", "es", "zh", "vi", "ar", "fr", "pt", "ru", "ko", "de")
+LANGUAGE_P = np.array([0.97, 0.22, 0.04, 0.03, 0.03, 0.03, 0.02, 0.02, 0.02, 0.02])
+GENDERS = ("woman", "man", "nonbinary")
+CULTURES = ("black", "latin", "east_asian", "south_asian", "middle_eastern", "white", "jewish")
+APPROACHES = ("cbt", "act", "psychodynamic", "humanistic", "dbt", "emdr", "systemic")
+INSURERS = tuple(f"insurer{i}" for i in range(12))
+
+
+def _bits_to_set(values: tuple[str, ...], bits: np.ndarray) -> list[frozenset[str]]:
+    return [frozenset(values[j] for j in np.flatnonzero(row)) for row in bits]
+
+
+def _hour_blocks(rng: np.random.Generator, n: int, days: int, block: int) -> list[int]:
+    """n availability masks: `days` random days, a `block`-hour window at a random start."""
+    day_pick = rng.random((n, 7)).argsort(axis=1)[:, :days]
+    start = rng.integers(0, 24 - block + 1, size=(n, 1))
+    hours = (day_pick * 24)[:, :, None] + start[:, :, None] + np.arange(block)[None, None, :]
+    bits = np.zeros((n, 168), dtype=bool)
+    np.put_along_axis(bits, hours.reshape(n, -1), True, axis=1)
+    weights = [1 << h for h in range(168)]
+    return [sum(w for w, b in zip(weights, row, strict=True) if b) for row in bits]
+
+
+def synthetic_directory(n: int, seed: int = 1) -> list[TherapistRow]:
+    rng = np.random.default_rng(seed)
+    primary = rng.choice(len(JURISDICTIONS), size=n, p=JURISDICTION_P)
+    second = rng.choice(len(JURISDICTIONS), size=n, p=JURISDICTION_P)
+    has_second = rng.random(n) < 0.2
+    langs = rng.random((n, len(LANGUAGES))) < LANGUAGE_P
+    langs[~langs.any(axis=1), 0] = True
+    mods = rng.random((n, 4)) < np.array([0.9, 0.7, 0.5, 0.6])
+    mods[~mods.any(axis=1), 0] = True
+    capacity = rng.integers(10, 31, size=n)
+    free = np.where(rng.random(n) < 0.3, 0, rng.integers(1, 6, size=n))
+    avail = _hour_blocks(rng, n, days=5, block=8)
+    fee = rng.choice([60.0, 80.0, 100.0, 120.0, 150.0], size=n)
+    ins = rng.random((n, len(INSURERS))) < 0.3
+    gender = rng.choice(len(GENDERS), size=n, p=[0.6, 0.35, 0.05])
+    age = rng.integers(27, 70, size=n)
+    faith = rng.random(n) < 0.15
+    lgbtq = rng.random(n) < 0.5
+    cult = rng.random((n, len(CULTURES))) < 0.15
+    appr = rng.random((n, len(APPROACHES))) < 0.3
+    style = rng.integers(0, 2, size=n)
+    spec = rng.random((n, len(DOMAINS))) < 0.25
+    has_rec = rng.random((n, len(DOMAINS))) < 0.4
+    rec_n = rng.poisson(12, size=(n, len(DOMAINS)))
+    true_a = rng.normal(0, 0.3, size=(n, 1)) + rng.normal(0, 0.15, size=(n, len(DOMAINS)))
+    a_mean = 4.0 + true_a + rng.normal(0, 1, (n, len(DOMAINS))) / np.sqrt(np.maximum(rec_n, 1))
+    o_mean = true_a + rng.normal(0, 1, (n, len(DOMAINS))) / np.sqrt(np.maximum(rec_n, 1))
+    p_n = rng.poisson(20, size=(n, 3))
+    p_mean = 4.0 + rng.normal(0, 0.4, size=(n, 3))
+    rows = []
+    lang_sets = _bits_to_set(LANGUAGES, langs)
+    mod_sets = _bits_to_set(MODALITIES, mods)
+    ins_sets = _bits_to_set(INSURERS, ins)
+    cult_sets = _bits_to_set(CULTURES, cult)
+    appr_sets = _bits_to_set(APPROACHES, appr)
+    spec_sets = _bits_to_set(DOMAINS, spec)
+    for i in range(n):
+        jur = {JURISDICTIONS[primary[i]]}
+        if has_second[i]:
+            jur.add(JURISDICTIONS[second[i]])
+        records = tuple(
+            DomainRecord(
+                DOMAINS[d],
+                alliance=Evidence(float(a_mean[i, d]), 1.0, int(rec_n[i, d])),
+                outcome=Evidence(float(o_mean[i, d]), 1.0, int(rec_n[i, d])),
+            )
+            for d in np.flatnonzero(has_rec[i])
+        )
+        pillars = tuple(
+            PillarRecord(PILLARS[p], Evidence(float(p_mean[i, p]), 1.0, int(p_n[i, p])))
+            for p in range(3)
+        )
+        rows.append(
+            TherapistRow(
+                id=i + 1,
+                jurisdictions=frozenset(jur),
+                languages=lang_sets[i],
+                modalities=mod_sets[i],
+                capacity=int(capacity[i]),
+                free_capacity=int(min(free[i], capacity[i])),
+                availability=avail[i],
+                fee=float(fee[i]),
+                insurers=ins_sets[i],
+                gender=GENDERS[gender[i]],
+                age=int(age[i]),
+                faith_informed=bool(faith[i]),
+                lgbtq_affirming=bool(lgbtq[i]),
+                cultures=cult_sets[i],
+                approaches=appr_sets[i],
+                style=STYLES[style[i]],
+                specialties=spec_sets[i],
+                records=records,
+                pillars=pillars,
+            )
+        )
+    return rows
+
+
+def synthetic_queries(n: int, seed: int = 2, *, therapist_ids: int = 0) -> list[ClientQuery]:
+    rng = np.random.default_rng(seed)
+    jur = rng.choice(len(JURISDICTIONS), size=n, p=JURISDICTION_P)
+    spanish = rng.random(n) < 0.12
+    modality = rng.choice(4, size=n, p=[0.6, 0.15, 0.1, 0.15])
+    hours = _hour_blocks(rng, n, days=4, block=6)
+    pay = rng.random(n)
+    insurer = rng.integers(0, len(INSURERS), size=n)
+    budget = rng.choice([80.0, 100.0, 150.0], size=n)
+    n_conc = rng.integers(1, 4, size=n)
+    conc = rng.random((n, len(DOMAINS))).argsort(axis=1)
+    wants = rng.random((n, len(PREFERENCES))) < np.array([0.4, 0.2, 0.1, 0.2, 0.15, 0.3, 0.4])
+    must = wants & (rng.random((n, len(PREFERENCES))) < 0.2)
+    gender = rng.choice(2, size=n)
+    age_lo = rng.integers(25, 50, size=n)
+    cult = rng.integers(0, len(CULTURES), size=n)
+    appr = rng.integers(0, len(APPROACHES), size=n)
+    style = rng.integers(0, 2, size=n)
+    queries = []
+    for i in range(n):
+        w = wants[i]
+        queries.append(
+            ClientQuery(
+                jurisdiction=JURISDICTIONS[jur[i]],
+                languages=frozenset({"es"} if spanish[i] else {"en"}),
+                modality=MODALITIES[modality[i]],
+                preferred_hours=hours[i],
+                min_overlap_hours=2,
+                budget=float(budget[i]) if pay[i] < 0.5 else None,
+                insurer=INSURERS[insurer[i]] if pay[i] >= 0.4 else None,
+                concerns=frozenset(DOMAINS[d] for d in conc[i, : n_conc[i]]),
+                gender=frozenset({GENDERS[gender[i]]}) if w[0] else frozenset(),
+                age_range=(int(age_lo[i]), int(age_lo[i]) + 20) if w[1] else None,
+                faith_informed=bool(w[2]),
+                lgbtq_affirming=bool(w[3]),
+                cultures=frozenset({CULTURES[cult[i]]}) if w[4] else frozenset(),
+                approaches=frozenset({APPROACHES[appr[i]]}) if w[5] else frozenset(),
+                style=STYLES[style[i]] if w[6] else None,
+                must_have=frozenset(p for p, m in zip(PREFERENCES, must[i], strict=True) if m),
+            )
+        )
+    return queries
+
+
+# --- baseline ---------------------------------------------------------------------------
+
+
+def _python_loop_topk(
+    rows: list[TherapistRow], records: dict[int, dict[str, Any]], q: ClientQuery, k: int
+) -> list[tuple[float, int]]:
+    """The straightforward way: look at every therapist in turn, in plain Python."""
+    w = DEFAULT_WEIGHTS
+    nice = q.stated - q.must_have
+    scored = []
+    for t in rows:
+        if q.jurisdiction not in t.jurisdictions or not (t.languages & q.languages):
+            continue
+        if q.modality not in t.modalities or t.free_capacity <= 0:
+            continue
+        if bin(t.availability & q.preferred_hours).count("1") < q.min_overlap_hours:
+            continue
+        if q.insurer is not None or q.budget is not None:
+            ok = (q.insurer in t.insurers) or (q.budget is not None and t.fee <= q.budget)
+            if not ok:
+                continue
+        met = {
+            "gender": t.gender in q.gender,
+            "age": q.age_range is not None and q.age_range[0] <= t.age <= q.age_range[1],
+            "faith_informed": t.faith_informed,
+            "lgbtq_affirming": t.lgbtq_affirming,
+            "culture": bool(t.cultures & q.cultures),
+            "approach": bool(t.approaches & q.approaches),
+            "style": t.style == q.style,
+        }
+        if any(not met[p] for p in q.must_have) or t.id in q.excluded:
+            continue
+        rec = records[t.id]
+        domains = sorted(q.concerns) or list(DOMAINS)
+        score = w.preference * (sum(met[p] for p in nice) / len(nice) if nice else 0.0)
+        score += w.specialty * len(t.specialties & q.concerns) / max(len(q.concerns), 1)
+        score += w.alliance * sum(rec["alliance"][d] for d in domains) / len(domains)
+        score += w.outcome * sum(rec["outcome"][d] for d in domains) / len(domains)
+        score += w.load * t.free_capacity / t.capacity
+        scored.append((score, t.id))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return scored[:k]
+
+
+def baseline_orm_topk(
+    rows: list[TherapistRow], index: Index, queries: list[ClientQuery], k: int
+) -> tuple[str, list[float]]:
+    """Timings of the straightforward way on the same data.
+
+    The issue's baseline is the Django ORM plus a Python loop; until the models exist this
+    slot measures the Python loop over the same rows (with stored shrunk records, as a
+    model field would hold them), labelled "python_loop".
+    """
+    records = {
+        int(tid): {
+            "alliance": dict(zip(DOMAINS, index.alliance_z[:, i], strict=True)),
+            "outcome": dict(zip(DOMAINS, index.outcome_z[:, i], strict=True)),
+        }
+        for i, tid in enumerate(index.ids)
+    }
+    times = []
+    for q in queries:
+        start = time.perf_counter()
+        expected = _python_loop_topk(rows, records, q, k)
+        times.append((time.perf_counter() - start) * 1000)
+        got = index.top_k(q, k)
+        if [t for _, t in expected] != [m.therapist_id for m in got] and not np.allclose(
+            [s for s, _ in expected], [m.score for m in got]
+        ):
+            raise AssertionError("index and baseline disagree")
+    return "python_loop", times
+
+
+def _percentile(values: list[float], p: float) -> float:
+    return float(np.percentile(np.array(values), p))
+
+
+def bench_topk(n_therapists: int, n_queries: int, n_baseline: int, k: int = 10) -> None:
+    rows = synthetic_directory(n_therapists, seed=1)
+    index = Index.build(rows, version="bench")
+    queries = synthetic_queries(n_queries, seed=2)
+    for q in queries[:50]:
+        index.top_k(q, k)
+    times = []
+    for q in queries:
+        start = time.perf_counter()
+        index.top_k(q, k)
+        times.append((time.perf_counter() - start) * 1000)
+    kind, base = baseline_orm_topk(rows, index, queries[:n_baseline], k)
+    params = {"therapists": n_therapists, "k": k}
+    for metric, p in (("p50_ms", 50), ("p95_ms", 95)):
+        emit(
+            "matching.topk",
+            metric,
+            round(_percentile(times, p), 4),
+            "ms",
+            params,
+            baseline=round(_percentile(base, p), 3),
+            baseline_kind=kind,
+            queries=len(times),
+            baseline_queries=len(base),
+        )
+    found = statistics.mean(len(index.top_k(q, k)) for q in queries[:200])
+    emit("matching.topk", "mean_matches_returned", round(found, 2), "matches", params)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for smoke tests")
+    args = parser.parse_args(argv)
+    if args.quick:
+        bench_topk(2_000, 200, 20)
+    else:
+        bench_topk(10_000, 2_000, 100)
+        bench_topk(100_000, 2_000, 20)
+
+
+if __name__ == "__main__":
+    main()

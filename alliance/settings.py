@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -253,7 +254,11 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Static files, i18n, e-mail -------------------------------------------------------
 STATIC_URL = "/static/"
+# WhiteNoise serves files through a synchronous iterator; under ASGI Django buffers it,
+# which is fine for our small static files (a CDN or the proxy serves them in production).
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous")
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "alliance" / "static"]
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -25,7 +25,8 @@ TOTP_HEX = "3132333435363738393031323334353637383930"
 
 def pytest_configure(config: pytest.Config) -> None:
     # Argon2 is deliberately slow; tests only need a hasher that works.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if settings.configured:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

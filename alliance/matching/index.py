@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -353,20 +354,21 @@ class Index:
             av = self.avail[r]
             if len(qt) == 1:
                 n = np.bitwise_count(av & qt.hours[0]).sum(axis=1, dtype=np.int64)
-                return (n >= qt.min_overlap[0])[None, :]
+                return cast(BoolArray, (n >= qt.min_overlap[0])[None, :])
             overlap = np.bitwise_count(av[None, :, 0] & qt.hours[:, 0, None]).astype(np.int64)
             overlap += np.bitwise_count(av[None, :, 1] & qt.hours[:, 1, None])
             overlap += np.bitwise_count(av[None, :, 2] & qt.hours[:, 2, None])
-            return overlap >= qt.min_overlap[:, None]
+            return cast(BoolArray, overlap >= qt.min_overlap[:, None])
 
         def payment(r: IntArray) -> BoolArray:
             if len(qt) == 1:
                 ins_ok = (self.insurer[r, qt.insurer_word[0]] & qt.insurer_bit[0]) != 0
-                return (ins_ok | (self.fee[r] <= qt.budget[0]))[None, :]
+                return cast(BoolArray, (ins_ok | (self.fee[r] <= qt.budget[0]))[None, :])
             ins = self.insurer[r][:, qt.insurer_word].T
-            return ((ins & qt.insurer_bit[:, None]) != 0) | (
+            ok = ((ins & qt.insurer_bit[:, None]) != 0) | (
                 self.fee[r][None, :] <= qt.budget[:, None]
             )
+            return cast(BoolArray, ok)
 
         steps.append(("schedule", schedule))
         steps.append(("payment", payment))
@@ -393,20 +395,22 @@ class Index:
 
     def _preference_met(self, name: str, rows: IntArray, qt: QueryTable) -> BoolArray:
         if name == "gender":
-            return ((qt.gender[:, None] >> self.gender[rows][None, :]) & U64(1)) != 0
+            return cast(
+                BoolArray, ((qt.gender[:, None] >> self.gender[rows][None, :]) & U64(1)) != 0
+            )
         if name == "age":
             age = self.age[rows][None, :]
             return (age >= qt.age_lo[:, None]) & (age <= qt.age_hi[:, None])
         if name == "faith_informed":
-            return self.faith[rows][None, :]
+            return cast(BoolArray, self.faith[rows][None, :])
         if name == "lgbtq_affirming":
-            return self.lgbtq[rows][None, :]
+            return cast(BoolArray, self.lgbtq[rows][None, :])
         if name == "culture":
             return _any_bits(self.culture[rows], qt.cultures)
         if name == "approach":
             return _any_bits(self.approach[rows], qt.approaches)
         if name == "style":
-            return self.style[rows][None, :] == qt.style[:, None]
+            return cast(BoolArray, self.style[rows][None, :] == qt.style[:, None])
         raise ValueError(f"unknown preference {name!r}")
 
     def _components(

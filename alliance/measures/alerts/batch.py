@@ -126,8 +126,8 @@ class _Series:
     def __init__(self, x: Float) -> None:
         self.x = x
         self.valid = ~np.isnan(x)
-        self.rank = np.cumsum(self.valid, axis=1, dtype=np.int16)
-        self.count = self.rank[:, -1].astype(np.int64)
+        self.count = self.valid.sum(axis=1, dtype=np.int64)
+        self._rank: NDArray[np.int16] | None = None
         self.rows = np.arange(x.shape[0])
         n = x.shape[1]
         self.last_idx = n - 1 - np.argmax(self.valid[:, ::-1], axis=1)
@@ -136,7 +136,12 @@ class _Series:
     def kth(self, k: int | Int) -> Float:
         """The k-th valid value (1-based; scalar or per row), NaN when there are fewer."""
         kk = np.asarray(k)
-        mask = self.valid & (self.rank == (kk[:, None] if kk.ndim else kk))
+        if kk.ndim == 0 and int(kk) == 1:
+            idx = np.argmax(self.valid, axis=1)
+            return np.where(self.count > 0, self.x[self.rows, idx], np.nan)
+        if self._rank is None:
+            self._rank = np.cumsum(self.valid, axis=1, dtype=np.int16)
+        mask = self.valid & (self._rank == (kk[:, None] if kk.ndim else kk))
         idx = np.argmax(mask, axis=1)
         return np.where(mask[self.rows, idx], self.x[self.rows, idx], np.nan)
 
@@ -174,19 +179,19 @@ def _collaboration(
         count += s.last <= weak_at
         count += s.baseline(cfg.baseline_checkins) - s.last >= cfg.drop - EPS
     count += (data.goals_co_agreed == 0) & (data.goals_sessions >= cfg.goals_agreed_by_session)
-    gaps = [
-        np.abs(t - c)
-        for c, t in (
-            (data.goal, data.therapist_goal),
-            (data.task, data.therapist_task),
-            (data.bond, data.therapist_bond),
-        )
-    ]
-    paired = ~np.isnan(gaps[0]) | ~np.isnan(gaps[1]) | ~np.isnan(gaps[2])
+    pairs = (
+        (data.goal, data.therapist_goal),
+        (data.task, data.therapist_task),
+        (data.bond, data.therapist_bond),
+    )
+    paired: Bool = np.zeros(data.goal.shape, dtype=bool)
+    for c, t in pairs:
+        paired |= ~np.isnan(c) & ~np.isnan(t)
     any_pair = paired.any(axis=1)
     col = paired.shape[1] - 1 - np.argmax(paired[:, ::-1], axis=1)
     rows = goal.rows
-    latest = np.fmax(np.fmax(gaps[0][rows, col], gaps[1][rows, col]), gaps[2][rows, col])
+    g0, g1, g2 = (np.abs(t[rows, col] - c[rows, col]) for c, t in pairs)
+    latest = np.fmax(np.fmax(g0, g1), g2)
     count += any_pair & (latest >= cfg.perspective_gap - EPS)
     return _sev(count, (_MEDIUM, _HIGH))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,51 +107,68 @@ class Assignment:
 # --- candidates -------------------------------------------------------------------------
 
 
-def candidates(index: Index, qt: QueryTable, k: int, weights: Weights) -> Candidates:
-    """Top-k feasible therapists per client, vectorised per (jurisdiction, language, modality)."""
+def candidates(
+    index: Index, qt: QueryTable, k: int, weights: Weights, *, workers: int = 2
+) -> Candidates:
+    """Top-k feasible therapists per client, vectorised per (jurisdiction, language, modality).
+
+    Groups run on `workers` threads: numpy releases the GIL in the block arithmetic.
+    """
     n = len(qt)
     keys = np.column_stack([qt.jurisdiction.astype(np.uint64), qt.modality, qt.languages])
     _, group = np.unique(keys, axis=0, return_inverse=True)
     group = group.reshape(-1)
     order = np.argsort(group, kind="stable")
     bounds = np.flatnonzero(np.diff(group[order])) + 1
-    out_c: list[IntArray] = []
-    out_r: list[IntArray] = []
-    out_s: list[FloatArray] = []
     codes = {code: name for name, code in index.jurisdictions.codes.items()}
-    for members in np.split(order, bounds):
+
+    def run(members: IntArray) -> list[tuple[IntArray, IntArray, FloatArray]]:
         jcode = int(qt.jurisdiction[members[0]])
         if jcode < 0:
-            continue
+            return []
         rows = index.postings[codes[jcode]]
         lead = qt.take(members[:1])
         ok = np.ones(rows.shape[0], dtype=bool)
-        for name, step in index._constraints(lead)[:3]:
-            assert name in ("language", "modality", "capacity")
+        for _, step in index._constraints(lead)[:3]:  # language, modality, capacity
             ok &= step(rows)[0]
         rows = rows[ok]
         if rows.shape[0] == 0:
-            continue
+            return []
+        out = []
         chunk = max(1, _BLOCK_CELLS // rows.shape[0])
         for start in range(0, members.shape[0], chunk):
             sel = members[start : start + chunk]
-            feasible, score = index.evaluate_block(rows, qt.take(sel), weights, group_checked=True)
-            masked = np.where(feasible, score, -np.inf)
+            score = index.score_block(rows, qt.take(sel), weights, group_checked=True)
             if rows.shape[0] > k:
-                top = np.argpartition(-masked, k - 1, axis=1)[:, :k]
+                top = np.argpartition(score, rows.shape[0] - k, axis=1)[:, -k:]
             else:
                 top = np.broadcast_to(np.arange(rows.shape[0]), (sel.shape[0], rows.shape[0]))
-            top_s = np.take_along_axis(masked, top, axis=1)
+            top_s = np.take_along_axis(score, top, axis=1)
             keep = np.isfinite(top_s)
-            out_c.append(np.broadcast_to(sel[:, None], top.shape)[keep])
-            out_r.append(rows[top][keep])
-            out_s.append(top_s[keep])
-    if not out_c:
+            out.append(
+                (
+                    np.broadcast_to(sel[:, None], top.shape)[keep],
+                    rows[top][keep],
+                    top_s[keep].astype(np.float64),
+                )
+            )
+        return out
+
+    parts = np.split(order, bounds)
+    # Largest groups first so the threads finish together.
+    parts.sort(key=lambda p: -p.shape[0])
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(run, parts))
+    else:
+        results = [run(p) for p in parts]
+    pieces = [piece for result in results for piece in result]
+    if not pieces:
         empty = np.zeros(0, dtype=np.int64)
         return Candidates(empty, empty, np.zeros(0), n)
-    client = np.concatenate(out_c)
-    row = np.concatenate(out_r)
-    score = np.concatenate(out_s)
+    client = np.concatenate([p[0] for p in pieces])
+    row = np.concatenate([p[1] for p in pieces])
+    score = np.concatenate([p[2] for p in pieces])
     o = np.lexsort((row, -score, client))
     return Candidates(client[o], row[o], score[o], n)
 

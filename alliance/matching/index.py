@@ -103,15 +103,24 @@ class _Vocab:
         self.codes = {v: i for i, v in enumerate(sorted(set(values)))}
         self.words = max(1, (len(self.codes) + 63) // 64)
 
+        self._cache: dict[frozenset[str], int] = {}
+
     def bits(self, values: Iterable[str]) -> int:
-        mask = 0
-        for v in values:
-            code = self.codes.get(v)
-            if code is not None:
-                mask |= 1 << code
+        key = values if isinstance(values, frozenset) else frozenset(values)
+        mask = self._cache.get(key)
+        if mask is None:
+            mask = 0
+            for v in key:
+                code = self.codes.get(v)
+                if code is not None:
+                    mask |= 1 << code
+            if len(self._cache) < 100_000:
+                self._cache[key] = mask
         return mask
 
     def column(self, masks: Sequence[int]) -> WordArray:
+        if self.words == 1:
+            return np.array(masks, dtype=U64).reshape(len(masks), 1)
         return np.array(
             [[(m >> (64 * w)) & _MASK64 for w in range(self.words)] for m in masks], dtype=U64
         ).reshape(len(masks), self.words)
@@ -355,7 +364,7 @@ class Index:
             if len(qt) == 1:
                 n = np.bitwise_count(av & qt.hours[0]).sum(axis=1, dtype=np.int64)
                 return cast(BoolArray, (n >= qt.min_overlap[0])[None, :])
-            overlap = np.bitwise_count(av[None, :, 0] & qt.hours[:, 0, None]).astype(np.int64)
+            overlap = np.bitwise_count(av[None, :, 0] & qt.hours[:, 0, None]).astype(np.uint8)
             overlap += np.bitwise_count(av[None, :, 1] & qt.hours[:, 1, None])
             overlap += np.bitwise_count(av[None, :, 2] & qt.hours[:, 2, None])
             return cast(BoolArray, overlap >= qt.min_overlap[:, None])
@@ -477,6 +486,47 @@ class Index:
         score = components[COMPONENTS[0]]
         for name in COMPONENTS[1:]:
             score = score + components[name]
+        return score
+
+    def score_block(
+        self, rows: IntArray, qt: QueryTable, weights: Weights, *, group_checked: bool = False
+    ) -> NDArray[np.float32]:
+        """Scores (float32, -inf where infeasible) for clients in `qt` x therapist `rows`.
+
+        The waiting-list path: the same constraints and the same score as `search`, summed
+        in place instead of kept per component (no reasons are needed there).
+        """
+        c, t = len(qt), rows.shape[0]
+        f32 = np.float32
+        feasible = np.ones((c, t), dtype=bool)
+        for _, step in self._constraints(qt, group_checked=group_checked):
+            feasible &= step(rows)
+        record = (
+            weights.alliance * self.alliance_z[:, rows] + weights.outcome * self.outcome_z[:, rows]
+        )
+        score = qt.concern_weights.astype(f32) @ record.astype(f32)
+        score += (weights.load * self.load[rows]).astype(f32)[None, :]
+        has_reason = qt.reason >= 0
+        if weights.switch_reason and has_reason.any():
+            onehot = np.zeros((c, len(PILLARS)), dtype=f32)
+            onehot[np.nonzero(has_reason)[0], qt.reason[has_reason]] = 1.0
+            score += onehot @ (weights.switch_reason * self.pillar_z[:, rows]).astype(f32)
+        concerns = qt.concerns.astype(U64)
+        if weights.specialty and concerns.any():
+            n_concerns = np.maximum(np.bitwise_count(concerns), 1).astype(f32)
+            shared = np.bitwise_count(self.specialty[rows][None, :] & concerns[:, None])
+            score += shared * (f32(weights.specialty) / n_concerns)[:, None]
+        nice_bits = qt.stated & ~qt.must
+        n_nice = np.zeros(c, dtype=f32)
+        for name in PREFERENCES:
+            n_nice += (nice_bits & _PREF_BIT[name]) != 0
+        coef_all = f32(weights.preference) / np.maximum(n_nice, 1)
+        for name in PREFERENCES:
+            is_nice = (nice_bits & _PREF_BIT[name]) != 0
+            if weights.preference and is_nice.any():
+                ok = self._preference_met(name, rows, qt)
+                score += ok * np.where(is_nice, coef_all, f32(0))[:, None]
+        np.copyto(score, f32(-np.inf), where=~feasible)
         return score
 
     def evaluate_block(

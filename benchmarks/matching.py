@@ -16,6 +16,7 @@ import numpy as np
 from _common import emit
 
 from alliance.matching import ClientQuery, DomainRecord, Evidence, Index, PillarRecord, TherapistRow
+from alliance.matching.assign import AssignConfig, WaitingClient, assign_waiting
 from alliance.matching.vocabulary import DOMAINS, MODALITIES, PILLARS, PREFERENCES, STYLES
 from alliance.matching.weights import DEFAULT_WEIGHTS
 
@@ -273,15 +274,100 @@ def bench_topk(n_therapists: int, n_queries: int, n_baseline: int, k: int = 10) 
     emit("matching.topk", "mean_matches_returned", round(found, 2), "matches", params)
 
 
+def bench_waitlist(n_clients: int, n_therapists: int, k: int) -> None:
+    rows = synthetic_directory(n_therapists, seed=3)
+    index = Index.build(rows, version="bench")
+    queries = synthetic_queries(n_clients, seed=4)
+    rng = np.random.default_rng(5)
+    waited = rng.exponential(10.0, size=n_clients)
+    safety = rng.random(n_clients) < 0.01
+    clients = [
+        WaitingClient(i + 1, q, float(w), bool(a))
+        for i, (q, w, a) in enumerate(zip(queries, waited, safety, strict=True))
+    ]
+    config = AssignConfig(k=k)
+    params = {"clients": n_clients, "therapists": n_therapists, "k": k}
+    start = time.perf_counter()
+    flow = assign_waiting(index, clients, config=config)
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    greedy = assign_waiting(index, clients, config=config, method="greedy")
+    greedy_seconds = time.perf_counter() - start
+    emit(
+        "matching.waitlist",
+        "seconds",
+        round(seconds, 3),
+        "s",
+        params,
+        baseline=round(greedy_seconds, 3),
+        baseline_kind="greedy",
+        candidate_seconds=round(flow.candidate_seconds, 3),
+    )
+    emit(
+        "matching.waitlist",
+        "solver_seconds",
+        round(flow.solver_seconds, 3),
+        "s",
+        params,
+        baseline=round(greedy.solver_seconds, 3),
+        baseline_kind="greedy",
+    )
+    emit(
+        "matching.waitlist",
+        "objective",
+        round(flow.objective, 1),
+        "score_units",
+        params,
+        baseline=round(greedy.objective, 1),
+        baseline_kind="greedy",
+        higher_is_better=True,
+    )
+    for name, result in (("flow", flow), ("greedy", greedy)):
+        waiting = (result.therapist_ids < 0) & result.has_candidate
+        max_wait = float(waited[waiting].max()) if waiting.any() else 0.0
+        due_left = int((waiting & result.due).sum())
+        emit(
+            "matching.waitlist",
+            "max_wait_days",
+            round(max_wait, 1),
+            "days",
+            params,
+            method=name,
+            due_unassigned_with_candidate=due_left,
+            max_wait_days_setting=config.max_wait_days,
+        )
+        left = result.therapist_ids < 0
+        by_language: dict[str, int] = {}
+        by_jurisdiction: dict[str, int] = {}
+        for q in (queries[i] for i in np.flatnonzero(left)):
+            lang = ",".join(sorted(q.languages))
+            by_language[lang] = by_language.get(lang, 0) + 1
+            by_jurisdiction[q.jurisdiction] = by_jurisdiction.get(q.jurisdiction, 0) + 1
+        emit(
+            "matching.waitlist",
+            "unassigned",
+            int(left.sum()),
+            "clients",
+            params,
+            method=name,
+            without_any_candidate=int((~result.has_candidate).sum()),
+            by_language=by_language,
+            by_jurisdiction=dict(sorted(by_jurisdiction.items())),
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for smoke tests")
     args = parser.parse_args(argv)
     if args.quick:
         bench_topk(2_000, 200, 20)
+        bench_waitlist(2_000, 1_000, 5)
     else:
         bench_topk(10_000, 2_000, 100)
         bench_topk(100_000, 2_000, 20)
+        bench_waitlist(10_000, 25_000, 5)
+        bench_waitlist(100_000, 25_000, 5)
 
 
 if __name__ == "__main__":

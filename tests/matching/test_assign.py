@@ -58,8 +58,10 @@ def small_problem(draw: st.DrawFn):
         score=np.array(scores, dtype=np.float64),
         n_clients=n_clients,
     )
-    capacity = np.array(draw(st.lists(st.integers(0, 3), min_size=n_therapists,
-                                      max_size=n_therapists)), dtype=np.int64)
+    capacity = np.array(
+        draw(st.lists(st.integers(0, 3), min_size=n_therapists, max_size=n_therapists)),
+        dtype=np.int64,
+    )
     waited = np.array(draw(st.lists(st.floats(0, 40), min_size=n_clients, max_size=n_clients)))
     safety = np.array(draw(st.lists(st.booleans(), min_size=n_clients, max_size=n_clients)))
     return flow_problem(cands, capacity, waited, safety, AssignConfig())

@@ -33,7 +33,7 @@ PG_URL="postgres://postgres@127.0.0.1:5432/${PG_DB}"
 
 stage "ruff lint" ruff check .
 stage "ruff format" ruff format --check .
-stage "mypy" mypy alliance
+stage "mypy" env DEBUG=1 mypy alliance
 stage "engine boundary (import-linter)" lint-imports
 stage "migrations are complete" env DEBUG=1 .venv/bin/alliance makemigrations --check --dry-run
 stage "check --deploy (production settings)" deploy_check

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 class ConsentText:
     kind: str
     version: str
-    title: str
-    paragraphs: tuple[str, ...]
+    title: str | Promise
+    paragraphs: tuple[str | Promise, ...]
 
     @property
     def sha256(self) -> str:

@@ -47,9 +47,9 @@ class User(AbstractUser):
     timezone = models.CharField(max_length=64, default="UTC")
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
-    objects = UserManager()  # type: ignore[misc]
+    objects = UserManager()  # type: ignore[assignment,misc]
 
     class Meta:
         indexes = [models.Index(fields=["role", "display_name"], name="user_role_name")]

@@ -161,7 +161,7 @@ def log_out(request: HttpRequest) -> HttpResponse:
 def two_factor(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator (first time) or enter a code (every log-in)."""
     user: User = request.user  # type: ignore[assignment]
-    if user.is_verified():
+    if user.is_verified():  # type: ignore[attr-defined]
         return redirect("core:home")
     form = TokenForm(request.POST or None)
     if not services.has_confirmed_device(user):

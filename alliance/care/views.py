@@ -44,7 +44,7 @@ def partnership_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("care:partnership_detail", pk=partnership.pk)
     notes = []
     if user.is_therapist:
-        if request.method == "GET" and not request.htmx:
+        if request.method == "GET" and not request.htmx:  # type: ignore[attr-defined]
             # One audit row per opening of the record, not per fragment refresh.
             audit.record(user, audit.Action.OPEN_RECORD, partnership)
         notes = list(CaseNote.objects.filter(partnership=partnership)[:50])

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
+from typing import Any
+
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -67,6 +69,7 @@ def therapist_home(request: HttpRequest, user: User) -> HttpResponse:
 def admin_home(request: HttpRequest, user: User) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     tab = request.GET.get("tab", "therapists")
+    page: Page[Any]
     if tab == "clients":
         clients = User.objects.filter(role=User.Role.CLIENT).select_related(
             "client_profile__jurisdiction"
@@ -83,6 +86,6 @@ def admin_home(request: HttpRequest, user: User) -> HttpResponse:
         )
     counts = directory_queries.practice_counts()
     template = "core/home_admin.html"
-    if request.htmx:
+    if request.htmx:  # type: ignore[attr-defined]
         template += "#results"
     return render(request, template, {"page": page, "q": q, "tab": tab, "counts": counts})

@@ -61,7 +61,7 @@ def access(
 def declaration_of(view: Any) -> Access | None:
     for candidate in (view, getattr(view, "view_class", None), getattr(view, "cls", None)):
         found = getattr(candidate, "alliance_access", None)
-        if found is not None:
+        if isinstance(found, Access):
             return found
     return None
 
@@ -96,7 +96,7 @@ class AccessMiddleware:
             return redirect_to_login(request)
         if not declaration.before_2fa and needs_second_factor(user):
             return redirect("accounts:two_factor")
-        if user.role not in declaration.roles:  # type: ignore[union-attr]
+        if user.role not in declaration.roles:
             raise PermissionDenied("your role cannot open this page")
         if not declaration.before_onboarding and needs_onboarding(user):
             return redirect("accounts:onboarding")

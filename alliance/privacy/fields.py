@@ -43,7 +43,7 @@ def decrypt(stored: str) -> str:
     return fernet.decrypt(token.encode("ascii")).decode("utf-8")
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
     """Clinical free text, encrypted with the data key of the client it belongs to.
 
     `owner` is an attribute path from the model instance to the client's user id, e.g.

@@ -31,7 +31,11 @@ def chromium() -> Iterator[object]:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
+            args=[
+                *CHROMIUM_ARGS,
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+            ],
         )
         yield browser
         browser.close()
@@ -71,5 +75,9 @@ def assert_accessible(page) -> None:
 
 
 def assert_no_external_requests(page, base_url: str) -> None:
-    external = [url for url in page.evaluate("performance.getEntries().map(e => e.name)") if url.startswith("http") and not url.startswith(base_url)]
+    external = [
+        url
+        for url in page.evaluate("performance.getEntries().map(e => e.name)")
+        if url.startswith("http") and not url.startswith(base_url)
+    ]
     assert external == []

@@ -63,7 +63,9 @@ def test_therapist_logs_in_with_totp(live_asgi_server, page, jurisdiction):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r"/account/two-factor/"))
     assert_accessible(page)
-    page.get_by_label("Code from your authenticator app").fill(f"{totp(bytes.fromhex(TOTP_HEX)):06d}")
+    page.get_by_label("Code from your authenticator app").fill(
+        f"{totp(bytes.fromhex(TOTP_HEX)):06d}"
+    )
     page.get_by_role("button", name="Verify").click()
     page.wait_for_url(re.compile(r"/home/$"))
     assert page.get_by_role("heading", name="Your caseload").is_visible()

@@ -190,7 +190,7 @@ def _collaboration(
     any_pair = paired.any(axis=1)
     col = paired.shape[1] - 1 - np.argmax(paired[:, ::-1], axis=1)
     rows = goal.rows
-    g0, g1, g2 = (np.abs(t[rows, col] - c[rows, col]) for c, t in pairs)
+    g0, g1, g2 = [np.abs(t[rows, col] - c[rows, col]) for c, t in pairs]
     latest = np.fmax(np.fmax(g0, g1), g2)
     count += any_pair & (latest >= cfg.perspective_gap - EPS)
     return _sev(count, (_MEDIUM, _HIGH))

@@ -77,6 +77,11 @@ INSTALLED_APPS = [
     "alliance.accounts",
     "alliance.directory",
     "alliance.care",
+    "alliance.checkins",
+    "alliance.schedule",
+    "alliance.conversations",
+    "alliance.goals",
+    "alliance.journal",
     "alliance.api",
 ]
 try:  # daphne is a dev dependency (channels' test helpers import it); production runs uvicorn.
@@ -116,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "alliance.core.context.site",
+                "alliance.core.context.navigation",
             ],
         },
     }
@@ -297,6 +303,18 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Alliance <no-reply@alliance.
 # --- Domain settings ------------------------------------------------------------------
 LICENCE_EXPIRY_WARNING_DAYS = env_int("LICENCE_EXPIRY_WARNING_DAYS", 30)
 MINIMUM_CLIENT_AGE = 18  # adults only; minors are out of scope (docs/architecture.md)
+
+# Each part keeps its settings in its own block below (documented in docs/configuration.md).
+# --- checkins and alerts ---
+# Minutes before an unacknowledged safety alert escalates to every on-call clinician.
+SAFETY_ACK_MINUTES = env_int("SAFETY_ACK_MINUTES", 60)
+# --- matching ---
+MAX_WAIT_DAYS = env_int("MAX_WAIT_DAYS", 14)
+# --- schedule ---
+LATE_CANCELLATION_HOURS = env_int("LATE_CANCELLATION_HOURS", 24)
+# --- conversations ---
+# WebRTC ICE servers (STUN/TURN), as JSON: [{"urls": "turn:turn.example.org:3478", ...}].
+ICE_SERVERS_JSON = env_str("ICE_SERVERS_JSON", "[]")
 
 LOGGING = {
     "version": 1,

@@ -7,5 +7,10 @@ urlpatterns = [
     path("account/", include("alliance.accounts.urls")),
     path("directory/", include("alliance.directory.urls")),
     path("care/", include("alliance.care.urls")),
+    path("checkins/", include("alliance.checkins.urls")),
+    path("schedule/", include("alliance.schedule.urls")),
+    path("conversations/", include("alliance.conversations.urls")),
+    path("goals/", include("alliance.goals.urls")),
+    path("journal/", include("alliance.journal.urls")),
     path("api/", api.urls),
 ]

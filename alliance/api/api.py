@@ -40,6 +40,21 @@ class PartnershipOut(Schema):
     end_reason: str
 
 
+# Each part adds its own router in `alliance/<part>/api.py` (a ninja `Router` named
+# `router`), mounted at /api/<part>/.
+API_PARTS = ["care", "checkins", "schedule", "conversations", "goals", "journal"]
+
+
+def mount_part_routers() -> None:
+    import importlib
+    import importlib.util
+
+    for part in API_PARTS:
+        if importlib.util.find_spec(f"alliance.{part}.api") is not None:
+            module = importlib.import_module(f"alliance.{part}.api")
+            api.add_router(f"/{part}/", module.router)
+
+
 @api.get("/health", response=HealthOut, auth=PublicApi(), tags=["meta"])
 def health(request):  # type: ignore[no-untyped-def]
     return {"status": "ok"}
@@ -83,3 +98,6 @@ def partnerships(request):  # type: ignore[no-untyped-def]
         }
         for p in visible_partnerships(request.auth).order_by("-started_at")[:100]
     ]
+
+
+mount_part_routers()

@@ -72,3 +72,7 @@ def run(ctx: DemoContext) -> None:
             )
         )
     Partnership.objects.bulk_create(rows, batch_size=1000)
+    # Later steps (appointments, check-ins, messages, goals) build on these.
+    ctx.shared["partnerships"] = list(
+        Partnership.objects.select_related("client", "therapist").order_by("id")
+    )

@@ -19,6 +19,11 @@ STEPS = [
     "alliance.directory.demo",
     "alliance.accounts.demo",
     "alliance.care.demo",
+    "alliance.schedule.demo",
+    "alliance.checkins.demo",
+    "alliance.conversations.demo",
+    "alliance.goals.demo",
+    "alliance.journal.demo",
 ]
 
 DEMO_PASSWORD = "alliance-demo-2026"  # noqa: S105 - printed on purpose for the demo

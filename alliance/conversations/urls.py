@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from typing import Any
+
+app_name = "conversations"
+
+urlpatterns: list[Any] = []

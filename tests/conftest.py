@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
@@ -21,6 +22,12 @@ from django.utils import timezone
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
 TOTP_HEX = "3132333435363738393031323334353637383930"
+
+
+# Bounded, reproducible property tests in CI (`make test` sets HYPOTHESIS_PROFILE=ci).
+hypothesis_settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
+hypothesis_settings.register_profile("dev", max_examples=100, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

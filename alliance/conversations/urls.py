@@ -1,7 +1,14 @@
 from __future__ import annotations
 
-from typing import Any
+from django.urls import path
+
+from alliance.conversations import views
 
 app_name = "conversations"
 
-urlpatterns: list[Any] = []
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("<int:pk>/", views.thread, name="thread"),
+    path("<int:pk>/call/setup/", views.call_setup, name="call_setup"),
+    path("<int:pk>/call/", views.call, name="call"),
+]

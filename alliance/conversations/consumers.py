@@ -1,0 +1,307 @@
+"""The conversation socket: live chat, typing, read receipts and call signalling.
+
+One socket per open conversation page (`/ws/conversations/<partnership id>/`). Every frame
+is a JSON object with a "type". Refused input gets `{"type": "error", "code", "message"}`
+and leaves the socket open; only an unknown or forbidden conversation closes it.
+
+Client → server: message {id, body} · sync {after} · typing · read {seq} ·
+call.join {mode, location} · call.leave · signal {data} · call.state {audio, video}
+Server → client: ready · ack {id, seq} · message · history {messages, more, read} · typing ·
+read · crisis {html} · call.joined · call.refused · call.peer · signal · call.state · error
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from alliance.accounts.models import User
+from alliance.care.models import Partnership
+from alliance.care.queries import partnership_for
+from alliance.conversations import queries, realtime, services, signalling
+from alliance.core.crisis import resources_for_user
+from alliance.privacy.access import needs_onboarding
+
+log = logging.getLogger(__name__)
+
+# Frames larger than this are refused before parsing: a message at its longest plus JSON
+# escaping, or a session description with many candidates.
+MAX_FRAME_BYTES = 256 * 1024
+
+
+def _allowed_partnership(user: Any, session: Any, pk: int) -> Partnership | None:
+    if user is None or not user.is_authenticated:
+        return None
+    if user.role in {"therapist", "admin"}:
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.models import Device
+
+        persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+        device = Device.from_persistent_id(persistent_id) if persistent_id else None
+        if device is None or device.user_id != user.pk:
+            return None  # no second factor in this session
+    if needs_onboarding(user):
+        return None
+    try:
+        return partnership_for(user, pk)
+    except Http404:
+        return None
+
+
+def crisis_html(user: User, *, alerted: bool) -> str:
+    return render_to_string(
+        "includes/crisis_panel.html",
+        {"resources": resources_for_user(user), "alerted": alerted},
+    )
+
+
+class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+    partnership: Partnership
+    user: User
+    participant_id: int | None = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        user = self.scope.get("user")
+        pk = int(self.scope["url_route"]["kwargs"]["pk"])
+        found = await database_sync_to_async(_allowed_partnership)(
+            user, self.scope.get("session"), pk
+        )
+        if found is None:
+            await self.send_error("not_found", _("No such conversation, or it is not yours."))
+            await self.close(code=4404)
+            return
+        self.partnership, self.user = found, user
+        self.group = realtime.group_name(found.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.send_json({"type": "ready", "user": user.pk, "partnership": found.pk})
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "group", None):
+            await self.leave_call()
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # --- input ------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not getattr(self, "group", None):
+            return
+        if text_data is None:
+            await self.send_error("bad_frame", _("Frames are JSON text."))
+            return
+        if len(text_data.encode("utf-8")) > MAX_FRAME_BYTES:
+            await self.send_error("too_large", _("That was too large to send."))
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_error("bad_json", _("That was not valid JSON."))
+            return
+        if not isinstance(content, dict):
+            await self.send_error("bad_json", _("Each frame is a JSON object with a type."))
+            return
+        handler = self.HANDLERS.get(content.get("type"))  # type: ignore[arg-type]
+        if handler is None:
+            await self.send_error("bad_type", _("Unknown frame type."))
+            return
+        try:
+            await handler(self, content)
+        except services.CallRefused as exc:
+            await self.send_json(
+                {
+                    "type": "call.refused",
+                    "code": exc.code,
+                    "message": str(exc),
+                    "reschedule_url": exc.reschedule_url,
+                }
+            )
+        except services.ConversationError as exc:
+            await self.send_error(exc.code, str(exc), ref=content.get("id"))
+
+    async def on_message(self, content: dict[str, Any]) -> None:
+        posted = await database_sync_to_async(services.post_message)(
+            partnership=self.partnership,
+            sender=self.user,
+            client_id=content.get("id"),
+            body=content.get("body"),
+        )
+        # Sent only now that the service has committed: an ack means stored.
+        await self.send_json(
+            {
+                "type": "ack",
+                "id": posted.message.client_id,
+                "seq": posted.message.pk,
+                "created_at": posted.message.created_at.isoformat(),
+                "duplicate": not posted.created,
+            }
+        )
+        if posted.crisis_phrases:
+            html = await database_sync_to_async(crisis_html)(self.user, alerted=posted.alerted)
+            await self.send_json({"type": "crisis", "html": html, "alerted": posted.alerted})
+
+    async def on_sync(self, content: dict[str, Any]) -> None:
+        after = content.get("after", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise services.ConversationError(
+                "bad_seq", _("sync needs the last message number seen.")
+            )
+        await self.send_json(await database_sync_to_async(self._history)(after))
+
+    def _history(self, after: int) -> dict[str, Any]:
+        found = queries.messages_after(self.partnership, after)
+        names = {
+            self.partnership.client_id: self.partnership.client.name,
+            self.partnership.therapist_id: self.partnership.therapist.name,
+        }
+        return {
+            "type": "history",
+            "messages": [services.message_payload(m, names.get(m.sender_id, "")) for m in found],
+            "more": len(found) == queries.HISTORY_BATCH,
+            "read": {str(k): v for k, v in queries.read_marks(self.partnership).items()},
+        }
+
+    async def on_typing(self, content: dict[str, Any]) -> None:
+        await self.channel_layer.group_send(
+            self.group, {"type": "chat.typing", "user": self.user.pk, "exclude": self.channel_name}
+        )
+
+    async def on_read(self, content: dict[str, Any]) -> None:
+        await database_sync_to_async(services.mark_read)(
+            partnership=self.partnership, user=self.user, seq=content.get("seq")
+        )
+
+    async def on_call_join(self, content: dict[str, Any]) -> None:
+        await self.leave_call()
+        participant = await database_sync_to_async(services.join_call)(
+            partnership=self.partnership,
+            user=self.user,
+            mode=content.get("mode"),
+            location=content.get("location"),
+            channel_name=self.channel_name,
+        )
+        self.participant_id = participant.pk
+        others = await database_sync_to_async(
+            lambda: (
+                participant.call.participants.filter(left_at__isnull=True)
+                .exclude(pk=participant.pk)
+                .count()
+            )
+        )()
+        await self.send_json(
+            {
+                "type": "call.joined",
+                "call": participant.call_id,
+                "mode": participant.call.mode,
+                "others": others,
+                "ice_servers": json.loads(settings.ICE_SERVERS_JSON),
+            }
+        )
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "call.peer",
+                "event": "joined",
+                "user": self.user.pk,
+                "exclude": self.channel_name,
+            },
+        )
+
+    async def on_call_leave(self, content: dict[str, Any]) -> None:
+        await self.leave_call()
+        await self.send_json({"type": "call.left"})
+
+    async def leave_call(self) -> None:
+        if self.participant_id is None:
+            return
+        participant_id, self.participant_id = self.participant_id, None
+        await database_sync_to_async(services.leave_call)(participant_id=participant_id)
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "call.peer",
+                "event": "left",
+                "user": self.user.pk,
+                "exclude": self.channel_name,
+            },
+        )
+
+    async def on_signal(self, content: dict[str, Any]) -> None:
+        if self.participant_id is None:
+            raise services.ConversationError(
+                "not_in_call", _("Join the call before sending call signals.")
+            )
+        data = signalling.clean(content.get("data"))
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "call.signal",
+                "data": data,
+                "user": self.user.pk,
+                "exclude": self.channel_name,
+            },
+        )
+
+    async def on_call_state(self, content: dict[str, Any]) -> None:
+        if self.participant_id is None:
+            raise services.ConversationError("not_in_call", _("Join the call first."))
+        state = {k: bool(content.get(k)) for k in ("audio", "video")}
+        await self.channel_layer.group_send(
+            self.group,
+            {"type": "call.state", **state, "user": self.user.pk, "exclude": self.channel_name},
+        )
+
+    HANDLERS = {
+        "message": on_message,
+        "sync": on_sync,
+        "typing": on_typing,
+        "read": on_read,
+        "call.join": on_call_join,
+        "call.leave": on_call_leave,
+        "signal": on_signal,
+        "call.state": on_call_state,
+    }
+
+    # --- events from the channel layer --------------------------------------------------
+
+    async def send_error(self, code: str, message: str, ref: Any = None) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message, "ref": ref})
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "message", **event["message"]})
+
+    async def chat_typing(self, event: dict[str, Any]) -> None:
+        if event.get("exclude") != self.channel_name:
+            await self.send_json({"type": "typing", "user": event["user"]})
+
+    async def chat_read(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "read", "user": event["user"], "seq": event["seq"]})
+
+    async def call_peer(self, event: dict[str, Any]) -> None:
+        if event.get("exclude") != self.channel_name and self.participant_id is not None:
+            await self.send_json(
+                {"type": "call.peer", "event": event["event"], "user": event["user"]}
+            )
+
+    async def call_signal(self, event: dict[str, Any]) -> None:
+        # Only sockets in the call take signals; the chat page's socket ignores them.
+        if event.get("exclude") != self.channel_name and self.participant_id is not None:
+            await self.send_json({"type": "signal", "data": event["data"], "user": event["user"]})
+
+    async def call_state(self, event: dict[str, Any]) -> None:
+        if event.get("exclude") != self.channel_name and self.participant_id is not None:
+            await self.send_json(
+                {
+                    "type": "call.state",
+                    "audio": event["audio"],
+                    "video": event["video"],
+                    "user": event["user"],
+                }
+            )

@@ -1,0 +1,57 @@
+"""E-mail notifications for new messages: never their content, at most one per conversation
+per throttle window, none when the message has already been read."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django_tasks import task
+
+from alliance.conversations.models import Message, ReadState
+
+
+@task()
+def notify_new_message(message_id: int) -> str:
+    """Returns what happened ("sent", "read", "throttled", "gone"); safe to run twice."""
+    message = (
+        Message.objects.select_related("partnership__client", "partnership__therapist", "sender")
+        .defer("body")
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        return "gone"
+    partnership = message.partnership
+    recipient = (
+        partnership.therapist if message.sender_id == partnership.client_id else partnership.client
+    )
+    state, _created = ReadState.objects.get_or_create(partnership=partnership, user=recipient)
+    if state.last_read_seq >= message.pk:
+        return "read"
+    now = timezone.now()
+    window = dt.timedelta(minutes=settings.CONVERSATION_NOTIFY_THROTTLE_MINUTES)
+    # A conditional update claims the window, so two workers never both send.
+    claimed = (
+        ReadState.objects.filter(pk=state.pk)
+        .filter(Q(last_notified_at__isnull=True) | Q(last_notified_at__lte=now - window))
+        .update(last_notified_at=now)
+    )
+    if not claimed:
+        return "throttled"
+    link = settings.SITE_URL.rstrip("/") + reverse("conversations:thread", args=[partnership.pk])
+    with translation.override(
+        getattr(recipient, "preferred_language", None) or settings.LANGUAGE_CODE
+    ):
+        body = render_to_string(
+            "conversations/email/new_message.txt",
+            {"recipient": recipient, "sender_name": message.sender.name, "link": link},
+        )
+        subject = str(translation.gettext("You have a new message on Alliance"))
+    send_mail(subject, body, None, [recipient.email])
+    return "sent"

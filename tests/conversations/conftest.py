@@ -1,0 +1,50 @@
+"""Helpers for conversation tests: websocket communicators that log in like a browser."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from tests.conftest import logged_in
+
+
+def session_cookie(user) -> str:
+    browser = logged_in(user)
+    return f"sessionid={browser.cookies['sessionid'].value}"
+
+
+async def open_socket(cookie: str | None, pk: int) -> WebsocketCommunicator:
+    """A websocket through the real ASGI stack (origin check, session auth, routing)."""
+    from alliance.asgi import application
+
+    headers = [(b"origin", b"http://localhost")]
+    if cookie:
+        headers.append((b"cookie", cookie.encode()))
+    socket = WebsocketCommunicator(application, f"/ws/conversations/{pk}/", headers=headers)
+    connected, _ = await socket.connect()
+    assert connected
+    return socket
+
+
+async def receive_until(socket: WebsocketCommunicator, kind: str, timeout: float = 3) -> dict:
+    """The next frame of type `kind`, skipping others (typing, read, peer events)."""
+    while True:
+        frame = await socket.receive_json_from(timeout=timeout)
+        if frame["type"] == kind:
+            return frame
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@pytest.fixture
+def cookies(client_user, their_therapist, other_therapist, admin_user) -> dict[str, str]:
+    return {
+        "client": session_cookie(client_user),
+        "therapist": session_cookie(their_therapist),
+        "other": session_cookie(other_therapist),
+        "admin": session_cookie(admin_user),
+    }

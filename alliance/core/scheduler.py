@@ -17,8 +17,13 @@ from alliance.core.models import ScheduledRun
 
 def daily_jobs() -> dict[str, Callable[[], Any]]:
     from alliance.directory.tasks import check_licences
+    from alliance.schedule.tasks import mark_dropouts, request_follow_ups
 
-    return {"directory.check_licences": check_licences.enqueue}
+    return {
+        "directory.check_licences": check_licences.enqueue,
+        "schedule.mark_dropouts": mark_dropouts.enqueue,
+        "schedule.request_follow_ups": request_follow_ups.enqueue,
+    }
 
 
 def enqueue_due() -> list[str]:

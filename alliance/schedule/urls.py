@@ -1,7 +1,24 @@
 from __future__ import annotations
 
-from typing import Any
+from django.urls import path
+
+from alliance.schedule import views
 
 app_name = "schedule"
 
-urlpatterns: list[Any] = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("partnerships/<int:pk>/book/", views.book, name="book"),
+    path("partnerships/<int:pk>/history/", views.history, name="history"),
+    path("partnerships/<int:pk>/ending/", views.ending_view, name="ending"),
+    path("appointments/<int:pk>/", views.appointment_detail, name="appointment"),
+    path("appointments/<int:pk>/reschedule/", views.reschedule, name="reschedule"),
+    path("appointments/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("appointments/<int:pk>/attendance/", views.attendance, name="attendance"),
+    path("appointments/<int:pk>/note/", views.note, name="note"),
+    path("appointments/<int:pk>/note/share/", views.share_note, name="share_note"),
+    path("appointments/<int:pk>/calendar.ics", views.appointment_ics, name="appointment_ics"),
+    path("availability/", views.availability_view, name="availability"),
+    path("calendar/", views.calendar_settings, name="calendar"),
+    path("feed/<str:token>.ics", views.feed, name="feed"),
+]

@@ -1,0 +1,262 @@
+"""How partnerships end, and the one definition of dropout.
+
+End reasons: completed, client ended, switched, therapist ended, dropout
+(`Partnership.EndReason`). Every part that needs "is this a dropout?" or "how long until
+it would be one?" (alert lead times, therapist records, the daily job) calls this module.
+
+Dropout, as defined here: an active partnership with **no attended appointment for
+DROPOUT_DAYS (28) days**, counted from the last attended appointment (or from the start
+of the partnership when none was attended), **no appointment booked ahead**, and **no
+planned ending**. The literature has no single operational definition — studies use
+therapist judgement, a missed last session, or a failure to return within a set period
+(Swift & Greenberg 2012, J Consult Clin Psychol 80:547, meta-analysis of 669 studies,
+weighted mean dropout 19.7%, noting the definitional spread). Four weeks without contact
+after weekly or fortnightly sessions is this project's assumption, not a published cut-off.
+
+A planned ending (`schedule.PlannedEnding`) asks for final measures (a check-in with the
+outcome measures) and offers the client a follow-up check three months after the end, so
+that gains kept after therapy are visible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alliance.accounts.models import User
+from alliance.care.models import Partnership
+from alliance.care.services import PartnershipError, end_partnership
+
+DROPOUT_DAYS = 28
+FOLLOW_UP_AFTER = dt.timedelta(days=91)  # about three months
+END_REASONS = Partnership.EndReason
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DropoutStatus:
+    partnership_id: int
+    last_contact: dt.datetime  # last attended appointment, or the start
+    deadline: dt.datetime  # when it becomes a dropout if nothing changes
+    has_upcoming: bool
+    planned_ending: bool
+
+    def is_dropout(self, now: dt.datetime) -> bool:
+        return is_dropout(
+            last_contact=self.last_contact,
+            has_upcoming=self.has_upcoming,
+            planned_ending=self.planned_ending,
+            now=now,
+        )
+
+    def days_left(self, now: dt.datetime) -> int:
+        """Whole days until the rule would fire (0 when it already has): the alert lead time."""
+        return max(0, (self.deadline - now).days)
+
+
+def dropout_deadline(last_contact: dt.datetime) -> dt.datetime:
+    return last_contact + dt.timedelta(days=DROPOUT_DAYS)
+
+
+def is_dropout(
+    *, last_contact: dt.datetime, has_upcoming: bool, planned_ending: bool, now: dt.datetime
+) -> bool:
+    """The dropout rule itself (see the module docstring)."""
+    if planned_ending or has_upcoming:
+        return False
+    return now >= dropout_deadline(last_contact)
+
+
+def dropout_status(
+    partnership_ids: list[int], *, now: dt.datetime | None = None
+) -> dict[int, DropoutStatus]:
+    """The rule's inputs for many active partnerships, in a few queries."""
+    from alliance.schedule.models import PlannedEnding
+    from alliance.schedule.queries import last_attended, next_appointments
+
+    now = now or timezone.now()
+    started = dict(
+        Partnership.objects.filter(
+            pk__in=partnership_ids, status=Partnership.Status.ACTIVE
+        ).values_list("pk", "started_at")
+    )
+    attended = last_attended(started)
+    upcoming = next_appointments(started, now=now)
+    planned = set(
+        PlannedEnding.objects.filter(partnership_id__in=started).values_list(
+            "partnership_id", flat=True
+        )
+    )
+    out = {}
+    for pk, start in started.items():
+        last = max(start, attended.get(pk, start))
+        out[pk] = DropoutStatus(
+            partnership_id=pk,
+            last_contact=last,
+            deadline=dropout_deadline(last),
+            has_upcoming=pk in upcoming,
+            planned_ending=pk in planned,
+        )
+    return out
+
+
+def dropouts_due(*, now: dt.datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    # Only partnerships older than the window can qualify; the rest never reach the rule.
+    candidates = list(
+        Partnership.objects.filter(
+            status=Partnership.Status.ACTIVE,
+            started_at__lte=now - dt.timedelta(days=DROPOUT_DAYS),
+        ).values_list("pk", flat=True)
+    )
+    statuses = dropout_status(candidates, now=now)
+    return sorted(pk for pk, status in statuses.items() if status.is_dropout(now))
+
+
+def mark_dropouts(*, now: dt.datetime | None = None) -> list[int]:
+    """The daily job: end every partnership that meets the rule, with reason dropout."""
+    now = now or timezone.now()
+    ended = []
+    for pk in dropouts_due(now=now):
+        with transaction.atomic():
+            partnership = Partnership.objects.select_for_update().get(pk=pk)
+            # Re-check under the lock: an appointment may have been booked meanwhile.
+            status = dropout_status([pk], now=now).get(pk)
+            if status is None or not status.is_dropout(now):
+                continue
+            end_partnership(partnership=partnership, reason=END_REASONS.DROPOUT)
+            ended.append(pk)
+    return ended
+
+
+# --- planned endings ------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_ending(*, partnership: Partnership, by: User, last_day: dt.date) -> object:
+    """Agree an ending ahead of time: asks for final measures now (a check-in with the
+    outcome measures) and stops the dropout rule from firing while the ending is planned."""
+    from alliance.schedule import hooks
+    from alliance.schedule.models import PlannedEnding
+
+    locked = Partnership.objects.select_for_update().get(pk=partnership.pk)
+    if by.pk not in (locked.client_id, locked.therapist_id):
+        raise PartnershipError(_("You are not part of this partnership."))
+    if not locked.is_active:
+        raise PartnershipError(_("This partnership has already ended."))
+    if last_day < timezone.localdate():
+        raise PartnershipError(_("The last day cannot be in the past."))
+    planned, created = PlannedEnding.objects.get_or_create(
+        partnership=locked, defaults={"planned_by": by, "last_day": last_day}
+    )
+    if not created:
+        planned.last_day = last_day
+        planned.save(update_fields=["last_day"])
+    if planned.final_measures_requested_at is None:
+        planned.final_measures_requested_at = timezone.now()
+        planned.save(update_fields=["final_measures_requested_at"])
+        transaction.on_commit(
+            lambda: hooks.request_checkin(partnership=locked, appointment_id=None)
+        )
+    return planned
+
+
+@transaction.atomic
+def cancel_planned_ending(*, partnership: Partnership, by: User) -> None:
+    from alliance.schedule.models import PlannedEnding
+
+    if by.pk not in (partnership.client_id, partnership.therapist_id) or not (
+        partnership.is_active
+    ):
+        raise PartnershipError(_("You are not part of this partnership."))
+    PlannedEnding.objects.filter(partnership=partnership).delete()
+
+
+@transaction.atomic
+def end(*, partnership: Partnership, by: User, reason: str) -> Partnership:
+    """End a partnership now. The client may end it (client_ended); the therapist may end
+    it as completed or therapist_ended. Switching and dropout have their own paths
+    (care/switching.py and the daily job). Upcoming appointments are cancelled; a planned
+    ending gets its three-month follow-up date."""
+    from alliance.schedule.models import Appointment, PlannedEnding
+
+    allowed = {
+        partnership.client_id: {END_REASONS.CLIENT_ENDED},
+        partnership.therapist_id: {END_REASONS.COMPLETED, END_REASONS.THERAPIST_ENDED},
+    }.get(by.pk)
+    if allowed is None:
+        raise PartnershipError(_("You are not part of this partnership."))
+    if reason not in allowed:
+        raise PartnershipError(_("Choose a reason for ending."))
+    ended = end_partnership(partnership=partnership, reason=reason)
+    now = ended.ended_at or timezone.now()
+    for appointment in Appointment.objects.select_for_update().filter(
+        partnership=ended, status=Appointment.Status.SCHEDULED, starts_at__gt=now
+    ):
+        appointment.status = Appointment.Status.CANCELLED
+        appointment.cancelled_at = now
+        appointment.cancelled_by = by
+        appointment.sequence += 1
+        appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "sequence"])
+    planned = PlannedEnding.objects.filter(partnership=ended).first()
+    if planned is not None:
+        planned.follow_up_due_on = timezone.localdate(now) + FOLLOW_UP_AFTER
+        planned.save(update_fields=["follow_up_due_on"])
+    return ended
+
+
+@transaction.atomic
+def answer_follow_up_offer(*, partnership: Partnership, by: User, wanted: bool) -> None:
+    from alliance.schedule.models import PlannedEnding
+
+    if by.pk != partnership.client_id:
+        raise PartnershipError(_("Only the client can answer this."))
+    updated = PlannedEnding.objects.filter(partnership=partnership).update(follow_up_wanted=wanted)
+    if not updated:
+        raise PartnershipError(_("There is no planned ending to follow up."))
+
+
+def request_due_follow_ups(*, today: dt.date | None = None) -> list[int]:
+    """The daily job: request the three-month follow-up check from clients who wanted one.
+
+    Idempotent: `follow_up_requested_at` is set in the same transaction as the request.
+    """
+    from alliance.schedule.models import PlannedEnding
+
+    today = today or timezone.localdate()
+    done: list[int] = []
+    due = PlannedEnding.objects.filter(
+        follow_up_wanted=True,
+        follow_up_due_on__lte=today,
+        follow_up_requested_at__isnull=True,
+        partnership__status=Partnership.Status.ENDED,
+    ).values_list("pk", flat=True)
+    for pk in list(due):
+        try:
+            partnership_id = _request_follow_up(pk)
+        except Exception:
+            # Left pending: tomorrow's run tries again.
+            logger.exception("follow-up request for planned ending %s failed", pk)
+            continue
+        if partnership_id is not None:
+            done.append(partnership_id)
+    return done
+
+
+def _request_follow_up(pk: int) -> int | None:
+    from alliance.schedule import hooks
+    from alliance.schedule.models import PlannedEnding
+
+    with transaction.atomic():
+        planned = PlannedEnding.objects.select_for_update().select_related("partnership").get(pk=pk)
+        if planned.follow_up_requested_at is not None:
+            return None
+        planned.follow_up_requested_at = timezone.now()
+        planned.save(update_fields=["follow_up_requested_at"])
+        hooks.request_follow_up(partnership=planned.partnership)
+        return planned.partnership_id

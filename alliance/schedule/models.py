@@ -1,0 +1,287 @@
+"""Appointments, availability exceptions, attendance, progress notes and calendar feeds.
+
+The weekly availability itself is `directory.AvailabilityWindow` (wall-clock times in the
+therapist's own zone); exceptions and time off live here, also in the therapist's zone, so
+a window keeps its local hour across a daylight-saving change.
+
+No double booking: besides the Python check in `services`, the database refuses two
+non-cancelled appointments that overlap for the same therapist or the same client — an
+exclusion constraint on PostgreSQL, triggers on SQLite (see `overlap.py` and migration
+0002). A cancelled appointment does not hold its slot, so the time can be booked again.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from alliance.privacy.fields import EncryptedTextField
+
+
+class AvailabilityException(models.Model):
+    """One date that differs from the weekly pattern, in the therapist's zone.
+
+    `blocked` without times closes the whole day; with times, only that part. `extra` opens
+    a window the weekly pattern does not have.
+    """
+
+    class Kind(models.TextChoices):
+        BLOCKED = "blocked", _("Not available")
+        EXTRA = "extra", _("Extra availability")
+
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability_exceptions"
+    )
+    date = models.DateField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    start = models.TimeField(null=True, blank=True)
+    end = models.TimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["date", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__isnull=True, end__isnull=True)
+                | Q(start__isnull=False, end__isnull=False, end__gt=models.F("start")),
+                name="exception_times_both_or_neither",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="extra") | Q(start__isnull=False),
+                name="extra_availability_has_times",
+            ),
+        ]
+        indexes = [models.Index(fields=["therapist", "date"], name="avail_exception_day")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.date}"
+
+
+class TimeOff(models.Model):
+    """Whole days away (holiday, training), inclusive, in the therapist's zone."""
+
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="time_off"
+    )
+    first_day = models.DateField()
+    last_day = models.DateField()
+    label = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["first_day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=models.F("first_day")), name="time_off_ordered"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"time off {self.first_day}..{self.last_day}"
+
+
+class Appointment(models.Model):
+    """One therapy meeting of a partnership (never called a "session": that is Django's)."""
+
+    class Modality(models.TextChoices):
+        VIDEO = "video", _("Video")
+        AUDIO = "audio", _("Audio call")
+        CHAT = "chat", _("Live chat")
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        ATTENDED = "attended", _("Attended")
+        NO_SHOW = "no_show", _("Missed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Source(models.TextChoices):
+        NONE = "", _("Not recorded")
+        CALL = "call", _("From call join times")
+        THERAPIST = "therapist", _("Marked by the therapist")
+
+    partnership = models.ForeignKey(
+        "care.Partnership", on_delete=models.PROTECT, related_name="appointments"
+    )
+    # Copies of the partnership's people: the overlap guards are per therapist and per client.
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    modality = models.CharField(max_length=10, choices=Modality.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # iCalendar SEQUENCE: bumped on every change the calendar should pick up.
+    sequence = models.PositiveIntegerField(default=0)
+    rescheduled_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    late_cancellation = models.BooleanField(default=False)
+
+    client_joined_at = models.DateTimeField(null=True, blank=True)
+    therapist_joined_at = models.DateTimeField(null=True, blank=True)
+    client_left_at = models.DateTimeField(null=True, blank=True)
+    therapist_left_at = models.DateTimeField(null=True, blank=True)
+    late_minutes = models.PositiveSmallIntegerField(default=0)
+    attendance_source = models.CharField(
+        max_length=10, choices=Source.choices, default=Source.NONE, blank=True
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+    checkin_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="appointment_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="cancelled", cancelled_at__isnull=False)
+                | (~Q(status="cancelled") & Q(late_cancellation=False)),
+                name="appointment_cancel_fields",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["therapist", "starts_at"], name="appt_therapist_start"),
+            models.Index(fields=["client", "starts_at"], name="appt_client_start"),
+            models.Index(fields=["partnership", "starts_at"], name="appt_partnership_start"),
+            models.Index(fields=["status", "starts_at"], name="appt_status_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"appointment {self.pk}"
+
+    @property
+    def audit_client_id(self) -> int:
+        return self.client_id
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    def involves(self, user: object) -> bool:
+        pk = getattr(user, "pk", None)
+        return pk is not None and pk in (self.client_id, self.therapist_id)
+
+
+class ReminderSent(models.Model):
+    """One reminder e-mail per appointment, kind and start time: what makes the reminder
+    task idempotent (a retried or duplicated task finds the row and sends nothing)."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10)
+    starts_at = models.DateTimeField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "kind", "starts_at"], name="one_reminder_per_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder for appointment {self.appointment_id}"
+
+
+class ProgressNote(models.Model):
+    """The therapist's note on one appointment: free text or SOAP sections.
+
+    Clinical free text, encrypted with the client's data key. The client never sees it
+    unless the therapist shares it (`shared_at`).
+    """
+
+    class Template(models.TextChoices):
+        FREE = "free", _("Free text")
+        SOAP = "soap", _("SOAP (subjective, objective, assessment, plan)")
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.PROTECT, related_name="progress_note"
+    )
+    partnership = models.ForeignKey(
+        "care.Partnership", on_delete=models.PROTECT, related_name="progress_notes"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    template = models.CharField(max_length=10, choices=Template.choices, default=Template.FREE)
+    text = EncryptedTextField(owner="partnership.client_id", blank=True)
+    subjective = EncryptedTextField(owner="partnership.client_id", blank=True)
+    objective = EncryptedTextField(owner="partnership.client_id", blank=True)
+    assessment = EncryptedTextField(owner="partnership.client_id", blank=True)
+    plan = EncryptedTextField(owner="partnership.client_id", blank=True)
+    shared_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"progress note {self.pk}"
+
+    @property
+    def audit_client_id(self) -> int:
+        return self.partnership.client_id
+
+    def sections(self) -> list[tuple[str, str]]:
+        if self.template == self.Template.SOAP:
+            return [
+                (str(_("Subjective")), self.subjective),
+                (str(_("Objective")), self.objective),
+                (str(_("Assessment")), self.assessment),
+                (str(_("Plan")), self.plan),
+            ]
+        return [("", self.text)]
+
+
+class PlannedEnding(models.Model):
+    """An ending agreed ahead of time (see `alliance/care/ending.py`).
+
+    A planned ending is never counted as dropout; it asks for final measures and offers
+    the client a follow-up check three months after the end.
+    """
+
+    partnership = models.OneToOneField(
+        "care.Partnership", on_delete=models.CASCADE, related_name="planned_ending"
+    )
+    planned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    last_day = models.DateField(help_text="the planned last day of work together")
+    created_at = models.DateTimeField(auto_now_add=True)
+    final_measures_requested_at = models.DateTimeField(null=True, blank=True)
+    # The client's answer to the follow-up offer: None until they answer.
+    follow_up_wanted = models.BooleanField(null=True, blank=True)
+    follow_up_due_on = models.DateField(null=True, blank=True)
+    follow_up_requested_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"planned ending of partnership {self.partnership_id}"
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """A private iCalendar feed URL per user; revoking replaces the secret."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"calendar feed of user {self.user_id}"

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+NY = ZoneInfo("America/New_York")
+
+
+@pytest.fixture
+def open_week(their_therapist):
+    """Their therapist is available 08:00–20:00 New York time every day."""
+    from alliance.directory.models import AvailabilityWindow
+
+    profile = their_therapist.therapist_profile
+    AvailabilityWindow.objects.bulk_create(
+        AvailabilityWindow(therapist=profile, weekday=d, start=dt.time(8), end=dt.time(20))
+        for d in range(7)
+    )
+    return profile
+
+
+def ny(days_ahead: int, hour: int, minute: int = 0) -> dt.datetime:
+    """A New York wall-clock time `days_ahead` days from today, as an aware datetime."""
+    today = dt.datetime.now(NY).date()
+    day = today + dt.timedelta(days=days_ahead)
+    return dt.datetime.combine(day, dt.time(hour, minute)).replace(tzinfo=NY)
+
+
+@pytest.fixture
+def checkin_calls(monkeypatch):
+    """Record the calls into the check-ins part instead of making them."""
+    calls: list[tuple[str, dict]] = []
+    from alliance.schedule import hooks
+
+    monkeypatch.setattr(hooks, "request_checkin", lambda **kw: calls.append(("checkin", kw)))
+    monkeypatch.setattr(
+        hooks, "request_alert_evaluation", lambda **kw: calls.append(("alerts", kw))
+    )
+    monkeypatch.setattr(hooks, "request_follow_up", lambda **kw: calls.append(("follow_up", kw)))
+    return calls

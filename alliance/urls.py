@@ -12,5 +12,6 @@ urlpatterns = [
     path("conversations/", include("alliance.conversations.urls")),
     path("goals/", include("alliance.goals.urls")),
     path("journal/", include("alliance.journal.urls")),
+    path("privacy/", include("alliance.privacy.urls")),
     path("api/", api.urls),
 ]

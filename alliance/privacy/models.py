@@ -52,3 +52,27 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_id} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditBlock(models.Model):
+    """A sealed run of audit rows: the hash of its rows, chained to the previous block.
+
+    Sealing happens in blocks, after the fact (`alliance audit seal`, every minute by the
+    worker), so writing an audit row never waits on a chain. Editing, deleting, inserting or
+    reordering any sealed row changes a block hash that `alliance audit verify` recomputes.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    first_event_id = models.BigIntegerField()
+    last_event_id = models.BigIntegerField()
+    event_count = models.PositiveIntegerField()
+    events_hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64)
+    block_hash = models.CharField(max_length=64, unique=True)
+    sealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"audit block {self.seq}"

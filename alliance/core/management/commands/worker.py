@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -9,6 +10,9 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from alliance.core import scheduler
+from alliance.privacy import chain
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -21,6 +25,10 @@ class Command(BaseCommand):
             while not stop.is_set():
                 try:
                     scheduler.enqueue_due()
+                    # Seal the audit log into its hash chain (privacy/chain.py).
+                    chain.seal()
+                except Exception:  # the clock must survive a failed tick; the next one retries
+                    logger.exception("scheduled jobs failed")
                 finally:
                     close_old_connections()
                 stop.wait(60)

@@ -1,0 +1,8 @@
+from django.utils.translation import gettext_lazy as _
+
+from alliance.core.nav import NavItem
+
+ITEMS = [
+    NavItem(_("Audit log"), "privacy:audit_log", frozenset({"admin"}), order=90),
+    NavItem(_("Privacy"), "privacy:my_record_access", frozenset({"client"}), order=90),
+]

@@ -310,6 +310,15 @@ MINIMUM_CLIENT_AGE = 18  # adults only; minors are out of scope (docs/architectu
 SAFETY_ACK_MINUTES = env_int("SAFETY_ACK_MINUTES", 60)
 # --- matching ---
 MAX_WAIT_DAYS = env_int("MAX_WAIT_DAYS", 14)
+# Matches shown to a client, and candidates per waiting client in the assignment.
+MATCHING_SHOWN = env_int("MATCHING_SHOWN", 5)
+MATCHING_WAITLIST_K = env_int("MATCHING_WAITLIST_K", 10)
+# Preferred hours a therapist must share with the client in the coming week.
+MATCHING_MIN_OVERLAP_HOURS = env_int("MATCHING_MIN_OVERLAP_HOURS", 2)
+# Cases before a therapist record is shown (Constantino et al. 2021 profiled on >= 15).
+MATCHING_MIN_CASES = env_int("MATCHING_MIN_CASES", 15)
+# Therapist records in the matching index are refreshed at least this often.
+MATCHING_RECORDS_REFRESH_SECONDS = env_int("MATCHING_RECORDS_REFRESH_SECONDS", 900)
 # --- schedule ---
 LATE_CANCELLATION_HOURS = env_int("LATE_CANCELLATION_HOURS", 24)
 APPOINTMENT_MINUTES = env_int("APPOINTMENT_MINUTES", 50)

@@ -36,6 +36,17 @@ class Partnership(models.Model):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
+    # Why the client switched, in pillar terms (bond, goals, tasks) or "practical".
+    switch_reason = models.CharField(max_length=20, blank=True)
+    # The intake this partnership was matched on (its concerns are the record's domains).
+    intake = models.ForeignKey(
+        "care.Intake", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Whether the client agreed that goals and history of earlier partnerships pass to this
+    # therapist (asked when switching; see `queries.handoff_allowed`).
+    handoff_consent = models.BooleanField(default=False)
+    # On a partnership ended by a switch: the answer given then, carried to the next one.
+    switch_handoff = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -81,3 +92,153 @@ class CaseNote(models.Model):
     @property
     def audit_client_id(self) -> int:
         return self.partnership.client_id
+
+
+# --- matching, intake, switching, waiting list ------------------------------------------
+
+
+class Intake(models.Model):
+    """What a client asked for when looking for a therapist (the newest one counts).
+
+    Preferences are stored as {name: {"value": ..., "must": bool}} with names from the
+    matching engine's vocabulary; preferred times as [weekday, start hour, end hour] in the
+    client's own time zone, turned into UTC hours only when matching (so DST is right for
+    the week being matched). Free text is clinical and encrypted with the client's key.
+    """
+
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="intakes"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    concerns = models.JSONField(default=list)
+    change_wanted = EncryptedTextField(owner="client_id", blank=True)
+    preferences = models.JSONField(default=dict)
+    languages = models.JSONField(default=list)
+    modality = models.CharField(max_length=20)
+    jurisdiction = models.ForeignKey("directory.Jurisdiction", on_delete=models.PROTECT)
+    timezone = models.CharField(max_length=64)
+    preferred_times = models.JSONField(default=list)
+    budget = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    insurer = models.CharField(max_length=80, blank=True)
+    had_therapy_before = models.BooleanField(default=False)
+    did_not_work = EncryptedTextField(owner="client_id", blank=True)
+    # Answers to the safety questions at intake (yes/no per question id).
+    screen = models.JSONField(default=dict)
+    screen_positive = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "-created_at"], name="intake_client_newest")]
+
+    def __str__(self) -> str:
+        return f"intake {self.pk}"
+
+    @property
+    def audit_client_id(self) -> int:
+        return self.client_id
+
+
+class MatchIndexVersion(models.Model):
+    """One row: bumped whenever the directory or capacity changes, so every worker rebuilds
+    its in-memory matching index on its next request."""
+
+    counter = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"index version {self.counter}"
+
+
+class WeightSet(models.Model):
+    """A versioned set of matching weights; the newest active one is used."""
+
+    version = models.CharField(max_length=60, unique=True)
+    weights = models.JSONField()
+    active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    partnerships = models.PositiveIntegerField(default=0)
+    cv_error_current = models.FloatField(null=True, blank=True)
+    cv_error_new = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class MatchOffer(models.Model):
+    """One therapist shown to a client, with the reasons shown and the weights version.
+
+    Live matches (`source` "match") and waiting-list offers ("waitlist") are both offers: the
+    client chooses or declines; nothing is imposed.
+    """
+
+    class Source(models.TextChoices):
+        MATCH = "match", _("Match")
+        WAITLIST = "waitlist", _("Waiting-list offer")
+
+    class Status(models.TextChoices):
+        SHOWN = "shown", _("Shown")
+        CHOSEN = "chosen", _("Chosen")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("No longer available")
+
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="match_offers"
+    )
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, null=True, related_name="+")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MATCH)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SHOWN)
+    rank = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    reasons = models.JSONField(default=list)
+    unmet = models.JSONField(default=list)
+    weights_version = models.CharField(max_length=60)
+    index_version = models.CharField(max_length=80)
+    switch_reason = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["client", "status", "-created_at"], name="offer_client_status")
+        ]
+
+    def __str__(self) -> str:
+        return f"offer {self.pk}"
+
+
+class WaitlistEntry(models.Model):
+    """A client waiting for a therapist with room; at most one waiting entry per client."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        MATCHED = "matched", _("Matched")
+        LEFT = "left", _("Left the waiting list")
+
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="waitlist_entries"
+    )
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="+")
+    joined_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    # After a switch: who to leave out and which pillar to favour.
+    excluded = models.JSONField(default=list, blank=True)
+    switch_reason = models.CharField(max_length=20, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(status="waiting"), name="one_waiting_entry"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"waiting entry {self.pk}"

@@ -58,3 +58,20 @@ def partnership_for(user: User, pk: int) -> Partnership:
     if found is None:
         raise Http404("no such partnership")
     return found
+
+
+def handoff_allowed(partnership: Partnership) -> bool:
+    """May this partnership's therapist see goals and history from the client's earlier
+    partnerships? Only if the client agreed when switching (never by default)."""
+    return bool(partnership.handoff_consent)
+
+
+def handoff_sources(partnership: Partnership) -> QuerySet[Partnership]:
+    """The client's earlier partnerships whose goals and history pass to this therapist."""
+    if not handoff_allowed(partnership):
+        return Partnership.objects.none()
+    return Partnership.objects.filter(
+        client_id=partnership.client_id,
+        status=Partnership.Status.ENDED,
+        started_at__lte=partnership.started_at,
+    ).exclude(pk=partnership.pk)

@@ -9,6 +9,12 @@ from alliance.accounts.models import User
 from alliance.care.models import CaseNote, Partnership
 
 
+def bump_index_version() -> None:
+    from alliance.care.matching import bump_index_version as bump
+
+    bump()
+
+
 class PartnershipError(ValueError):
     pass
 
@@ -19,7 +25,12 @@ def start_partnership(*, client: User, therapist: User) -> Partnership:
         raise PartnershipError("a partnership joins one client with one therapist")
     if Partnership.objects.filter(client=client, status=Partnership.Status.ACTIVE).exists():
         raise PartnershipError("this client already has an active partnership")
-    return Partnership.objects.create(client=client, therapist=therapist, started_at=timezone.now())
+    partnership = Partnership.objects.create(
+        client=client, therapist=therapist, started_at=timezone.now()
+    )
+    # Capacity changed: every worker's matching index must rebuild.
+    bump_index_version()
+    return partnership
 
 
 @transaction.atomic
@@ -33,6 +44,7 @@ def end_partnership(*, partnership: Partnership, reason: str) -> Partnership:
     locked.ended_at = timezone.now()
     locked.end_reason = reason
     locked.save(update_fields=["status", "ended_at", "end_reason"])
+    bump_index_version()
     return locked
 
 

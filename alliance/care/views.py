@@ -2,15 +2,18 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from alliance.accounts.models import User
-from alliance.care import queries, services
-from alliance.care.models import CaseNote
+from alliance.care import matching, queries, records, services, switching, waitlist
+from alliance.care.intake import IntakeForm, save_intake
+from alliance.care.models import CaseNote, MatchOffer, WaitlistEntry
+from alliance.core.crisis import resources_for, resources_for_user
+from alliance.matching.vocabulary import PILLARS
 from alliance.privacy import audit
 from alliance.privacy.access import access
 
@@ -55,3 +58,224 @@ def partnership_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {"partnership": partnership, "form": form, "notes": notes},
         status=status,
     )
+
+
+# --- intake and matching ----------------------------------------------------------------
+
+
+def _has_active(user: User) -> bool:
+    return queries.active_partnership_of_client(user) is not None
+
+
+@access("client", scope="self")
+@require_http_methods(["GET", "POST"])
+def intake(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if _has_active(user):
+        messages.info(request, _("You already work with a therapist. To change, use Switch."))
+        return redirect("core:home")
+    form = IntakeForm(request.POST or None, client=user)
+    if request.method == "POST":
+        if form.is_valid():
+            answers, alerted = save_intake(client=user, form=form)
+            if answers.screen_positive:
+                # Crisis resources come at once, before any matching.
+                return render(
+                    request,
+                    "care/intake_screen.html",
+                    {
+                        "resources": resources_for(answers.jurisdiction),
+                        "alerted": alerted,
+                    },
+                )
+            return redirect("care:matches")
+        return render(request, "care/intake.html", {"form": form}, status=400)
+    return render(request, "care/intake.html", {"form": form})
+
+
+@access("client", scope="self")
+@require_http_methods(["GET"])
+def matches(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if _has_active(user):
+        return redirect("core:home")
+    answers = matching.latest_intake(user)
+    if answers is None:
+        return redirect("care:intake")
+    page = matching.find_matches(client=user, intake=answers)
+    return render(
+        request,
+        "care/matches.html",
+        {
+            "page": page,
+            "waiting": waitlist.waiting_entry(user),
+            "reason_pillar": page.switch_reason in PILLARS,
+        },
+    )
+
+
+@access("client", scope="self")
+@require_POST
+def choose(request: HttpRequest, offer_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    offer = get_object_or_404(MatchOffer, pk=offer_id, client=user)
+    try:
+        partnership = matching.choose_therapist(client=user, offer=offer)
+    except matching.MatchingError as exc:
+        messages.error(request, str(exc))
+        target = "care:waitlist" if offer.source == MatchOffer.Source.WAITLIST else "care:matches"
+        return redirect(target)
+    messages.success(
+        request,
+        _("You are now working with %(name)s.") % {"name": partnership.therapist.name},
+    )
+    return redirect("core:home")
+
+
+# --- switching --------------------------------------------------------------------------
+
+
+class SwitchForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=gettext_lazy("What was not right? (optional)"),
+        choices=switching.REASON_CHOICES,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    consent_handoff = forms.BooleanField(
+        label=gettext_lazy("Share my goals and history with my next therapist"),
+        required=False,
+    )
+
+
+@access("client", scope="own_partnerships")
+@require_http_methods(["GET", "POST"])
+def switch(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    partnership = queries.active_partnership_of_client(user)
+    if partnership is None:
+        return redirect("care:intake")
+    form = SwitchForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                switching.switch_therapist(
+                    partnership=partnership,
+                    reason=form.cleaned_data["reason"],
+                    consent_handoff=form.cleaned_data["consent_handoff"],
+                )
+            except switching.SwitchError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Your previous therapist no longer has access."))
+                if matching.latest_intake(user) is None:
+                    return redirect("care:intake")
+                return redirect("care:matches")
+        return render(
+            request, "care/switch.html", {"form": form, "partnership": partnership}, status=400
+        )
+    return render(request, "care/switch.html", {"form": form, "partnership": partnership})
+
+
+# --- waiting list -----------------------------------------------------------------------
+
+
+@access("client", scope="self")
+@require_http_methods(["GET", "POST"])
+def waitlist_page(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if request.method == "POST":
+        action = request.POST.get("action")
+        answers = matching.latest_intake(user)
+        if action == "join" and answers is not None:
+            try:
+                waitlist.join_waitlist(client=user, intake=answers)
+            except matching.MatchingError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("You are on the waiting list."))
+        elif action == "leave":
+            waitlist.leave_waitlist(client=user)
+            messages.success(request, _("You have left the waiting list."))
+        else:
+            messages.error(request, _("Fill in what you are looking for first."))
+            return redirect("care:intake")
+        return redirect("care:waitlist")
+    return render(
+        request,
+        "care/waitlist.html",
+        {
+            "entry": waitlist.waiting_entry(user),
+            "offers": waitlist.pending_offers(user),
+            "resources": resources_for_user(user),
+        },
+    )
+
+
+@access("client", scope="self")
+@require_POST
+def decline(request: HttpRequest, offer_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    offer = get_object_or_404(MatchOffer, pk=offer_id, client=user)
+    try:
+        waitlist.decline_offer(client=user, offer=offer)
+    except matching.MatchingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Declined. You keep your place on the waiting list."))
+    return redirect("care:waitlist")
+
+
+@access("admin", scope="practice")
+@require_http_methods(["GET", "POST"])
+def admin_waitlist(request: HttpRequest) -> HttpResponse:
+    report = None
+    if request.method == "POST":
+        report = waitlist.run_assignment()
+        messages.success(
+            request,
+            _("%(offered)s of %(waiting)s waiting clients received an offer.")
+            % {"offered": report.offered, "waiting": report.waiting},
+        )
+    waiting = WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING).count()
+    pending = MatchOffer.objects.filter(
+        source=MatchOffer.Source.WAITLIST, status=MatchOffer.Status.SHOWN
+    ).count()
+    return render(
+        request,
+        "care/admin_waitlist.html",
+        {"waiting": waiting, "pending": pending, "report": report},
+    )
+
+
+# --- therapist records ------------------------------------------------------------------
+
+
+@access("admin", scope="practice")
+@require_http_methods(["GET"])
+def records_list(request: HttpRequest) -> HttpResponse:
+    counts = records.case_counts()
+    therapists = User.objects.filter(role=User.Role.THERAPIST).order_by("display_name", "id")
+    rows = [(t, counts.get(t.pk, 0)) for t in therapists]
+    return render(request, "care/records_list.html", {"rows": rows})
+
+
+def _record_page(request: HttpRequest, therapist: User) -> HttpResponse:
+    record = records.therapist_records([therapist.pk])[therapist.pk]
+    return render(request, "care/record_detail.html", {"therapist": therapist, "record": record})
+
+
+@access("admin", scope="practice")
+@require_http_methods(["GET"])
+def record_detail(request: HttpRequest, therapist_id: int) -> HttpResponse:
+    therapist = get_object_or_404(User, pk=therapist_id, role=User.Role.THERAPIST)
+    return _record_page(request, therapist)
+
+
+@access("therapist", scope="self")
+@require_http_methods(["GET"])
+def my_record(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.is_therapist:
+        raise Http404
+    return _record_page(request, user)

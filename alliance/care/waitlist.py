@@ -1,0 +1,215 @@
+"""The waiting list: clients wait when nobody suitable has room; a practice admin runs the
+assignment (min-cost flow in the engine, `assign.assign_waiting`) and each result is an
+offer the client accepts or declines, never an imposition.
+
+Clients with an open safety alert come first (the engine's safety bonus), and no client with
+a feasible therapist should wait past `MAX_WAIT_DAYS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from alliance.accounts.models import User
+from alliance.care.matching import (
+    MatchingError,
+    choose_therapist,
+    current_weights,
+    fetch_rows,
+    query_for,
+    rematch_context,
+)
+from alliance.care.models import Intake, MatchOffer, Partnership, WaitlistEntry
+from alliance.matching import ClientQuery, Index, TherapistRow
+from alliance.matching.assign import AssignConfig, WaitingClient, assign_waiting
+from alliance.matching.vocabulary import PREFERENCE_LABELS
+
+
+@transaction.atomic
+def join_waitlist(*, client: User, intake: Intake) -> WaitlistEntry:
+    """Put the client on the waiting list (once); an earlier waiting entry is kept."""
+    if intake.client_id != client.pk:
+        raise MatchingError("this intake is not yours")
+    if Partnership.objects.filter(client=client, status=Partnership.Status.ACTIVE).exists():
+        raise MatchingError("you already work with a therapist")
+    User.objects.select_for_update().filter(pk=client.pk).first()
+    found = WaitlistEntry.objects.filter(client=client, status=WaitlistEntry.Status.WAITING).first()
+    excluded, reason = rematch_context(client)
+    if found is not None:
+        found.intake = intake
+        found.excluded = sorted(excluded)
+        found.switch_reason = reason or ""
+        found.save(update_fields=["intake", "excluded", "switch_reason"])
+        return found
+    return WaitlistEntry.objects.create(
+        client=client,
+        intake=intake,
+        joined_at=timezone.now(),
+        excluded=sorted(excluded),
+        switch_reason=reason or "",
+    )
+
+
+@transaction.atomic
+def leave_waitlist(*, client: User) -> int:
+    return WaitlistEntry.objects.filter(client=client, status=WaitlistEntry.Status.WAITING).update(
+        status=WaitlistEntry.Status.LEFT, ended_at=timezone.now()
+    )
+
+
+def waiting_entry(client: User) -> WaitlistEntry | None:
+    return WaitlistEntry.objects.filter(client=client, status=WaitlistEntry.Status.WAITING).first()
+
+
+def pending_offers(client: User) -> list[MatchOffer]:
+    return list(
+        MatchOffer.objects.filter(
+            client=client, source=MatchOffer.Source.WAITLIST, status=MatchOffer.Status.SHOWN
+        )
+        .select_related("therapist__therapist_profile")
+        .order_by("-created_at")
+    )
+
+
+def _open_safety_clients() -> set[int]:
+    try:
+        from alliance.checkins.models import Alert
+    except ImportError:
+        return set()
+    return set(
+        Alert.objects.filter(kind="safety", is_open=True).values_list("client_id", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class RunReport:
+    waiting: int
+    offered: int
+    without_candidate: int
+    due_left: int
+    solver_seconds: float
+
+
+@transaction.atomic
+def run_assignment(*, now: dt.datetime | None = None) -> RunReport:
+    """Offer therapists to waiting clients; clients holding an undecided offer are skipped.
+
+    Places already offered and not yet answered are held back, so two clients are not
+    offered the last place; accepting re-checks capacity with a row lock anyway.
+    """
+    now = now or timezone.now()
+    pending = MatchOffer.objects.filter(
+        source=MatchOffer.Source.WAITLIST, status=MatchOffer.Status.SHOWN
+    )
+    held: dict[int, int] = {}
+    for therapist_id in pending.values_list("therapist_id", flat=True):
+        held[therapist_id] = held.get(therapist_id, 0) + 1
+    busy = set(pending.values_list("client_id", flat=True))
+    entries = [
+        e
+        for e in WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING)
+        .select_related("intake__jurisdiction")
+        .order_by("joined_at", "id")
+        if e.client_id not in busy
+    ]
+    rows = []
+    for row in fetch_rows(now=now):
+        free = max(0, row.free_capacity - held.get(row.id, 0))
+        rows.append(row if free == row.free_capacity else _with_free(row, free))
+    index = Index.build(rows, version="waitlist", weights=current_weights())
+    safety = _open_safety_clients()
+    clients = [
+        WaitingClient(
+            id=e.pk,
+            query=query_for(
+                e.intake,
+                now=now,
+                excluded=e.excluded,
+                switch_reason=e.switch_reason or None,
+            ),
+            waited_days=(now - e.joined_at).total_seconds() / 86400,
+            safety_alert=e.client_id in safety,
+        )
+        for e in entries
+    ]
+    if not clients:
+        return RunReport(0, 0, 0, 0, 0.0)
+    config = AssignConfig(
+        k=settings.MATCHING_WAITLIST_K, max_wait_days=float(settings.MAX_WAIT_DAYS)
+    )
+    result = assign_waiting(index, clients, config=config)
+    by_id = {e.pk: e for e in entries}
+    offers = []
+    for entry_id, therapist_id in result.offers().items():
+        entry = by_id[entry_id]
+        query = next(c.query for c in clients if c.id == entry_id)
+        reasons, unmet, score = _explain(index, query, therapist_id)
+        offers.append(
+            MatchOffer(
+                client_id=entry.client_id,
+                therapist_id=therapist_id,
+                intake=entry.intake,
+                source=MatchOffer.Source.WAITLIST,
+                rank=1,
+                score=score,
+                reasons=reasons,
+                unmet=unmet,
+                weights_version=index.weights.version,
+                index_version="waitlist-" + now.strftime("%Y%m%dT%H%M"),
+                switch_reason=entry.switch_reason,
+            )
+        )
+    MatchOffer.objects.bulk_create(offers)
+    waiting = (result.therapist_ids < 0) & result.has_candidate
+    return RunReport(
+        waiting=len(clients),
+        offered=len(offers),
+        without_candidate=int((~result.has_candidate).sum()),
+        due_left=int((waiting & result.due).sum()),
+        solver_seconds=result.solver_seconds,
+    )
+
+
+def _with_free(row: TherapistRow, free: int) -> TherapistRow:
+    return replace(row, free_capacity=free)
+
+
+def _explain(
+    index: Index, query: ClientQuery, therapist_id: int
+) -> tuple[list[str], list[str], float]:
+    """The reasons for one offered therapist, as a live match would show them."""
+    for match in index.search(query, k=min(max(index.size, 1), 200)).matches:
+        if match.therapist_id == therapist_id:
+            return (
+                [r.text for r in match.reasons],
+                [str(PREFERENCE_LABELS.get(u, u)) for u in match.unmet],
+                float(match.score),
+            )
+    return [], [], 0.0
+
+
+@transaction.atomic
+def accept_offer(*, client: User, offer: MatchOffer) -> Partnership:
+    """Accept a waiting-list offer: the same capacity check as choosing a live match."""
+    if offer.source != MatchOffer.Source.WAITLIST:
+        raise MatchingError("this is not a waiting-list offer")
+    return choose_therapist(client=client, offer=offer)
+
+
+@transaction.atomic
+def decline_offer(*, client: User, offer: MatchOffer) -> MatchOffer:
+    """Decline: the client keeps their place on the waiting list."""
+    if offer.client_id != client.pk:
+        raise MatchingError("this offer is not yours")
+    locked = MatchOffer.objects.select_for_update().get(pk=offer.pk)
+    if locked.status != MatchOffer.Status.SHOWN:
+        raise MatchingError("this offer has already been answered")
+    locked.status = MatchOffer.Status.DECLINED
+    locked.decided_at = timezone.now()
+    locked.save(update_fields=["status", "decided_at"])
+    return locked

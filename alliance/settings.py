@@ -169,6 +169,16 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# --- Cache (rate-limit counters) ------------------------------------------------------
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+API_RATE_ANON = env_str("API_RATE_ANON", "60/m")
+API_RATE_USER = env_str("API_RATE_USER", "600/m")
+
 # --- Tasks ----------------------------------------------------------------------------
 TASKS = {
     "default": {
@@ -329,6 +339,12 @@ CALL_JOIN_EARLY_MINUTES = env_int("CALL_JOIN_EARLY_MINUTES", 15)
 # --- conversations ---
 # WebRTC ICE servers (STUN/TURN), as JSON: [{"urls": "turn:turn.example.org:3478", ...}].
 ICE_SERVERS_JSON = env_str("ICE_SERVERS_JSON", "[]")
+# Longest message (characters); longer ones are refused, not cut.
+CONVERSATION_MESSAGE_MAX_CHARS = env_int("CONVERSATION_MESSAGE_MAX_CHARS", 10_000)
+# New-message e-mails: at most one per conversation per this many minutes, sent after a
+# short delay so that a partner reading live in the chat is not e-mailed.
+CONVERSATION_NOTIFY_THROTTLE_MINUTES = env_int("CONVERSATION_NOTIFY_THROTTLE_MINUTES", 15)
+CONVERSATION_NOTIFY_DELAY_SECONDS = env_int("CONVERSATION_NOTIFY_DELAY_SECONDS", 60)
 
 LOGGING = {
     "version": 1,

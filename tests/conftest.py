@@ -298,6 +298,15 @@ def live_asgi_server(asgi_server_factory) -> LiveServer:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_key_cache():
     """Unwrapped data keys are cached per process by key id; ids repeat across tests."""
     yield

@@ -6,8 +6,10 @@ auth object; `tests/test_access_declarations.py` fails on one without.
 
 from __future__ import annotations
 
+from django.conf import settings
 from ninja import NinjaAPI, Schema
 
+from alliance.api.throttles import AnonymousThrottle, UserThrottle
 from alliance.privacy.access import ApiAccess, PublicApi
 
 api = NinjaAPI(
@@ -15,6 +17,12 @@ api = NinjaAPI(
     version="1",
     description="JSON API of the Alliance online-therapy platform.",
     urls_namespace="api",
+    # Abuse limits per client address (anonymous) and per user; counted in the shared cache
+    # (Redis in production) so every worker enforces the same budget.
+    throttle=[
+        AnonymousThrottle(settings.API_RATE_ANON),
+        UserThrottle(settings.API_RATE_USER),
+    ],
 )
 
 

@@ -26,7 +26,16 @@ def daily_jobs() -> dict[str, Callable[[], Any]]:
     }
 
 
+def minutely_jobs() -> dict[str, Callable[[], Any]]:
+    """Jobs the clock runs every minute in every worker; each is safe to run concurrently."""
+    from alliance.checkins.safety import escalate_unacknowledged
+
+    return {"checkins.escalate_safety": escalate_unacknowledged}
+
+
 def enqueue_due() -> list[str]:
+    for job in minutely_jobs().values():
+        job()
     today = timezone.localdate()
     enqueued = []
     for name, enqueue in daily_jobs().items():

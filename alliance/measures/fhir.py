@@ -168,7 +168,31 @@ def instrument_from_questionnaire(
     validated: bool = False,
     lower_is_better: bool = True,
 ) -> Instrument:
-    """Import a FHIR Questionnaire (a JSON dict) as an instrument.
+    """Import a FHIR Questionnaire (a JSON dict) as an instrument (see
+    `definition_from_questionnaire` for the rules)."""
+    return instrument_from_dict(
+        definition_from_questionnaire(
+            questionnaire,
+            instrument_id=instrument_id,
+            base=base,
+            max_missing=max_missing,
+            validated=validated,
+            lower_is_better=lower_is_better,
+        )
+    )
+
+
+def definition_from_questionnaire(
+    questionnaire: Mapping[str, Any],
+    *,
+    instrument_id: str | None = None,
+    base: Instrument | None = None,
+    max_missing: int | None = None,
+    validated: bool = False,
+    lower_is_better: bool = True,
+) -> dict[str, Any]:
+    """The instrument definition (the JSON form the schema validates) of a FHIR
+    Questionnaire, so a practice can store an imported instrument as data.
 
     `base` (e.g. the shipped PHQ-9) lends its bands, cut-off, reliable-change values, critical
     items (matched by LOINC item code), licence and missing-item rule. Without it, an item
@@ -247,7 +271,8 @@ def instrument_from_questionnaire(
                 "description": "PHQ-9 item 9 (LOINC 44260-8): thoughts of death or self-harm.",
             }
         ]
-    return instrument_from_dict(result)
+    instrument_from_dict(result)  # validate now: a bad import fails here, not later
+    return result
 
 
 def answers_from_response(instrument: Instrument, response: Mapping[str, Any]) -> dict[str, Answer]:

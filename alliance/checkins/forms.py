@@ -1,0 +1,144 @@
+"""Forms built from instrument definitions, the outcome schedule, alert workflow forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from alliance.checkins.models import SafetyAssessment
+from alliance.checkins.services import COMMENT_MAX_CHARS, NOTE_MAX_CHARS
+from alliance.measures.schema import Instrument
+
+
+def _text(mapping: Any) -> str:
+    lang = (get_language() or "en")[:2]
+    return str(mapping.get(lang) or mapping.get("en") or next(iter(mapping.values()), ""))
+
+
+class InstrumentForm(forms.Form):
+    """One questionnaire: a radio group per choice item (keyboard: arrows move within a
+    group, Tab moves between groups), an optional free-text box per text item."""
+
+    instrument_id = forms.CharField(widget=forms.HiddenInput)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, instrument: Instrument, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instrument = instrument
+        self.item_fields: list[str] = []
+        for item in instrument.items:
+            name = f"item_{item.id}"
+            if item.kind == "choice":
+                self.fields[name] = forms.TypedChoiceField(
+                    label=_text(item.text),
+                    choices=[(str(o.value), _text(o.text)) for o in item.options],
+                    coerce=lambda v: float(v) if "." in str(v) else int(v),
+                    widget=forms.RadioSelect,
+                    required=item.required and item.scored,
+                    error_messages={"required": _("Please choose an answer.")},
+                )
+            elif item.kind == "numeric":
+                self.fields[name] = forms.FloatField(
+                    label=_text(item.text),
+                    min_value=item.min_value,
+                    max_value=item.max_value,
+                    required=item.required,
+                )
+            else:
+                self.fields[name] = forms.CharField(
+                    label=_text(item.text),
+                    required=False,
+                    max_length=COMMENT_MAX_CHARS,
+                    widget=forms.Textarea(attrs={"rows": 3}),
+                )
+            self.item_fields.append(name)
+
+    def answers(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for item in self.instrument.items:
+            value = self.cleaned_data.get(f"item_{item.id}")
+            if value in (None, ""):
+                if item.kind == "text":
+                    continue
+                value = None
+            out[item.id] = value
+        return out
+
+    def item_bound_fields(self) -> list[Any]:
+        return [self[name] for name in self.item_fields]
+
+
+class ScheduleForm(forms.Form):
+    instruments = forms.MultipleChoiceField(
+        label=_("Outcome measures"), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    every_n_sessions = forms.IntegerField(
+        label=_("Ask every n sessions (after the first)"), min_value=1, max_value=12
+    )
+
+    def __init__(self, choices: list[tuple[str, str]], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["instruments"].choices = choices  # type: ignore[attr-defined]
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=NOTE_MAX_CHARS,
+        required=False,
+    )
+
+
+class RepairForm(forms.Form):
+    note = forms.CharField(
+        label=_("The repair you plan (what you will do or say)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=NOTE_MAX_CHARS,
+    )
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why this alert can be closed"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=NOTE_MAX_CHARS,
+    )
+
+
+def _area(label: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label, widget=forms.Textarea(attrs={"rows": 2}), max_length=NOTE_MAX_CHARS
+    )
+
+
+class SafetyCloseForm(forms.Form):
+    """Risk assessment and a Stanley & Brown (2012) safety plan; all fields required."""
+
+    risk_level = forms.ChoiceField(label=_("Assessed risk"), choices=SafetyAssessment.Risk.choices)
+    risk_assessment = _area(_("Risk assessment (what you asked, what you found)"))
+    warning_signs = _area(_("1. Warning signs"))
+    coping_strategies = _area(_("2. Internal coping strategies"))
+    social_distractions = _area(_("3. People and social settings that provide distraction"))
+    people_to_ask = _area(_("4. People whom I can ask for help"))
+    professionals = _area(_("5. Professionals or agencies to contact in a crisis"))
+    environment_safety = _area(_("6. Making the environment safe"))
+    reasons_for_living = _area(_("7. Reasons for living"))
+
+
+class ImportQuestionnaireForm(forms.Form):
+    instrument_id = forms.SlugField(label=_("Instrument id (letters, digits, _ or -)"))
+    questionnaire = forms.CharField(
+        label=_("FHIR Questionnaire (JSON)"), widget=forms.Textarea(attrs={"rows": 12})
+    )
+    base = forms.ChoiceField(
+        label=_("Borrow scoring rules from (optional)"),
+        required=False,
+        choices=[("", "—"), ("phq9", "PHQ-9"), ("gad7", "GAD-7")],
+    )
+    max_missing = forms.IntegerField(
+        label=_("Items that may be missing (prorated)"), min_value=0, required=False
+    )

@@ -1,0 +1,320 @@
+"""Questionnaire responses, check-in requests, outcome schedules and alerts.
+
+Scores and answers are stored as the measures engine returns them; the free-text comment
+of the Alliance Check-in is clinical free text and is encrypted. Alerts follow the
+workflow open → acknowledged → repair planned → resolved / repaired, with every step kept
+in `AlertEvent`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from alliance.privacy.fields import EncryptedTextField
+
+DEFAULT_OUTCOME_INSTRUMENTS = ["phq9", "gad7"]
+CHECKIN = "alliance_checkin"
+CHECKIN_THERAPIST = "alliance_checkin_therapist"
+
+
+def default_outcome_instruments() -> list[str]:
+    return list(DEFAULT_OUTCOME_INSTRUMENTS)
+
+
+class PracticeInstrument(models.Model):
+    """An instrument a practice added (e.g. a licensed one, imported from a FHIR
+    Questionnaire). `definition` is the engine's JSON form, validated by its schema."""
+
+    instrument_id = models.SlugField(max_length=60, unique=True)
+    version = models.CharField(max_length=30)
+    title = models.CharField(max_length=200)
+    definition = models.JSONField()
+    source = models.CharField(max_length=20, default="fhir")  # "fhir" or "file"
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.instrument_id
+
+
+class OutcomeSchedule(models.Model):
+    """Which outcome measures a partnership answers, and how often.
+
+    Default: PHQ-9 and GAD-7 at intake (session 1) and every second session after it.
+    """
+
+    partnership = models.OneToOneField(
+        "care.Partnership", on_delete=models.CASCADE, related_name="outcome_schedule"
+    )
+    instruments = models.JSONField(default=default_outcome_instruments)
+    every_n_sessions = models.PositiveSmallIntegerField(default=2)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"outcome schedule of partnership {self.partnership_id}"
+
+
+class CheckinRequest(models.Model):
+    """One invitation to rate a session (and, when due, answer the outcome measures)."""
+
+    partnership = models.ForeignKey(
+        "care.Partnership", on_delete=models.PROTECT, related_name="checkin_requests"
+    )
+    appointment_id = models.BigIntegerField(null=True, blank=True)
+    session_number = models.PositiveIntegerField()
+    instruments = models.JSONField(default=list)  # what the client is asked, in order
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "appointment_id"],
+                condition=Q(appointment_id__isnull=False),
+                name="one_checkin_request_per_appointment",
+            ),
+            models.UniqueConstraint(
+                fields=["partnership", "session_number"], name="one_checkin_request_per_session"
+            ),
+        ]
+        ordering = ["-session_number"]
+
+    def __str__(self) -> str:
+        return f"check-in request {self.pk} (session {self.session_number})"
+
+    @property
+    def audit_client_id(self) -> int:
+        return int(self.partnership.client_id)
+
+
+class Response(models.Model):
+    """One completed questionnaire: answers and the engine's scores.
+
+    The free-text answer of the check-in is kept only in `comment` (encrypted), never in
+    `answers`.
+    """
+
+    class Role(models.TextChoices):
+        CLIENT = "client", _("Client")
+        THERAPIST = "therapist", _("Therapist")
+
+    partnership = models.ForeignKey(
+        "care.Partnership", on_delete=models.PROTECT, related_name="responses"
+    )
+    request = models.ForeignKey(
+        CheckinRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="responses"
+    )
+    respondent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    respondent_role = models.CharField(max_length=10, choices=Role.choices)
+    instrument_id = models.CharField(max_length=60)
+    instrument_version = models.CharField(max_length=30)
+    session_number = models.PositiveIntegerField()
+    answers = models.JSONField()
+    total = models.FloatField()
+    subscales = models.JSONField(default=dict)
+    band = models.CharField(max_length=40, blank=True)
+    flags = models.JSONField(default=list)
+    prorated = models.BooleanField(default=False)
+    comment = EncryptedTextField(owner="partnership.client_id", blank=True, default="")
+    submitted_at = models.DateTimeField()
+    idempotency_key = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["respondent", "idempotency_key"], name="response_idempotency_key"
+            ),
+            models.UniqueConstraint(
+                fields=["request", "instrument_id", "respondent"],
+                condition=Q(request__isnull=False),
+                name="one_response_per_request_instrument",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["partnership", "instrument_id", "session_number"],
+                name="response_partnership_instr",
+            ),
+            models.Index(fields=["instrument_id", "respondent_role"], name="response_instr_role"),
+        ]
+        ordering = ["session_number", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} response {self.pk}"
+
+    @property
+    def audit_client_id(self) -> int:
+        return int(self.partnership.client_id)
+
+
+KIND_LABELS = {
+    "bond": _("Bond"),
+    "collaboration": _("Collaboration (goals and tasks)"),
+    "not_on_track": _("Not on track"),
+    "no_reliable_change": _("No reliable change"),
+    "deterioration": _("Deterioration"),
+    "avoidance": _("Avoidance"),
+    "checkpoint": _("Session-3 checkpoint"),
+    "safety": _("Safety"),
+}
+
+
+class Alert(models.Model):
+    """An alert of the alliance monitor, in its workflow.
+
+    At most one open alert per kind per partnership (a DB constraint): a new signal updates
+    the evidence of the open one. Safety alerts belong to the client: at most one open per
+    client, and they stay open (with the on-call clinician) when the partnership ends.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        REPAIR_PLANNED = "repair_planned", _("Repair planned")
+        RESOLVED = "resolved", _("Resolved")
+        REPAIRED = "repaired", _("Repaired")
+
+    OPEN_STATES = (State.OPEN, State.ACKNOWLEDGED, State.REPAIR_PLANNED)
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    partnership = models.ForeignKey(
+        "care.Partnership",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alerts",
+    )
+    kind = models.CharField(max_length=30)
+    severity = models.CharField(max_length=10)
+    severity_rank = models.PositiveSmallIntegerField()
+    pillar = models.CharField(max_length=20)
+    evidence = models.JSONField(default=list)
+    explanation = models.TextField()
+    repair_actions = models.JSONField(default=list)
+    client_prompt = models.TextField(blank=True)
+    session = models.PositiveIntegerField(null=True, blank=True)
+    sources = models.JSONField(default=list)  # safety: where the signals came from
+    state = models.CharField(max_length=20, choices=State.choices, default=State.OPEN)
+    is_open = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    repair_session = models.PositiveIntegerField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "kind"],
+                condition=Q(is_open=True) & ~Q(kind="safety"),
+                name="one_open_alert_per_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(is_open=True, kind="safety"),
+                name="one_open_safety_alert_per_client",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_open=True, state__in=["open", "acknowledged", "repair_planned"])
+                | Q(is_open=False, state__in=["resolved", "repaired"]),
+                name="alert_open_flag_matches_state",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["partnership", "is_open"], name="alert_partnership_open"),
+            models.Index(fields=["kind", "is_open"], name="alert_kind_open"),
+        ]
+        ordering = ["-severity_rank", "-updated_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} alert {self.pk}"
+
+    @property
+    def audit_client_id(self) -> int:
+        return int(self.client_id)
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))
+
+    @property
+    def is_safety(self) -> bool:
+        return self.kind == "safety"
+
+    def evidence_rows(self) -> list[dict[str, Any]]:
+        return list(self.evidence or [])
+
+
+class AlertEvent(models.Model):
+    """One step in an alert's history: raised, updated, acknowledged, escalated, ..."""
+
+    class Action(models.TextChoices):
+        RAISED = "raised", _("Raised")
+        UPDATED = "updated", _("New evidence")
+        NOTIFIED = "notified", _("Notified")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        REPAIR_PLANNED = "repair_planned", _("Repair planned")
+        ESCALATED = "escalated", _("Escalated to on-call")
+        RESOLVED = "resolved", _("Resolved")
+        REPAIRED = "repaired", _("Repaired")
+        NOTE = "note", _("Note")
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = EncryptedTextField(owner="alert.client_id", blank=True, default="")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} ({self.alert_id})"
+
+
+class SafetyAssessment(models.Model):
+    """The documented risk assessment and safety plan that close a safety alert.
+
+    Safety plan fields follow the Safety Planning Intervention (Stanley & Brown 2012).
+    """
+
+    class Risk(models.TextChoices):
+        LOW = "low", _("Low")
+        MODERATE = "moderate", _("Moderate")
+        HIGH = "high", _("High")
+
+    alert = models.OneToOneField(Alert, on_delete=models.PROTECT, related_name="assessment")
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    risk_level = models.CharField(max_length=10, choices=Risk.choices)
+    risk_assessment = EncryptedTextField(owner="alert.client_id")
+    warning_signs = EncryptedTextField(owner="alert.client_id")
+    coping_strategies = EncryptedTextField(owner="alert.client_id")
+    social_distractions = EncryptedTextField(owner="alert.client_id")
+    people_to_ask = EncryptedTextField(owner="alert.client_id")
+    professionals = EncryptedTextField(owner="alert.client_id")
+    environment_safety = EncryptedTextField(owner="alert.client_id")
+    reasons_for_living = EncryptedTextField(owner="alert.client_id")
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"assessment of alert {self.alert_id}"

@@ -1,0 +1,234 @@
+"""Safety alerts: raised synchronously, in the caller's transaction, never via a queue.
+
+Any part that sees a safety signal calls `raise_safety_alert` in the request that stores
+it: a PHQ-9 item 9 above 0 (checkins), a positive intake screen (care), crisis language in
+a message (conversations) or in journal text the client chose to share (journal). Private
+journal text never calls it: it is scanned only to show the client crisis resources, and
+the consent text says so.
+
+A positive item 9 has a low positive predictive value for a suicide attempt (Simon et al.
+2013, Psychiatric Services): the alert starts a structured risk assessment; it is not a
+verdict. It closes only with a documented risk assessment and a safety plan (Stanley &
+Brown 2012), see `services.close_safety_alert`. Nothing mutes, batches or delays it: each
+new signal appends evidence and notifies again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from alliance.accounts.models import User
+from alliance.care.models import Partnership
+from alliance.checkins.models import Alert, AlertEvent
+from alliance.measures.alerts import crisis_language
+from alliance.measures.alerts.model import AlertKind, Pillar, Severity
+from alliance.measures.alerts.texts import CLIENT_PROMPTS, REPAIR_ACTIONS
+
+SOURCES = frozenset({"phq9_item9", "intake_screen", "message", "shared_journal", "checkin_comment"})
+
+_REASONS = {
+    "phq9_item9": "the client reported thoughts of being better off dead or of self-harm "
+    "(PHQ-9 item 9)",
+    "intake_screen": "the intake safety screen was positive",
+    "message": "crisis language was found in a message",
+    "shared_journal": "crisis language was found in journal text the client shared",
+    "checkin_comment": "crisis language was found in a check-in comment",
+}
+
+
+class SafetyError(ValueError):
+    pass
+
+
+def crisis_phrases(text: str) -> tuple[str, ...]:
+    """Crisis phrases found in `text` by the rule-based detector (empty when none)."""
+    return crisis_language.phrases(text or "")
+
+
+def on_call_clinicians() -> list[User]:
+    return list(
+        User.objects.filter(role=User.Role.THERAPIST, is_on_call=True, is_active=True).order_by(
+            "pk"
+        )
+    )
+
+
+def _explanation(sources: list[str]) -> str:
+    reasons = [_REASONS[s] for s in sources if s in _REASONS]
+    return (
+        "Safety: " + "; ".join(reasons) + ". Start a structured risk assessment; this is a "
+        "reason to ask, not a verdict of imminent risk (Simon et al. 2013)."
+    )
+
+
+def _clean_evidence(source: str, evidence: dict[str, Any], now: Any) -> dict[str, Any]:
+    row = {str(k): v for k, v in evidence.items() if isinstance(v, str | int | float | bool | list)}
+    row["source"] = source
+    row["at"] = now.isoformat()
+    return row
+
+
+@transaction.atomic
+def raise_safety_alert(
+    *,
+    client: User,
+    partnership: Partnership | None = None,
+    source: str,
+    evidence: dict[str, Any],
+    actor: User | None = None,
+) -> Alert:
+    """Create the client's open safety alert, or append to it; notify on commit.
+
+    Runs in the caller's transaction. `evidence` is a small JSON-able dict describing the
+    signal (ids, item values, matched phrases — never the message text itself).
+    """
+    if source not in SOURCES:
+        raise SafetyError(f"unknown safety source {source!r}")
+    if partnership is not None and partnership.client_id != client.pk:
+        raise SafetyError("the partnership belongs to another client")
+    now = timezone.now()
+    row = _clean_evidence(source, evidence, now)
+    session = row.get("session") if isinstance(row.get("session"), int) else None
+    # Lock the client row so two signals at once append to one alert.
+    User.objects.select_for_update().filter(pk=client.pk).first()
+    alert = Alert.objects.filter(client=client, kind=AlertKind.SAFETY, is_open=True).first()
+    if alert is None:
+        alert = Alert(
+            client=client,
+            partnership=partnership,
+            kind=AlertKind.SAFETY,
+            severity=Severity.CRITICAL,
+            severity_rank=Severity.CRITICAL.rank,
+            pillar=Pillar.SAFETY,
+            evidence=[row],
+            sources=[source],
+            explanation=_explanation([source]),
+            repair_actions=list(REPAIR_ACTIONS[AlertKind.SAFETY]),
+            client_prompt=CLIENT_PROMPTS[AlertKind.SAFETY],
+            session=session,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with transaction.atomic():
+                alert.save()
+        except IntegrityError:
+            # Another request opened it between our read and write (no row to lock yet).
+            alert = Alert.objects.select_for_update().get(
+                client=client, kind=AlertKind.SAFETY, is_open=True
+            )
+            _append(alert, row, source, partnership, session, now)
+            action = AlertEvent.Action.UPDATED
+        else:
+            action = AlertEvent.Action.RAISED
+    else:
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        _append(alert, row, source, partnership, session, now)
+        action = AlertEvent.Action.UPDATED
+    AlertEvent.objects.create(alert=alert, action=action, actor=actor, created_at=now)
+    alert_id = alert.pk
+    transaction.on_commit(lambda: notify_safety_alert(alert_id, escalation=False))
+    return alert
+
+
+def _append(
+    alert: Alert,
+    row: dict[str, Any],
+    source: str,
+    partnership: Partnership | None,
+    session: int | None,
+    now: Any,
+) -> None:
+    alert.evidence = [*alert.evidence, row]
+    if source not in alert.sources:
+        alert.sources = [*alert.sources, source]
+    alert.explanation = _explanation(alert.sources)
+    # The alert follows the client: after a switch the new therapist sees it too.
+    if partnership is not None and partnership.is_active:
+        alert.partnership = partnership
+    if session is not None:
+        alert.session = max(alert.session or 0, session)
+    alert.updated_at = now
+    alert.save(
+        update_fields=["evidence", "sources", "explanation", "partnership", "session", "updated_at"]
+    )
+
+
+def _link(alert_id: int) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("checkins:alert_detail", args=[alert_id])
+
+
+def notify_safety_alert(alert_id: int, *, escalation: bool) -> list[str]:
+    """E-mail the therapist and the on-call clinician (every on-call clinician when
+    escalating). The e-mail carries a link only, never clinical content."""
+    alert = Alert.objects.select_related("partnership__therapist").get(pk=alert_id)
+    on_call = on_call_clinicians()
+    recipients: list[User] = []
+    if not escalation:
+        if alert.partnership is not None and alert.partnership.is_active:
+            recipients.append(alert.partnership.therapist)
+        # The first clinician on the rota; everyone on call if it is not acknowledged in time.
+        recipients += on_call[:1] if recipients else on_call
+    else:
+        recipients = on_call
+    emails = list(dict.fromkeys(u.email for u in recipients if u.email))
+    subject = (
+        "Escalated: a safety alert is still unacknowledged"
+        if escalation
+        else "A safety alert needs your attention"
+    )
+    body = (
+        "A client's safety alert on Alliance needs a clinician's attention"
+        + (
+            f" and has not been acknowledged within {settings.SAFETY_ACK_MINUTES} minutes"
+            if escalation
+            else ""
+        )
+        + f".\n\nOpen it here (log-in required):\n{_link(alert_id)}\n\n"
+        "This e-mail deliberately contains no clinical details.\n"
+    )
+    for address in emails:
+        send_mail(subject, body, None, [address])
+    if emails:
+        AlertEvent.objects.create(
+            alert=alert,
+            action=AlertEvent.Action.ESCALATED if escalation else AlertEvent.Action.NOTIFIED,
+            note=f"e-mailed {len(emails)} clinician(s)",
+            created_at=timezone.now(),
+        )
+    return emails
+
+
+def escalate_unacknowledged(now: Any = None) -> list[int]:
+    """Escalate every open safety alert nobody acknowledged within SAFETY_ACK_MINUTES to
+    every on-call clinician, once. Run every minute by the worker clock."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(minutes=settings.SAFETY_ACK_MINUTES)
+    due = list(
+        Alert.objects.filter(
+            kind=AlertKind.SAFETY,
+            is_open=True,
+            acknowledged_at__isnull=True,
+            escalated_at__isnull=True,
+            created_at__lte=cutoff,
+        ).values_list("pk", flat=True)
+    )
+    done = []
+    for pk in due:
+        with transaction.atomic():
+            claimed = Alert.objects.filter(pk=pk, escalated_at__isnull=True).update(
+                escalated_at=now
+            )
+            if not claimed:
+                continue  # another worker took it
+            transaction.on_commit(partial(notify_safety_alert, pk, escalation=True))
+        done.append(pk)
+    return done

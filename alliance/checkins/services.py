@@ -1,0 +1,517 @@
+"""Writes of the check-in flow: requests, responses, outcome schedules, alert workflow.
+
+Safety is evaluated in the same request that stores a response (`submit_response` calls
+`safety.raise_safety_alert` before it returns); the other alert rules run in a task
+enqueued on commit (`request_alert_evaluation`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from alliance.accounts.models import User
+from alliance.care.models import Partnership
+from alliance.checkins import instruments as instrument_lookup
+from alliance.checkins.models import (
+    CHECKIN,
+    CHECKIN_THERAPIST,
+    Alert,
+    AlertEvent,
+    CheckinRequest,
+    OutcomeSchedule,
+    Response,
+    SafetyAssessment,
+)
+from alliance.checkins.safety import crisis_phrases, raise_safety_alert
+from alliance.measures.scoring import ScoringError, score
+
+NOTE_MAX_CHARS = 5_000
+COMMENT_MAX_CHARS = 2_000
+
+
+class CheckinError(ValueError):
+    """Bad input to a check-in service; the message is safe to show."""
+
+
+# --- requests and schedules ----------------------------------------------------------------
+
+
+def outcome_schedule_of(partnership: Partnership) -> tuple[list[str], int]:
+    found = OutcomeSchedule.objects.filter(partnership=partnership).first()
+    if found is None:
+        return ["phq9", "gad7"], 2
+    return list(found.instruments), int(found.every_n_sessions)
+
+
+def outcomes_due(partnership: Partnership, session_number: int) -> list[str]:
+    """Outcome measures due at this session: at intake (session 1) and every n-th after."""
+    wanted, every = outcome_schedule_of(partnership)
+    if every < 1 or not wanted:
+        return []
+    return wanted if (session_number - 1) % every == 0 else []
+
+
+@transaction.atomic
+def set_outcome_schedule(
+    *, partnership: Partnership, instruments: list[str], every_n_sessions: int, actor: User
+) -> OutcomeSchedule:
+    if actor.pk != partnership.therapist_id or not partnership.is_active:
+        raise CheckinError("only the client's current therapist can change the schedule")
+    known = instrument_lookup.outcome_instrument_ids()
+    unknown = [i for i in instruments if i not in known]
+    if unknown:
+        raise CheckinError(f"unknown outcome measure: {', '.join(unknown)}")
+    if not 1 <= every_n_sessions <= 12:
+        raise CheckinError("the interval must be between 1 and 12 sessions")
+    schedule, _ = OutcomeSchedule.objects.update_or_create(
+        partnership=partnership,
+        defaults={
+            "instruments": list(dict.fromkeys(instruments)),
+            "every_n_sessions": every_n_sessions,
+            "updated_by": actor,
+        },
+    )
+    return schedule
+
+
+def _next_session_number(partnership: Partnership) -> int:
+    last = (
+        CheckinRequest.objects.filter(partnership=partnership)
+        .order_by("-session_number")
+        .values_list("session_number", flat=True)
+        .first()
+    )
+    return int(last or 0) + 1
+
+
+def _session_for_appointment(partnership: Partnership, appointment_id: int | None) -> int | None:
+    """The appointment's ordinal in the partnership, when the schedule part tells it."""
+    if appointment_id is None:
+        return None
+    provider = optional_provider("alliance.schedule.queries", "session_number_for_appointment")
+    if provider is None:
+        return None
+    value = provider(appointment_id)
+    return int(value) if value else None
+
+
+def optional_provider(module: str, name: str) -> Any:
+    """A function another part may provide; None when that part (or function) is absent."""
+    import importlib
+    import importlib.util
+
+    try:
+        if importlib.util.find_spec(module) is None:
+            return None
+    except ModuleNotFoundError:
+        return None
+    return getattr(importlib.import_module(module), name, None)
+
+
+@transaction.atomic
+def request_checkin(
+    *, partnership: Partnership, appointment_id: int | None = None
+) -> CheckinRequest:
+    """Ask the client to rate a session (and answer the outcome measures when due).
+
+    Idempotent per appointment; without an appointment an open on-demand request is reused.
+    The e-mail to the client is sent on commit and carries no clinical content.
+    """
+    locked = Partnership.objects.select_for_update().get(pk=partnership.pk)
+    if not locked.is_active:
+        raise CheckinError("this partnership has ended")
+    existing = CheckinRequest.objects.filter(partnership=locked)
+    if appointment_id is not None:
+        found = existing.filter(appointment_id=appointment_id).first()
+    else:
+        found = existing.filter(appointment_id__isnull=True, completed_at__isnull=True).first()
+    if found is not None:
+        return found
+    session = _session_for_appointment(locked, appointment_id)
+    if session is None or existing.filter(session_number=session).exists():
+        session = _next_session_number(locked)
+    request = CheckinRequest.objects.create(
+        partnership=locked,
+        appointment_id=appointment_id,
+        session_number=session,
+        instruments=[CHECKIN, *outcomes_due(locked, session)],
+        created_at=timezone.now(),
+    )
+    request_id = request.pk
+    transaction.on_commit(lambda: _mail_checkin_request(request_id))
+    return request
+
+
+def _mail_checkin_request(request_id: int) -> None:
+    request = CheckinRequest.objects.select_related("partnership__client").get(pk=request_id)
+    client = request.partnership.client
+    link = settings.SITE_URL.rstrip("/") + reverse("checkins:fill", args=[request.pk])
+    body = (
+        f"Hello {client.name},\n\nHow did your last session go? A short check-in takes "
+        f"under a minute:\n{link}\n\nYour answers go to your therapist only.\n"
+    )
+    send_mail("A one-minute check-in", body, None, [client.email])
+
+
+def request_alert_evaluation(*, partnership_id: int) -> None:
+    """Enqueue the incremental alert evaluation on commit; once per transaction however
+    often it is called (the task itself is idempotent, so a repeat would be harmless)."""
+    from alliance.checkins.tasks import evaluate_alerts
+
+    def enqueue() -> None:
+        evaluate_alerts.enqueue(partnership_id)
+
+    enqueue.alliance_alert_eval = partnership_id  # type: ignore[attr-defined]
+    if not connection.in_atomic_block:
+        enqueue()
+        return
+    for entry in connection.run_on_commit:
+        if getattr(entry[1], "alliance_alert_eval", None) == partnership_id:
+            return
+    transaction.on_commit(enqueue)
+
+
+# --- responses -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submitted:
+    response: Response
+    created: bool
+    safety_alert: Alert | None
+    crisis: bool  # show the crisis panel now
+
+
+def _allowed(instrument_id: str, role: str, request: CheckinRequest | None) -> bool:
+    if role == "therapist":
+        return instrument_id == CHECKIN_THERAPIST
+    if instrument_id == CHECKIN:
+        return True
+    if request is not None:
+        return instrument_id in request.instruments
+    return instrument_id in instrument_lookup.outcome_instrument_ids()
+
+
+@transaction.atomic
+def submit_response(
+    *,
+    partnership: Partnership,
+    respondent: User,
+    instrument_id: str,
+    answers: dict[str, Any],
+    request: CheckinRequest | None = None,
+    idempotency_key: str | None = None,
+) -> Submitted:
+    """Score and store one questionnaire; evaluate safety in this same transaction.
+
+    Submitting twice (same idempotency key, or the same request and instrument) stores once.
+    Bad input raises `CheckinError` and stores nothing.
+    """
+    if respondent.pk == partnership.client_id:
+        role = Response.Role.CLIENT
+    elif respondent.pk == partnership.therapist_id and partnership.is_active:
+        role = Response.Role.THERAPIST
+    else:
+        raise CheckinError("you cannot answer for this partnership")
+    if not partnership.is_active:
+        raise CheckinError("this partnership has ended")
+    if request is not None and request.partnership_id != partnership.pk:
+        raise CheckinError("this check-in belongs to another partnership")
+    key = (idempotency_key or "").strip()[:64] or uuid.uuid4().hex
+    prior = Response.objects.filter(respondent=respondent, idempotency_key=key).first()
+    if prior is None and request is not None:
+        prior = Response.objects.filter(
+            request=request, instrument_id=instrument_id, respondent=respondent
+        ).first()
+    if prior is not None:
+        return Submitted(prior, False, None, False)
+    if not _allowed(instrument_id, role, request):
+        raise CheckinError(f"the measure {instrument_id!r} is not asked here")
+    try:
+        inst = instrument_lookup.instrument(instrument_id)
+    except instrument_lookup.UnknownInstrument as exc:
+        raise CheckinError(str(exc)) from exc
+    comment = ""
+    scored_answers: dict[str, Any] = {}
+    for item_id, value in answers.items():
+        try:
+            item = inst.item(item_id)
+        except KeyError:
+            raise CheckinError(f"item {item_id!r}: unknown item") from None
+        if item.kind == "text":
+            text = str(value or "").strip()
+            if len(text) > COMMENT_MAX_CHARS:
+                raise CheckinError(
+                    f"item {item_id!r}: at most {COMMENT_MAX_CHARS} characters, please"
+                )
+            comment = text
+            continue
+        scored_answers[item_id] = value
+    try:
+        result = score(inst, scored_answers)
+    except ScoringError as exc:
+        raise CheckinError(str(exc)) from exc
+    session = request.session_number if request is not None else _latest_session(partnership)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(
+                partnership=partnership,
+                request=request,
+                respondent=respondent,
+                respondent_role=role,
+                instrument_id=inst.id,
+                instrument_version=inst.version,
+                session_number=session,
+                answers={k: v for k, v in result.answers.items() if not isinstance(v, str)},
+                total=float(result.total),
+                subscales={k: float(v) for k, v in result.subscales.items()},
+                band=result.band or "",
+                flags=list(result.flags),
+                prorated=result.prorated,
+                comment=comment,
+                submitted_at=now,
+                idempotency_key=key,
+            )
+    except IntegrityError:
+        # A concurrent double submit won the race: return what it stored.
+        existing = Response.objects.filter(respondent=respondent, idempotency_key=key).first()
+        if existing is None and request is not None:
+            existing = Response.objects.filter(
+                request=request, instrument_id=instrument_id, respondent=respondent
+            ).first()
+        if existing is None:
+            raise
+        return Submitted(existing, False, None, False)
+    alert = None
+    crisis = False
+    if "phq9_item9" in result.flags:
+        # Synchronous, in this request (never only a task): Simon et al. 2013 — a positive
+        # item 9 starts a structured risk assessment.
+        alert = raise_safety_alert(
+            client=partnership.client,
+            partnership=partnership,
+            source="phq9_item9",
+            evidence={
+                "response_id": response.pk,
+                "instrument": inst.id,
+                "item9": int(result.answers.get("phq9_9", 0)),
+                "total": float(result.total),
+                "session": session,
+            },
+            actor=respondent,
+        )
+        crisis = True
+    if comment and role == Response.Role.CLIENT:
+        phrases = crisis_phrases(comment)
+        if phrases:
+            alert = raise_safety_alert(
+                client=partnership.client,
+                partnership=partnership,
+                source="checkin_comment",
+                evidence={"response_id": response.pk, "phrases": list(phrases), "session": session},
+                actor=respondent,
+            )
+            crisis = True
+    if request is not None and role == Response.Role.CLIENT:
+        _complete_if_done(request, now)
+    request_alert_evaluation(partnership_id=partnership.pk)
+    return Submitted(response, True, alert, crisis)
+
+
+def _latest_session(partnership: Partnership) -> int:
+    last = (
+        CheckinRequest.objects.filter(partnership=partnership)
+        .order_by("-session_number")
+        .values_list("session_number", flat=True)
+        .first()
+    )
+    return int(last or 1)
+
+
+def _complete_if_done(request: CheckinRequest, now: Any) -> None:
+    answered = set(
+        Response.objects.filter(request=request, respondent_role="client").values_list(
+            "instrument_id", flat=True
+        )
+    )
+    if set(request.instruments) <= answered and request.completed_at is None:
+        request.completed_at = now
+        request.save(update_fields=["completed_at"])
+
+
+def pending_instruments(request: CheckinRequest, role: str) -> list[str]:
+    wanted = [CHECKIN_THERAPIST] if role == "therapist" else list(request.instruments)
+    answered = set(
+        Response.objects.filter(request=request, respondent_role=role).values_list(
+            "instrument_id", flat=True
+        )
+    )
+    return [i for i in wanted if i not in answered]
+
+
+# --- alert workflow ------------------------------------------------------------------------
+
+
+def _event(alert: Alert, action: str, actor: User | None, note: str = "") -> AlertEvent:
+    return AlertEvent.objects.create(
+        alert=alert, action=action, actor=actor, note=note, created_at=timezone.now()
+    )
+
+
+def _locked_open(alert: Alert) -> Alert:
+    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    if not locked.is_open:
+        raise CheckinError("this alert is already closed")
+    return locked
+
+
+def _clean_note(note: str, *, required: bool) -> str:
+    note = (note or "").strip()
+    if required and not note:
+        raise CheckinError("please add a short note")
+    if len(note) > NOTE_MAX_CHARS:
+        raise CheckinError(f"a note can be at most {NOTE_MAX_CHARS} characters")
+    return note
+
+
+@transaction.atomic
+def acknowledge_alert(*, alert: Alert, actor: User, note: str = "") -> Alert:
+    locked = _locked_open(alert)
+    note = _clean_note(note, required=False)
+    now = timezone.now()
+    if locked.acknowledged_at is None:
+        locked.acknowledged_at = now
+        locked.acknowledged_by = actor
+    if locked.state == Alert.State.OPEN:
+        locked.state = Alert.State.ACKNOWLEDGED
+    locked.updated_at = now
+    locked.save(update_fields=["acknowledged_at", "acknowledged_by", "state", "updated_at"])
+    _event(locked, AlertEvent.Action.ACKNOWLEDGED, actor, note)
+    return locked
+
+
+def _current_session(partnership_id: int | None) -> int:
+    if partnership_id is None:
+        return 0
+    last = (
+        Response.objects.filter(partnership_id=partnership_id)
+        .order_by("-session_number")
+        .values_list("session_number", flat=True)
+        .first()
+    )
+    return int(last or 0)
+
+
+@transaction.atomic
+def plan_repair(*, alert: Alert, actor: User, note: str) -> Alert:
+    """Record the repair action; from now on the next check-ins can show it held."""
+    locked = _locked_open(alert)
+    if locked.is_safety:
+        raise CheckinError("a safety alert closes with a risk assessment and a safety plan")
+    note = _clean_note(note, required=True)
+    now = timezone.now()
+    if locked.acknowledged_at is None:
+        locked.acknowledged_at = now
+        locked.acknowledged_by = actor
+        _event(locked, AlertEvent.Action.ACKNOWLEDGED, actor)
+    locked.state = Alert.State.REPAIR_PLANNED
+    locked.repair_session = _current_session(locked.partnership_id)
+    locked.updated_at = now
+    locked.save(
+        update_fields=[
+            "acknowledged_at",
+            "acknowledged_by",
+            "state",
+            "repair_session",
+            "updated_at",
+        ]
+    )
+    _event(locked, AlertEvent.Action.REPAIR_PLANNED, actor, note)
+    return locked
+
+
+@transaction.atomic
+def resolve_alert(*, alert: Alert, actor: User, note: str) -> Alert:
+    locked = _locked_open(alert)
+    if locked.is_safety:
+        raise CheckinError(
+            "a safety alert can only be closed with a documented risk assessment and a safety plan"
+        )
+    note = _clean_note(note, required=True)
+    now = timezone.now()
+    locked.state = Alert.State.RESOLVED
+    locked.is_open = False
+    locked.closed_at = now
+    locked.updated_at = now
+    locked.save(update_fields=["state", "is_open", "closed_at", "updated_at"])
+    _event(locked, AlertEvent.Action.RESOLVED, actor, note)
+    return locked
+
+
+SAFETY_PLAN_FIELDS = (
+    "warning_signs",
+    "coping_strategies",
+    "social_distractions",
+    "people_to_ask",
+    "professionals",
+    "environment_safety",
+    "reasons_for_living",
+)
+
+
+@transaction.atomic
+def close_safety_alert(
+    *, alert: Alert, actor: User, risk_level: str, risk_assessment: str, plan: dict[str, str]
+) -> Alert:
+    """Close a safety alert with a documented risk assessment and a Stanley & Brown (2012)
+    safety plan; every field is required."""
+    locked = _locked_open(alert)
+    if not locked.is_safety:
+        raise CheckinError("only safety alerts close with a safety plan")
+    if risk_level not in SafetyAssessment.Risk.values:
+        raise CheckinError("choose the assessed level of risk")
+    missing = [f for f in SAFETY_PLAN_FIELDS if not (plan.get(f) or "").strip()]
+    if not (risk_assessment or "").strip():
+        missing.insert(0, "risk_assessment")
+    if missing:
+        raise CheckinError(
+            "a safety alert closes only with a documented risk assessment and a complete "
+            "safety plan; missing: " + ", ".join(m.replace("_", " ") for m in missing)
+        )
+    now = timezone.now()
+    SafetyAssessment.objects.create(
+        alert=locked,
+        assessed_by=actor,
+        risk_level=risk_level,
+        risk_assessment=risk_assessment.strip(),
+        created_at=now,
+        **{f: plan[f].strip() for f in SAFETY_PLAN_FIELDS},
+    )
+    if locked.acknowledged_at is None:
+        locked.acknowledged_at = now
+        locked.acknowledged_by = actor
+    locked.state = Alert.State.RESOLVED
+    locked.is_open = False
+    locked.closed_at = now
+    locked.updated_at = now
+    locked.save(
+        update_fields=[
+            "acknowledged_at",
+            "acknowledged_by",
+            "state",
+            "is_open",
+            "closed_at",
+            "updated_at",
+        ]
+    )
+    _event(locked, AlertEvent.Action.RESOLVED, actor, "risk assessment and safety plan recorded")
+    return locked

@@ -1,0 +1,20 @@
+"""Background tasks of the alliance monitor (they take ids, reload, and are idempotent)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from alliance.checkins import evaluation, safety
+
+
+@task()
+def evaluate_alerts(partnership_id: int) -> dict[str, int]:
+    """Incremental: re-run the alert rules for one partnership after a new event."""
+    summary = evaluation.evaluate_partnerships([partnership_id])
+    return {"raised": summary.raised, "updated": summary.updated, "repaired": summary.repaired}
+
+
+@task()
+def escalate_safety_alerts() -> list[int]:
+    """Every minute: escalate unacknowledged safety alerts to every on-call clinician."""
+    return safety.escalate_unacknowledged()

@@ -1,0 +1,437 @@
+"""Pages of the check-in flow and the alliance monitor.
+
+Views parse input, call a service, render. Safety is handled inside `submit_response`, in
+the same request: when it raises an alert the crisis panel is rendered at once.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from alliance.accounts.models import User
+from alliance.care import queries as care_queries
+from alliance.checkins import admin_queries, export, queries, services
+from alliance.checkins import instruments as lookup
+from alliance.checkins.forms import (
+    ImportQuestionnaireForm,
+    InstrumentForm,
+    NoteForm,
+    RepairForm,
+    ResolveForm,
+    SafetyCloseForm,
+    ScheduleForm,
+)
+from alliance.checkins.models import Alert, CheckinRequest, Response
+from alliance.core.crisis import resources_for_user
+from alliance.privacy import audit
+from alliance.privacy.access import access
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def switch_url() -> str | None:
+    try:
+        return reverse("care:switch")
+    except NoReverseMatch:
+        return None
+
+
+def _request_for(user: User, pk: int) -> CheckinRequest:
+    found = (
+        CheckinRequest.objects.select_related("partnership__client", "partnership__therapist")
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404("no such check-in")
+    partnership = found.partnership
+    if user.pk == partnership.client_id or (
+        user.pk == partnership.therapist_id and partnership.is_active
+    ):
+        return found
+    raise Http404("no such check-in")
+
+
+# --- client and therapist check-in flow --------------------------------------------------
+
+
+@access("client", "therapist", scope="own_partnerships")
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if user.is_client:
+        partnership = care_queries.active_partnership_of_client(user)
+        pending = (
+            list(CheckinRequest.objects.filter(partnership=partnership, completed_at__isnull=True))
+            if partnership
+            else []
+        )
+        prompts = (
+            list(
+                queries.open_alerts_for(partnership)
+                .exclude(kind="safety")
+                .values_list("client_prompt", flat=True)[:2]
+            )
+            if partnership
+            else []
+        )
+        return render(
+            request,
+            "checkins/index_client.html",
+            {
+                "partnership": partnership,
+                "pending": pending,
+                "prompts": prompts,
+                "switch_url": switch_url(),
+            },
+        )
+    waiting = (
+        CheckinRequest.objects.filter(partnership__therapist=user, partnership__status="active")
+        .exclude(responses__respondent=user)
+        .select_related("partnership__client")
+        .order_by("-created_at")[:50]
+    )
+    return render(request, "checkins/index_therapist.html", {"waiting": waiting})
+
+
+@access("client", "therapist", scope="own_partnerships")
+@require_POST
+def start(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask for a check-in now (on demand, until appointments ask for it)."""
+    user = _user(request)
+    partnership = care_queries.partnership_for(user, pk)
+    try:
+        checkin = services.request_checkin(partnership=partnership)
+    except services.CheckinError as exc:
+        messages.error(request, str(exc))
+        return redirect("checkins:index")
+    if user.is_therapist:
+        messages.success(request, _("The client has been asked for a check-in."))
+        return redirect("checkins:progress", pk=partnership.pk)
+    return redirect("checkins:fill", pk=checkin.pk)
+
+
+@access("client", "therapist", scope="own_partnerships")
+@require_http_methods(["GET", "POST"])
+def fill(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    checkin = _request_for(user, pk)
+    partnership = checkin.partnership
+    role = "client" if user.pk == partnership.client_id else "therapist"
+    pending = services.pending_instruments(checkin, role)
+    asked = request.POST.get("instrument_id") or request.GET.get("instrument") or ""
+    if request.method == "POST" and asked and asked not in pending:
+        # Already answered (a double submit): stored once; move on.
+        answered = Response.objects.filter(
+            request=checkin, instrument_id=asked, respondent=user
+        ).exists()
+        if answered:
+            return _after_submit(checkin, role)
+    instrument_id = asked if asked in pending else (pending[0] if pending else None)
+    if instrument_id is None:
+        return redirect("checkins:done", pk=checkin.pk)
+    instrument = lookup.instrument(instrument_id)
+    status = 200
+    if request.method == "POST":
+        form = InstrumentForm(instrument, request.POST)
+        if form.is_valid() and form.cleaned_data["instrument_id"] == instrument_id:
+            try:
+                submitted = services.submit_response(
+                    partnership=partnership,
+                    respondent=user,
+                    instrument_id=instrument_id,
+                    answers=form.answers(),
+                    request=checkin,
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                )
+            except services.CheckinError as exc:
+                form.add_error(None, str(exc))
+            else:
+                if submitted.crisis:
+                    # Shown at once, in this same response (never after a task runs).
+                    return render(
+                        request,
+                        "checkins/done.html",
+                        {
+                            "checkin": checkin,
+                            "role": role,
+                            "crisis": True,
+                            "resources": resources_for_user(user),
+                            "next_instruments": services.pending_instruments(checkin, role),
+                            "switch_url": switch_url(),
+                        },
+                    )
+                return _after_submit(checkin, role)
+        status = 400
+    else:
+        form = InstrumentForm(
+            instrument,
+            initial={"instrument_id": instrument_id, "idempotency_key": uuid.uuid4().hex},
+        )
+    return render(
+        request,
+        "checkins/fill.html",
+        {
+            "checkin": checkin,
+            "partnership": partnership,
+            "instrument": instrument,
+            "form": form,
+            "role": role,
+            "step": len(services.pending_instruments(checkin, role)),
+            "own_measure": instrument.own_measure,
+            "credit": instrument.credit,
+        },
+        status=status,
+    )
+
+
+def _after_submit(checkin: CheckinRequest, role: str) -> HttpResponse:
+    if services.pending_instruments(checkin, role):
+        return redirect("checkins:fill", pk=checkin.pk)
+    return redirect("checkins:done", pk=checkin.pk)
+
+
+@access("client", "therapist", scope="own_partnerships")
+@require_GET
+def done(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    checkin = _request_for(user, pk)
+    role = "client" if user.pk == checkin.partnership.client_id else "therapist"
+    return render(
+        request,
+        "checkins/done.html",
+        {
+            "checkin": checkin,
+            "role": role,
+            "crisis": False,
+            "next_instruments": services.pending_instruments(checkin, role),
+            "switch_url": switch_url(),
+        },
+    )
+
+
+# --- progress and schedule -----------------------------------------------------------------
+
+
+@access("client", "therapist", scope="own_partnerships")
+@require_GET
+def progress(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    partnership = care_queries.partnership_for(user, pk)
+    context: dict[str, Any] = queries.progress_context(partnership, viewer=user)
+    if user.is_therapist:
+        if not request.htmx:  # type: ignore[attr-defined]
+            audit.record(user, audit.Action.OPEN_RECORD, partnership)
+        wanted, every = services.outcome_schedule_of(partnership)
+        context["schedule_form"] = ScheduleForm(
+            _outcome_choices(), initial={"instruments": wanted, "every_n_sessions": every}
+        )
+        context["alerts"] = list(queries.open_alerts_for(partnership))
+        context["responses"] = list(
+            Response.objects.filter(partnership=partnership).order_by("-session_number", "-id")[:20]
+        )
+    else:
+        context["prompts"] = list(
+            queries.open_alerts_for(partnership)
+            .exclude(kind="safety")
+            .values_list("client_prompt", flat=True)[:2]
+        )
+        context["switch_url"] = switch_url()
+    return render(request, "checkins/progress.html", context)
+
+
+def _outcome_choices() -> list[tuple[str, str]]:
+    return [(i, lookup.instrument(i).short_name) for i in lookup.outcome_instrument_ids()]
+
+
+@access("therapist", scope="own_partnerships")
+@require_POST
+def schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    partnership = care_queries.partnership_for(user, pk)
+    form = ScheduleForm(_outcome_choices(), request.POST)
+    if form.is_valid():
+        try:
+            services.set_outcome_schedule(
+                partnership=partnership,
+                instruments=form.cleaned_data["instruments"],
+                every_n_sessions=form.cleaned_data["every_n_sessions"],
+                actor=user,
+            )
+        except services.CheckinError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Outcome schedule saved."))
+            return redirect("checkins:progress", pk=partnership.pk)
+    else:
+        messages.error(
+            request, _("Please check the schedule: %(e)s") % {"e": form.errors.as_text()}
+        )
+    return redirect("checkins:progress", pk=partnership.pk)
+
+
+# --- alerts --------------------------------------------------------------------------------
+
+
+@access("therapist", scope="own_partnerships")
+@require_http_methods(["GET", "POST"])
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    alert = queries.alert_for(user, pk)
+    forms_by_action: dict[str, Any] = {
+        "acknowledge": NoteForm(prefix="ack"),
+        "plan": RepairForm(prefix="plan"),
+        "resolve": ResolveForm(prefix="resolve"),
+        "close_safety": SafetyCloseForm(prefix="safety"),
+    }
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        form_class = {
+            "acknowledge": NoteForm,
+            "plan": RepairForm,
+            "resolve": ResolveForm,
+            "close_safety": SafetyCloseForm,
+        }.get(action)
+        if form_class is None:
+            messages.error(request, _("Unknown action."))
+            status = 400
+        else:
+            prefix = {"acknowledge": "ack", "plan": "plan", "resolve": "resolve"}.get(
+                action, "safety"
+            )
+            form = form_class(request.POST, prefix=prefix)
+            forms_by_action[action] = form
+            if form.is_valid():
+                try:
+                    _apply(action, alert, user, form.cleaned_data)
+                except services.CheckinError as exc:
+                    form.add_error(None, str(exc))
+                    status = 400
+                else:
+                    messages.success(request, _("Saved."))
+                    return redirect("checkins:alert_detail", pk=alert.pk)
+            else:
+                status = 400
+    elif not request.htmx:  # type: ignore[attr-defined]
+        audit.record(user, audit.Action.OPEN_RECORD, alert)
+    events = list(alert.events.select_related("actor"))
+    context = {
+        "alert": alert,
+        "events": events,
+        "forms": forms_by_action,
+        "profile": getattr(alert.client, "client_profile", None),
+        "recent_phq9": list(
+            Response.objects.filter(
+                partnership__client_id=alert.client_id, instrument_id="phq9"
+            ).order_by("-submitted_at")[:3]
+        )
+        if alert.is_safety
+        else [],
+    }
+    return render(request, "checkins/alert_detail.html", context, status=status)
+
+
+def _apply(action: str, alert: Alert, user: User, data: dict[str, Any]) -> None:
+    if action == "acknowledge":
+        services.acknowledge_alert(alert=alert, actor=user, note=data.get("note", ""))
+    elif action == "plan":
+        services.plan_repair(alert=alert, actor=user, note=data["note"])
+    elif action == "resolve":
+        services.resolve_alert(alert=alert, actor=user, note=data["note"])
+    else:
+        services.close_safety_alert(
+            alert=alert,
+            actor=user,
+            risk_level=data["risk_level"],
+            risk_assessment=data["risk_assessment"],
+            plan={f: data[f] for f in services.SAFETY_PLAN_FIELDS},
+        )
+
+
+@access("therapist", scope="practice")
+@require_GET
+def on_call(request: HttpRequest) -> HttpResponse:
+    """Open safety alerts for the on-call clinician (and for therapists, their own)."""
+    user = _user(request)
+    alerts = list(queries.open_safety_alerts())
+    if not user.is_on_call:
+        alerts = [
+            a
+            for a in alerts
+            if a.partnership is not None
+            and a.partnership.is_active
+            and a.partnership.therapist_id == user.pk
+        ]
+    template = "checkins/on_call.html"
+    if request.htmx:  # type: ignore[attr-defined]
+        template += "#alerts"
+    return render(request, template, {"alerts": alerts, "on_call": user.is_on_call})
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+@access("client", "therapist", scope="own_partnerships")
+@require_GET
+def response_fhir(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    response = get_object_or_404(Response.objects.select_related("partnership"), pk=pk)
+    care_queries.partnership_for(user, response.partnership_id)
+    bundle = export.fhir_bundle(response)
+    audit.record(user, audit.Action.EXPORT, response)
+    out = JsonResponse(bundle, json_dumps_params={"indent": 2})
+    out["Content-Disposition"] = f'attachment; filename="response-{response.pk}.fhir.json"'
+    return out
+
+
+# --- practice admin ------------------------------------------------------------------------
+
+
+@access("admin", scope="practice")
+@require_GET
+def admin_reliability(request: HttpRequest) -> HttpResponse:
+    return render(request, "checkins/admin_reliability.html", admin_queries.reliability_report())
+
+
+@access("admin", scope="practice")
+@require_http_methods(["GET", "POST"])
+def admin_instruments(request: HttpRequest) -> HttpResponse:
+    form = ImportQuestionnaireForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                data = json.loads(form.cleaned_data["questionnaire"])
+                imported = export.import_questionnaire(
+                    data,
+                    instrument_id=form.cleaned_data["instrument_id"],
+                    base=form.cleaned_data.get("base") or None,
+                    max_missing=form.cleaned_data.get("max_missing"),
+                    actor=_user(request),
+                )
+            except (ValueError, export.ImportError_) as exc:
+                form.add_error("questionnaire", str(exc)[:500])
+            else:
+                messages.success(request, _("Imported %(id)s.") % {"id": imported.instrument_id})
+                return redirect("checkins:admin_instruments")
+        status = 400
+    from alliance.checkins.models import PracticeInstrument
+
+    return render(
+        request,
+        "checkins/admin_instruments.html",
+        {"form": form, "instruments": PracticeInstrument.objects.order_by("instrument_id")},
+        status=status,
+    )

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from alliance.care import matching, queries, switching, waitlist
@@ -112,44 +112,52 @@ def _form_data(payload: IntakeIn, client: Any) -> dict[str, Any]:
 def submit_intake(request: HttpRequest, payload: IntakeIn) -> Any:
     client = request.auth  # type: ignore[attr-defined]
     if queries.active_partnership_of_client(client) is not None:
-        return 400, {"detail": "you already work with a therapist; switch first"}
+        return Status(400, {"detail": "you already work with a therapist; switch first"})
     form = IntakeForm(_form_data(payload, client), client=client)
     if not form.is_valid():
         errors = {k: [str(e) for e in v] for k, v in form.errors.items()}
-        return 400, {"detail": "some answers need attention", "errors": errors}
+        return Status(400, {"detail": "some answers need attention", "errors": errors})
     answers, alerted = save_intake(client=client, form=form)
-    return 201, {
-        "id": answers.pk,
-        "screen_positive": answers.screen_positive,
-        "alerted": alerted,
-        "crisis_resources": resources_for(answers.jurisdiction) if answers.screen_positive else [],
-    }
+    return Status(
+        201,
+        {
+            "id": answers.pk,
+            "screen_positive": answers.screen_positive,
+            "alerted": alerted,
+            "crisis_resources": resources_for(answers.jurisdiction)
+            if answers.screen_positive
+            else [],
+        },
+    )
 
 
 @router.get("/matches", response={200: MatchesOut, 400: ErrorOut}, auth=CLIENT)
 def get_matches(request: HttpRequest) -> Any:
     client = request.auth  # type: ignore[attr-defined]
     if queries.active_partnership_of_client(client) is not None:
-        return 400, {"detail": "you already work with a therapist"}
+        return Status(400, {"detail": "you already work with a therapist"})
     answers = matching.latest_intake(client)
     if answers is None:
-        return 400, {"detail": "fill in the intake first"}
+        return Status(400, {"detail": "fill in the intake first"})
     page = matching.find_matches(client=client, intake=answers)
-    return 200, {
-        "matches": [
-            {
-                "offer_id": m.offer.pk,
-                "therapist_id": m.therapist.pk,
-                "name": m.therapist.name,
-                "reasons": m.reasons,
-                "unmet": m.unmet,
-                "weights_version": m.offer.weights_version,
-            }
-            for m in page.matches
-        ],
-        "excluded_by": page.excluded_by,
-        "waiting_list_offered": not page.matches,
-    }
+    return Status(
+        200,
+        {
+            "matches": [
+                {
+                    "offer_id": m.offer.pk,
+                    "therapist_id": m.therapist.pk,
+                    "name": m.therapist.name,
+                    "reasons": m.reasons,
+                    "unmet": m.unmet,
+                    "weights_version": m.offer.weights_version,
+                }
+                for m in page.matches
+            ],
+            "excluded_by": page.excluded_by,
+            "waiting_list_offered": not page.matches,
+        },
+    )
 
 
 def _partnership(p: Any) -> dict[str, Any]:
@@ -172,8 +180,8 @@ def choose(request: HttpRequest, offer_id: int) -> Any:
     try:
         partnership = matching.choose_therapist(client=client, offer=offer)
     except matching.MatchingError as exc:
-        return 409, {"detail": str(exc)}
-    return 201, _partnership(partnership)
+        return Status(409, {"detail": str(exc)})
+    return Status(201, _partnership(partnership))
 
 
 @router.post(
@@ -185,14 +193,14 @@ def switch(request: HttpRequest, payload: SwitchIn) -> Any:
     client = request.auth  # type: ignore[attr-defined]
     partnership = queries.active_partnership_of_client(client)
     if partnership is None:
-        return 400, {"detail": "you are not working with a therapist"}
+        return Status(400, {"detail": "you are not working with a therapist"})
     try:
         ended = switching.switch_therapist(
             partnership=partnership, reason=payload.reason, consent_handoff=payload.consent_handoff
         )
     except switching.SwitchError as exc:
-        return 400, {"detail": str(exc)}
-    return 200, _partnership(ended)
+        return Status(400, {"detail": str(exc)})
+    return Status(200, _partnership(ended))
 
 
 @router.post("/waiting-list", response={201: WaitlistOut, 400: ErrorOut}, auth=CLIENT)
@@ -200,9 +208,9 @@ def join_waitlist(request: HttpRequest) -> Any:
     client = request.auth  # type: ignore[attr-defined]
     answers = matching.latest_intake(client)
     if answers is None:
-        return 400, {"detail": "fill in the intake first"}
+        return Status(400, {"detail": "fill in the intake first"})
     try:
         entry = waitlist.join_waitlist(client=client, intake=answers)
     except matching.MatchingError as exc:
-        return 400, {"detail": str(exc)}
-    return 201, {"waiting": True, "joined_at": entry.joined_at.isoformat()}
+        return Status(400, {"detail": str(exc)})
+    return Status(201, {"waiting": True, "joined_at": entry.joined_at.isoformat()})

@@ -276,8 +276,12 @@ def fetch_records() -> tuple[dict[int, list[DomainRecord]], dict[int, list[Pilla
     partnerships = list(
         Partnership.objects.values_list("id", "therapist_id", "intake__concerns").order_by("id")
     )
-    alliance, outcome = observed_by_partnership([p[0] for p in partnerships])
-    if not alliance and not outcome:
+    ids = [p[0] for p in partnerships]
+    alliance, outcome = observed_by_partnership(ids)
+    # Session-3 subscales per pillar (bond, goals, tasks), when checkins provides them.
+    pillar_fn = _optional("alliance.checkins.queries", "early_pillars_by_partnership")
+    pillar_values: dict[int, dict[str, Any]] = dict(pillar_fn(ids)) if pillar_fn and ids else {}
+    if not alliance and not outcome and not pillar_values:
         return {}, {}
     a_sums: dict[tuple[int, str], _Sums] = {}
     o_sums: dict[tuple[int, str], _Sums] = {}
@@ -291,8 +295,8 @@ def fetch_records() -> tuple[dict[int, list[DomainRecord]], dict[int, list[Pilla
             if o is not None:
                 o_sums.setdefault((therapist_id, domain), _Sums()).add(o)
         for pillar in PILLARS:
-            value = _number(alliance.get(pid), pillar)
-            if value is not None and not isinstance(alliance.get(pid), int | float):
+            value = _number((pillar_values.get(pid) or {}).get(pillar))
+            if value is not None:
                 p_sums.setdefault((therapist_id, pillar), _Sums()).add(value)
     records: dict[int, list[DomainRecord]] = {}
     for therapist_id, domain in sorted(set(a_sums) | set(o_sums)):

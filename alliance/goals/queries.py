@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -21,6 +21,8 @@ from alliance.care.queries import visible_partnerships
 from alliance.goals import hooks
 from alliance.goals.models import Goal, GoalRating, Task, WorkingAgreement
 from alliance.measures.alerts.model import GoalsStatus
+from alliance.schedule.models import Appointment
+from alliance.schedule.queries import COUNTED
 
 
 def goal_for(user: User, pk: int) -> Goal:
@@ -138,21 +140,20 @@ def handed_over_goals(partnership: Partnership) -> list[Goal]:
 # --- signals for the alert rules ------------------------------------------------------
 
 
-def _sessions_since_start(partnerships: list[Partnership], now: dt.datetime) -> dict[int, int]:
-    """How many sessions each partnership has had.
-
-    Counted as whole weeks since the start (weekly sessions are the common rhythm) until the
-    schedule part records attended appointments; see docs/goals-and-journal.md.
-    """
-    held = hooks.optional("alliance.schedule.queries", "sessions_held")
-    if held is not None:
-        return {int(k): int(v) for k, v in held([p.pk for p in partnerships]).items()}
-    return {p.pk: max(0, (now - p.started_at).days // 7) for p in partnerships}
+def _sessions_since_start(partnership_ids: list[int], now: dt.datetime) -> dict[int, int]:
+    """Sessions so far: appointments that have started and count as sessions (everything
+    but a cancellation made in time), numbered as the alert rules number them."""
+    return dict(
+        Appointment.objects.filter(COUNTED, partnership_id__in=partnership_ids, starts_at__lte=now)
+        .values("partnership_id")
+        .annotate(n=Count("id"))
+        .values_list("partnership_id", "n")
+    )
 
 
 def goals_status_for_alerts(partnership_ids: Iterable[int]) -> dict[int, GoalsStatus]:
     """Per partnership: is there at least one goal both sides agreed to (not archived), and
-    how many sessions since the start. Two queries for any number of partnerships."""
+    how many sessions since the start. Three queries for any number of partnerships."""
     ids = list(partnership_ids)
     partnerships = list(Partnership.objects.filter(pk__in=ids).only("id", "started_at"))
     agreed = set(
@@ -164,7 +165,7 @@ def goals_status_for_alerts(partnership_ids: Iterable[int]) -> dict[int, GoalsSt
         .exclude(status=Goal.Status.ARCHIVED)
         .values_list("partnership_id", flat=True)
     )
-    sessions = _sessions_since_start(partnerships, timezone.now())
+    sessions = _sessions_since_start(ids, timezone.now())
     return {
         p.pk: GoalsStatus(co_agreed=p.pk in agreed, sessions_since_start=sessions.get(p.pk, 0))
         for p in partnerships

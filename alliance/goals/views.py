@@ -12,7 +12,8 @@ from django.views.decorators.http import require_http_methods
 from alliance.accounts.models import User
 from alliance.care import queries as care_queries
 from alliance.care.models import Partnership
-from alliance.goals import forms, hooks, queries, services
+from alliance.checkins import queries as checkins_queries
+from alliance.goals import forms, queries, services
 from alliance.goals.models import GAS_LABELS, Goal, Side, Task
 from alliance.privacy import audit
 from alliance.privacy.access import access
@@ -331,13 +332,10 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
     partnership = care_queries.partnership_for(user, pk)
     _opened(request, user, partnership)
     goals = list(queries.goals_of(partnership))
-    charts: dict[str, Any] = {}
-    progress_context = hooks.optional("alliance.checkins.queries", "progress_context")
-    if progress_context is not None:
-        charts = dict(progress_context(partnership, viewer=user))
     context: dict[str, Any] = {
-        **charts,
-        "has_progress_charts": progress_context is not None,
+        # The alliance pillars and outcome over time, drawn by the check-ins part.
+        **checkins_queries.progress_context(partnership, viewer=user),
+        "has_progress_charts": True,
         "partnership": partnership,
         "active_goals": [g for g in goals if g.is_active],
         "closed_goals": [g for g in goals if not g.is_active],

@@ -8,35 +8,21 @@ in the same request (DESIGN.md, "safety pre-empts everything").
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-from alliance.goals.hooks import optional
-
-logger = logging.getLogger(__name__)
+from alliance.accounts.models import User
+from alliance.care.models import Partnership
+from alliance.checkins import safety as checkins_safety
 
 
 def crisis_phrases(text: str) -> list[str]:
-    detect = optional("alliance.checkins.safety", "crisis_phrases")
-    if detect is not None:
-        return list(detect(text))
-    # Until the check-ins part wraps it, ask the rule-based detector directly.
-    from alliance.measures.alerts import crisis_language
-
-    return list(crisis_language.phrases(text))
+    return list(checkins_safety.crisis_phrases(text))
 
 
-def raise_alert(*, client: Any, partnership: Any, entry_id: int, phrases: list[str]) -> bool:
-    """Alert the therapist and the on-call clinician about a shared entry; True if raised.
-
-    Returns False only when no safety-alert service is installed, so the client is never
-    told that someone was alerted when nobody was.
-    """
-    raise_safety_alert = optional("alliance.checkins.safety", "raise_safety_alert")
-    if raise_safety_alert is None:
-        logger.error("shared journal entry %s has crisis language but no alert service", entry_id)
-        return False
-    raise_safety_alert(
+def raise_alert(
+    *, client: User, partnership: Partnership, entry_id: int, phrases: list[str]
+) -> bool:
+    """Alert the therapist and the on-call clinician about a shared entry (in the caller's
+    transaction). The evidence names the entry and the phrases, never the entry's text."""
+    checkins_safety.raise_safety_alert(
         client=client,
         partnership=partnership,
         source="shared_journal",

@@ -1,81 +1,62 @@
-"""Calls into the parts that conversations feed: crisis-language safety (checkins),
-alert evaluation (checkins) and attendance (schedule).
-
-Resolved by name at call time so this part works while a neighbour is not installed yet; a
-neighbour that is installed but raises is never hidden.
-"""
+"""Calls into the parts that conversations feed: crisis-language safety and alert
+evaluation (checkins) and attendance (schedule). Imported at call time: those parts read
+conversations in turn (message counts for the alert rules)."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+import datetime as dt
 from typing import Any
 
+from django.urls import NoReverseMatch, reverse
 
-def _function(module: str, name: str) -> Callable[..., Any] | None:
-    try:
-        found = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return None
-        raise
-    return getattr(found, name, None)
+from alliance.accounts.models import User
+from alliance.care.models import Partnership
 
 
 def crisis_phrases(text: str) -> list[str]:
-    check = _function("alliance.checkins.safety", "crisis_phrases")
-    return list(check(text)) if check is not None else []
+    from alliance.checkins import safety
+
+    return list(safety.crisis_phrases(text))
 
 
-def raise_safety_alert(*, client: Any, partnership: Any, evidence: dict[str, Any]) -> bool:
-    """Alert the therapist and the on-call clinician; False when nobody could be told."""
-    alert = _function("alliance.checkins.safety", "raise_safety_alert")
-    if alert is None:
-        return False
-    alert(client=client, partnership=partnership, source="message", evidence=evidence)
+def raise_safety_alert(*, client: User, partnership: Partnership, evidence: dict[str, Any]) -> bool:
+    """Alert the therapist and the on-call clinician (in the caller's transaction)."""
+    from alliance.checkins import safety
+
+    safety.raise_safety_alert(
+        client=client, partnership=partnership, source="message", evidence=evidence
+    )
     return True
 
 
 def request_alert_evaluation(*, partnership_id: int) -> None:
-    request = _function("alliance.checkins.services", "request_alert_evaluation")
-    if request is not None:
-        request(partnership_id=partnership_id)
+    from alliance.checkins import services
+
+    services.request_alert_evaluation(partnership_id=partnership_id)
 
 
-def appointment_for_call(*, partnership: Any, at: Any) -> int | None:
-    find = _function("alliance.schedule.queries", "appointment_for_call")
-    if find is None:
+def appointment_for_call(*, partnership: Partnership, at: dt.datetime) -> int | None:
+    from alliance.schedule import queries
+
+    found = queries.appointment_for_call(partnership=partnership, at=at)
+    return None if found is None else int(found.pk)
+
+
+def record_call_join(*, appointment_id: int, user: User, at: dt.datetime) -> None:
+    from alliance.schedule import services
+
+    services.record_call_join(appointment_id=appointment_id, user=user, at=at)
+
+
+def record_call_leave(*, appointment_id: int, user: User, at: dt.datetime) -> None:
+    from alliance.schedule import services
+
+    services.record_call_leave(appointment_id=appointment_id, user=user, at=at)
+
+
+def booking_url(partnership: Partnership) -> str | None:
+    """The schedule part's booking page (offered when a call cannot start)."""
+    try:
+        return reverse("schedule:book", args=[partnership.pk])
+    except NoReverseMatch:
         return None
-    found = find(partnership=partnership, at=at)
-    if found is None:
-        return None
-    return int(getattr(found, "pk", found))
-
-
-def record_call_join(*, appointment_id: int, user: Any, at: Any) -> None:
-    record = _function("alliance.schedule.services", "record_call_join")
-    if record is not None:
-        record(appointment_id=appointment_id, user=user, at=at)
-
-
-def record_call_leave(*, appointment_id: int, user: Any, at: Any) -> None:
-    record = _function("alliance.schedule.services", "record_call_leave")
-    if record is not None:
-        record(appointment_id=appointment_id, user=user, at=at)
-
-
-def booking_url(partnership: Any) -> str | None:
-    """The schedule part's booking page, when it exists (offered when a call cannot start)."""
-    from django.urls import NoReverseMatch, reverse
-
-    for name, kwargs in (
-        ("schedule:book", {"pk": partnership.pk}),
-        ("schedule:book", {}),
-        ("schedule:booking", {}),
-        ("schedule:index", {}),
-    ):
-        try:
-            return reverse(name, kwargs=kwargs)
-        except NoReverseMatch:
-            continue
-    return None

@@ -42,6 +42,9 @@ def new_id() -> str:
 
 @pytest.fixture
 def cookies(client_user, their_therapist, other_therapist, admin_user) -> dict[str, str]:
+    from django.urls import reverse
+
+    reverse("conversations:inbox")  # load the URLconf now, not inside a timed receive
     return {
         "client": session_cookie(client_user),
         "therapist": session_cookie(their_therapist),

@@ -214,3 +214,24 @@ async def test_call_refused_where_the_therapist_is_not_licensed(partnership, coo
     await client.send_json_to({"type": "call.join", "mode": "video"})
     assert (await receive_until(client, "call.refused"))["code"] == "bad_location"
     await client.disconnect()
+
+
+async def test_crisis_language_over_the_socket_shows_the_panel_at_once(
+    partnership, cookies, on_call_therapist
+):
+    from channels.db import database_sync_to_async
+
+    from alliance.checkins.models import Alert
+
+    client = await open_socket(cookies["client"], partnership.pk)
+    await receive_until(client, "ready")
+    await client.send_json_to({"type": "message", "id": new_id(), "body": "I want to kill myself"})
+    ack = await receive_until(client, "ack")
+    crisis = await receive_until(client, "crisis")
+    assert crisis["alerted"] is True
+    assert (
+        "988 Suicide &amp; Crisis Lifeline" in crisis["html"] and 'role="alert"' in crisis["html"]
+    )
+    alert = await database_sync_to_async(Alert.objects.get)(kind="safety")
+    assert alert.evidence[0]["message_id"] == ack["seq"]
+    await client.disconnect()

@@ -1,0 +1,161 @@
+"""Services and queries other parts rely on: notifications, attendance, alert hooks, and
+the message counts per week for the fading-messages signal."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+from django.utils import timezone
+
+from alliance.conversations import integrations, queries, services
+from alliance.conversations.models import CallParticipant, CallSession, Message
+from alliance.conversations.tasks import notify_new_message
+from tests.conversations.conftest import new_id
+
+pytestmark = pytest.mark.django_db
+
+
+def send(partnership, sender, body="hello"):
+    return services.post_message(
+        partnership=partnership, sender=sender, client_id=new_id(), body=body
+    ).message
+
+
+def test_notification_never_contains_the_message(partnership, client_user, their_therapist):
+    message = send(partnership, client_user, "my very private worry")
+    assert notify_new_message.call(message.pk) == "sent"
+    (sent,) = mail.outbox
+    assert sent.to == [their_therapist.email]
+    assert "my very private worry" not in sent.body + sent.subject
+    assert f"/conversations/{partnership.pk}/" in sent.body
+
+
+def test_notifications_are_throttled_per_conversation(partnership, client_user):
+    first, second = send(partnership, client_user), send(partnership, client_user)
+    assert notify_new_message.call(first.pk) == "sent"
+    assert notify_new_message.call(second.pk) == "throttled"
+    assert notify_new_message.call(first.pk) == "throttled"  # a repeated task sends nothing
+    assert len(mail.outbox) == 1
+
+
+@override_settings(CONVERSATION_NOTIFY_THROTTLE_MINUTES=15)
+def test_throttle_window_passes(partnership, client_user, their_therapist):
+    from alliance.conversations.models import ReadState
+
+    notify_new_message.call(send(partnership, client_user).pk)
+    ReadState.objects.filter(user=their_therapist).update(
+        last_notified_at=timezone.now() - dt.timedelta(minutes=16)
+    )
+    assert notify_new_message.call(send(partnership, client_user).pk) == "sent"
+    assert len(mail.outbox) == 2
+
+
+def test_no_mail_when_already_read(partnership, client_user, their_therapist):
+    message = send(partnership, client_user)
+    services.mark_read(partnership=partnership, user=their_therapist, seq=message.pk)
+    assert notify_new_message.call(message.pk) == "read"
+    assert mail.outbox == []
+
+
+def test_posting_enqueues_the_notification_and_the_alert_evaluation(
+    partnership, client_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    evaluated, enqueued = [], []
+    monkeypatch.setattr(integrations, "request_alert_evaluation", lambda **kw: evaluated.append(kw))
+    monkeypatch.setattr(services, "_enqueue_notification", lambda mid: enqueued.append(mid))
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send(partnership, client_user)
+    assert evaluated == [{"partnership_id": partnership.pk}]
+    assert enqueued == [message.pk]
+
+
+def test_enqueued_notification_is_delayed(
+    partnership, client_user, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send(partnership, client_user)
+    row = DBTaskResult.objects.get(task_path="alliance.conversations.tasks.notify_new_message")
+    assert row.run_after is not None and row.run_after > timezone.now()
+
+
+def test_message_weeks_for_alerts_counts_client_messages_oldest_first(
+    partnership, client_user, their_therapist
+):
+    now = timezone.now()
+    rows = []
+    for i, (who, days_ago) in enumerate(
+        [
+            (client_user, 1),
+            (client_user, 2),
+            (their_therapist, 1),
+            (client_user, 9),
+            (client_user, 40),
+        ]
+    ):
+        rows.append(
+            Message(
+                partnership=partnership,
+                sender=who,
+                client_id=f"m{i:08d}",
+                body="x",
+                created_at=now - dt.timedelta(days=days_ago),
+            )
+        )
+    Message.objects.bulk_create(rows)
+    weeks = queries.message_weeks_for_alerts([partnership.pk, 999_999], weeks=4, now=now)
+    assert weeks == {partnership.pk: (0, 0, 1, 2), 999_999: (0, 0, 0, 0)}
+
+
+def test_call_tied_to_an_appointment_records_both_joins(partnership, client_user, their_therapist):
+    from alliance.schedule.models import Appointment
+
+    now = timezone.now()
+    appointment = Appointment.objects.create(
+        partnership=partnership,
+        therapist=their_therapist,
+        client=client_user,
+        starts_at=now - dt.timedelta(minutes=5),
+        ends_at=now + dt.timedelta(minutes=45),
+        modality="video",
+    )
+    t = services.join_call(partnership=partnership, user=their_therapist, mode="video")
+    c = services.join_call(
+        partnership=partnership, user=client_user, mode="video", location="US-NY"
+    )
+    assert t.call_id == c.call_id == CallSession.objects.get().pk
+    assert CallSession.objects.get().appointment_id == appointment.pk
+    appointment.refresh_from_db()
+    assert appointment.therapist_joined_at is not None and appointment.client_joined_at is not None
+    assert appointment.status == "attended" and appointment.late_minutes == 5
+    services.leave_call(participant_id=c.pk)
+    services.leave_call(participant_id=t.pk)
+    appointment.refresh_from_db()
+    assert appointment.client_left_at is not None and appointment.therapist_left_at is not None
+    assert CallSession.objects.get().ended_at is not None
+
+
+def test_call_on_demand_works_without_an_appointment(partnership, client_user, their_therapist):
+    services.join_call(partnership=partnership, user=client_user, mode="audio", location="US-NY")
+    services.join_call(partnership=partnership, user=their_therapist, mode="audio")
+    call = CallSession.objects.get()
+    assert call.appointment_id is None and call.mode == "audio"
+    assert CallParticipant.objects.filter(call=call).count() == 2
+
+
+def test_rejoining_closes_the_earlier_join(partnership, client_user):
+    first = services.join_call(
+        partnership=partnership, user=client_user, mode="video", location="US-NY"
+    )
+    services.join_call(partnership=partnership, user=client_user, mode="video", location="US-NY")
+    first.refresh_from_db()
+    assert first.left_at is not None
+    assert CallParticipant.objects.filter(left_at__isnull=True).count() == 1
+
+
+def test_usual_response_time_needs_a_few_replies(partnership, their_therapist):
+    assert queries.usual_response_time(their_therapist.pk) is None

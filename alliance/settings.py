@@ -147,7 +147,10 @@ else:
             "OPTIONS": {
                 # WAL lets readers proceed during a write; IMMEDIATE takes the write lock at
                 # BEGIN so concurrent writers queue instead of failing with "locked".
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                # secure_delete zeroes freed pages, so erased data does not linger in the file.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+                ),
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },

@@ -74,6 +74,11 @@ class User(AbstractUser):
         return self.role == self.Role.ADMIN
 
     @property
+    def audit_client_id(self) -> int | None:
+        """Audit rows about a client's own account (export, erasure) are filed under them."""
+        return self.pk if self.is_client else None
+
+    @property
     def onboarding_complete(self) -> bool:
         """A client may use clinical features only after consent and the safety details."""
         if not self.is_client:

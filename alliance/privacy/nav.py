@@ -4,5 +4,5 @@ from alliance.core.nav import NavItem
 
 ITEMS = [
     NavItem(_("Audit log"), "privacy:audit_log", frozenset({"admin"}), order=90),
-    NavItem(_("Privacy"), "privacy:my_record_access", frozenset({"client"}), order=90),
+    NavItem(_("Privacy"), "privacy:settings", frozenset({"client"}), order=90),
 ]

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from alliance.accounts.models import User
-from alliance.privacy import chain
+from alliance.accounts import consent as consent_texts
+from alliance.accounts import services as account_services
+from alliance.accounts.models import ConsentRecord, User
+from alliance.privacy import chain, rights
 from alliance.privacy.access import access
 from alliance.privacy.models import AuditBlock, AuditEvent
 
@@ -62,3 +69,85 @@ def my_record_access(request: HttpRequest) -> HttpResponse:
     """Who opened my record and when (GDPR art. 15; HIPAA accounting of disclosures)."""
     events = list(AuditEvent.objects.filter(client_id=request.user.pk).order_by("-id")[:200])
     return render(request, "privacy/my_record_access.html", {"events": _with_actor_names(events)})
+
+
+class ErasureForm(forms.Form):
+    confirm_email = forms.EmailField(label=gettext_lazy("Type your e-mail address to confirm"))
+    password = forms.CharField(
+        label=gettext_lazy("Your password"), widget=forms.PasswordInput, max_length=256
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("confirm_email", "").lower() != self.user.email.lower():
+            self.add_error("confirm_email", _("That is not the e-mail address of this account."))
+        if data.get("password") and not self.user.check_password(data["password"]):
+            self.add_error("password", _("That password is not right."))
+        return data
+
+
+@access("client", scope="self", before_onboarding=True)
+def privacy_settings(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    consents = ConsentRecord.objects.filter(user=user).order_by("-given_at")
+    return render(
+        request,
+        "privacy/settings.html",
+        {"consents": consents, "erasure_form": ErasureForm(user=user)},
+    )
+
+
+@access("client", scope="self", before_onboarding=True)
+@require_POST
+def withdraw_consent(request: HttpRequest) -> HttpResponse:
+    kind = request.POST.get("kind", "")
+    if kind not in consent_texts.TEXTS:
+        messages.error(request, _("Unknown consent."))
+        return redirect("privacy:settings")
+    account_services.withdraw_consent(user=request.user, kind=kind)  # type: ignore[arg-type]
+    messages.info(
+        request,
+        _(
+            "Your consent is withdrawn. Sessions, messages and check-ins are paused "
+            "until you consent again."
+        ),
+    )
+    return redirect("privacy:settings")
+
+
+@access("client", scope="self", before_onboarding=True)
+def export_json(request: HttpRequest) -> HttpResponse:
+    data = rights.export_json(user=request.user)  # type: ignore[arg-type]
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = 'attachment; filename="alliance-export.json"'
+    return response
+
+
+@access("client", scope="self", before_onboarding=True)
+def export_fhir(request: HttpRequest) -> HttpResponse:
+    bundle = rights.export_fhir_bundle(user=request.user)  # type: ignore[arg-type]
+    response = JsonResponse(bundle, content_type="application/fhir+json")
+    response["Content-Disposition"] = 'attachment; filename="alliance-export.fhir.json"'
+    return response
+
+
+@access("client", scope="self", before_onboarding=True)
+@require_POST
+def erase(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = ErasureForm(request.POST, user=user)
+    if not form.is_valid():
+        consents = ConsentRecord.objects.filter(user=user).order_by("-given_at")
+        return render(
+            request,
+            "privacy/settings.html",
+            {"consents": consents, "erasure_form": form},
+            status=400,
+        )
+    rights.erase_client(user=user, actor=user)
+    logout(request)
+    return render(request, "privacy/erased.html")

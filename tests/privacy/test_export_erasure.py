@@ -1,0 +1,93 @@
+"""Export validates as FHIR; erasure leaves no personal data in a dump and shreds text."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+from alliance.accounts.models import User
+from alliance.care.models import CaseNote
+from alliance.care.services import add_case_note
+from alliance.privacy import keys
+from alliance.privacy.fields import UNREADABLE
+from tests.conftest import PASSWORD, logged_in
+from tests.privacy.dump import database_dump
+
+NOTE = "Zebra-quartz marker: client described the flood of 2019"
+
+
+@pytest.fixture
+def client_with_history(transactional_db, partnership, their_therapist, client_user):
+    add_case_note(partnership=partnership, author=their_therapist, text=NOTE)
+    return client_user
+
+
+def test_json_export_has_the_clients_data(client_with_history):
+    response = logged_in(client_with_history).get("/privacy/settings/export.json")
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    data = json.loads(response.content)
+    assert data["account"]["email"] == "client@example.org"
+    assert data["profile"]["emergency_contact"]["name"] == "Jamie"
+    assert data["consents"][0]["kind"] == "telehealth"
+    assert data["partnerships"][0]["therapist"] == "Dr Tess"
+
+
+def test_fhir_export_validates(client_with_history):
+    response = logged_in(client_with_history).get("/privacy/settings/export.fhir.json")
+    assert response.status_code == 200
+    bundle = Bundle.model_validate(json.loads(response.content))
+    kinds = {entry.resource.get_resource_type() for entry in bundle.entry}
+    assert {"Patient", "Consent"} <= kinds
+
+
+def test_others_cannot_export_a_client(client_with_history, their_therapist, admin_user, client):
+    assert logged_in(their_therapist).get("/privacy/settings/export.json").status_code == 403
+    assert logged_in(admin_user).get("/privacy/settings/export.json").status_code == 403
+    assert client.get("/privacy/settings/export.json").status_code == 302
+
+
+def test_erasure_needs_the_right_confirmation_and_changes_nothing_otherwise(client_with_history):
+    browser = logged_in(client_with_history)
+    response = browser.post(
+        "/privacy/settings/erase/", {"confirm_email": "wrong@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 400
+    assert User.objects.get(pk=client_with_history.pk).is_active
+    response = browser.post(
+        "/privacy/settings/erase/", {"confirm_email": client_with_history.email, "password": "nope"}
+    )
+    assert response.status_code == 400
+    assert CaseNote.objects.get().text == NOTE
+
+
+def test_after_erasure_a_dump_holds_no_personal_data_and_text_is_shredded(
+    client_with_history, partnership
+):
+    # given the client's personal data and an encrypted note are in the database
+    before = database_dump()
+    assert b"client@example.org" in before and b"Jamie" in before
+    stored = CaseNote.objects.values_list("id", flat=True).get()
+    # when the client erases their account
+    browser = logged_in(client_with_history)
+    response = browser.post(
+        "/privacy/settings/erase/",
+        {"confirm_email": client_with_history.email, "password": PASSWORD},
+    )
+    assert response.status_code == 200
+    keys.forget()
+    # then a dump holds none of their personal data ...
+    after = database_dump()
+    for personal in (b"client@example.org", b"Jamie", b"+1 555 123 4567", b"Casey", b"1990-05-17"):
+        assert personal not in after, personal
+    # ... the retained clinical structure is still there, its text unreadable
+    assert CaseNote.objects.filter(pk=stored).exists()
+    assert CaseNote.objects.get(pk=stored).text == UNREADABLE
+    partnership.refresh_from_db()
+    assert partnership.status == "ended" and partnership.end_reason == "client_ended"
+    user = User.objects.get(pk=client_with_history.pk)
+    assert not user.is_active and not user.has_usable_password()
+    # and they can no longer log in
+    assert browser.get("/home/").status_code == 302

@@ -258,7 +258,26 @@ class Alert(models.Model):
         return self.kind == "safety"
 
     def evidence_rows(self) -> list[dict[str, Any]]:
-        return list(self.evidence or [])
+        """Evidence in one shape for display, whichever rule or source wrote it."""
+        rows = []
+        for e in self.evidence or []:
+            label = e.get("label") or e.get("instrument") or ""
+            if e.get("phrases"):
+                label = f"{label} {', '.join(map(str, e['phrases']))}".strip()
+            value = e.get("value")
+            if value is None and e.get("item9") is not None:
+                value = f"item 9 = {e['item9']} (total {e.get('total', '?')})"
+            rows.append(
+                {
+                    "source": e.get("source", ""),
+                    "label": label,
+                    "value": value,
+                    "session": e.get("session"),
+                    "reference": e.get("reference"),
+                    "note": e.get("note", ""),
+                }
+            )
+        return rows
 
 
 class AlertEvent(models.Model):

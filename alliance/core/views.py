@@ -56,13 +56,28 @@ def client_home(request: HttpRequest, user: User) -> HttpResponse:
 
 
 def therapist_home(request: HttpRequest, user: User) -> HttpResponse:
-    caseload = care_queries.caseload(user)
+    """The caseload ordered by risk (open alerts by severity); htmx polls the table."""
+    from alliance.checkins.queries import caseload_by_risk, open_safety_alerts
+
+    caseload = caseload_by_risk(user)
+    on_call_alerts = list(open_safety_alerts()) if user.is_on_call else []
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(
+            request,
+            "core/home_therapist.html#caseload",
+            {"caseload": caseload, "on_call_alerts": on_call_alerts},
+        )
     licences = directory_queries.licences_of(user)
     profile = getattr(user, "therapist_profile", None)
     return render(
         request,
         "core/home_therapist.html",
-        {"caseload": caseload, "licences": licences, "profile": profile},
+        {
+            "caseload": caseload,
+            "licences": licences,
+            "profile": profile,
+            "on_call_alerts": on_call_alerts,
+        },
     )
 
 

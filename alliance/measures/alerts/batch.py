@@ -202,6 +202,9 @@ def _checkpoint(
     cfg = config.checkpoint
     lo, hi = cfg.session - 1, cfg.last_session
     any_valid = (goal.valid | task.valid | bond.valid)[:, lo:hi]
+    if any_valid.shape[1] == 0:
+        # Fewer session columns than the checkpoint session: nobody has reached it yet.
+        return np.zeros(goal.rows.shape[0], dtype=np.int8)
     has = any_valid.any(axis=1)
     col = lo + np.argmax(any_valid, axis=1)
     rows = goal.rows

@@ -534,7 +534,7 @@ def choose_therapist(*, client: User, offer: MatchOffer) -> Partnership:
 
     if offer.client_id != client.pk:
         raise MatchingError("this match is not yours")
-    offer = MatchOffer.objects.select_for_update().select_related("intake").get(pk=offer.pk)
+    offer = MatchOffer.objects.select_for_update().get(pk=offer.pk)
     if offer.status != MatchOffer.Status.SHOWN:
         raise MatchingError("this match has already been answered")
     if Partnership.objects.filter(client=client, status=Partnership.Status.ACTIVE).exists():

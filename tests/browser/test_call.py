@@ -21,7 +21,8 @@ INBOUND = """async (kind) => {
   const stats = await pc.getStats();
   let n = 0;
   stats.forEach((s) => {
-    if (s.type === "inbound-rtp" && s.kind === kind) n += kind === "video" ? (s.framesDecoded || 0) : (s.packetsReceived || 0);
+    if (s.type !== "inbound-rtp" || s.kind !== kind) return;
+    n += kind === "video" ? s.framesDecoded || 0 : s.packetsReceived || 0;
   });
   return n;
 }"""

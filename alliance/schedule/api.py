@@ -10,7 +10,7 @@ import datetime as dt
 from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from alliance.accounts.models import User
@@ -148,10 +148,10 @@ def book(request: HttpRequest, payload: BookIn):  # type: ignore[no-untyped-def]
             by=user,
         )
     except services.SlotTaken as exc:
-        return 409, {"detail": str(exc)}
+        return Status(409, {"detail": str(exc)})
     except services.ScheduleError as exc:
-        return 400, {"detail": str(exc)}
-    return 201, _out(appointment, user)
+        return Status(400, {"detail": str(exc)})
+    return Status(201, _out(appointment, user))
 
 
 @router.post(
@@ -167,10 +167,10 @@ def reschedule(request: HttpRequest, appointment_id: int, payload: RescheduleIn)
             appointment=appointment, starts_at=payload.starts_at, by=user
         )
     except services.SlotTaken as exc:
-        return 409, {"detail": str(exc)}
+        return Status(409, {"detail": str(exc)})
     except services.ScheduleError as exc:
-        return 400, {"detail": str(exc)}
-    return 200, _out(moved, user)
+        return Status(400, {"detail": str(exc)})
+    return Status(200, _out(moved, user))
 
 
 @router.post(
@@ -184,5 +184,5 @@ def cancel(request: HttpRequest, appointment_id: int):  # type: ignore[no-untype
     try:
         cancelled = services.cancel_appointment(appointment=appointment, by=user)
     except services.ScheduleError as exc:
-        return 400, {"detail": str(exc)}
-    return 200, _out(cancelled, user)
+        return Status(400, {"detail": str(exc)})
+    return Status(200, _out(cancelled, user))

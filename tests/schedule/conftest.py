@@ -30,8 +30,12 @@ def ny(days_ahead: int, hour: int, minute: int = 0) -> dt.datetime:
 
 @pytest.fixture
 def checkin_calls(monkeypatch):
-    """Record the calls into the check-ins part instead of making them."""
+    """Record the calls into the check-ins part instead of making them; on-commit work runs
+    at once (the test's transaction never commits)."""
+    from django.db import transaction
+
     calls: list[tuple[str, dict]] = []
+    monkeypatch.setattr(transaction, "on_commit", lambda fn, using=None, robust=False: fn())
     from alliance.schedule import hooks
 
     monkeypatch.setattr(hooks, "request_checkin", lambda **kw: calls.append(("checkin", kw)))

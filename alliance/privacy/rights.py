@@ -130,6 +130,13 @@ def export_json(*, user: User) -> dict[str, Any]:
     return data
 
 
+def clinical_record(*, user: User) -> dict[str, Any]:
+    """The whole record for an audited break-glass reading (the caller writes the audit row)."""
+    data = core_export(user)
+    data["parts"] = {part: hook(user) for part, hook in _hooks("export_client")}
+    return data
+
+
 def export_fhir_bundle(*, user: User) -> dict[str, Any]:
     """A FHIR R4B `collection` Bundle: Patient, Consents, and each part's resources."""
     patient_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"alliance:client:{user.pk}"))

@@ -8,6 +8,7 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/verify/", views.verify_audit_log, name="verify_audit_log"),
     path("who-opened-my-record/", views.my_record_access, name="my_record_access"),
+    path("break-glass/", views.break_glass, name="break_glass"),
     path("settings/", views.privacy_settings, name="settings"),
     path("settings/consent/withdraw/", views.withdraw_consent, name="withdraw_consent"),
     path("settings/export.json", views.export_json, name="export_json"),

@@ -10,12 +10,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from alliance.accounts import consent as consent_texts
 from alliance.accounts import services as account_services
 from alliance.accounts.models import ConsentRecord, User
-from alliance.privacy import chain, rights
+from alliance.privacy import audit, chain, rights
 from alliance.privacy.access import access
 from alliance.privacy.models import AuditBlock, AuditEvent
 
@@ -151,3 +151,49 @@ def erase(request: HttpRequest) -> HttpResponse:
     rights.erase_client(user=user, actor=user)
     logout(request)
     return render(request, "privacy/erased.html")
+
+
+class BreakGlassForm(forms.Form):
+    client = forms.CharField(
+        label=gettext_lazy("Client (e-mail address or client id)"), max_length=254
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Why do you need to open this record?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        min_length=15,
+        max_length=500,
+        help_text=gettext_lazy(
+            "Recorded in the audit log and shown to the client. For example: the client's "
+            "therapist is unreachable and the client reported a safety concern by phone."
+        ),
+    )
+
+    def clean_client(self) -> User:
+        value = self.cleaned_data["client"].strip()
+        query = User.objects.filter(role=User.Role.CLIENT)
+        found = (
+            query.filter(pk=int(value)).first()
+            if value.isdigit()
+            else query.filter(email__iexact=value).first()
+        )
+        if found is None:
+            raise forms.ValidationError(_("No client matches that e-mail address or id."))
+        return found
+
+
+@access("admin", scope="practice")
+@require_http_methods(["GET", "POST"])
+def break_glass(request: HttpRequest) -> HttpResponse:
+    """Emergency access to a client's clinical record, with a reason, always audited."""
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        client: User = form.cleaned_data["client"]
+        audit.record(
+            request.user, audit.Action.BREAK_GLASS, client, reason=form.cleaned_data["reason"]
+        )
+        record = rights.clinical_record(user=client)
+        return render(
+            request, "privacy/break_glass_record.html", {"client": client, "record": record}
+        )
+    status = 400 if request.method == "POST" else 200
+    return render(request, "privacy/break_glass.html", {"form": form}, status=status)

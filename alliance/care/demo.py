@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from alliance.care.models import Partnership
+from alliance.care.models import Intake, Partnership, WaitlistEntry
 from alliance.core.demo import DemoContext
 from alliance.directory.models import TherapistProfile
 
@@ -72,7 +72,88 @@ def run(ctx: DemoContext) -> None:
             )
         )
     Partnership.objects.bulk_create(rows, batch_size=1000)
+    _intakes_and_waiting_list(ctx)
     # Later steps (appointments, check-ins, messages, goals) build on these.
     ctx.shared["partnerships"] = list(
         Partnership.objects.select_related("client", "therapist").order_by("id")
+    )
+
+
+# Presenting problems in outpatient care: anxiety and low mood are the most common.
+CONCERN_WEIGHTS = {
+    "anxiety": 24,
+    "depression": 22,
+    "relationships": 12,
+    "trauma": 10,
+    "work_stress": 9,
+    "grief": 6,
+    "sleep": 6,
+    "identity": 3,
+    "substance_use": 3,
+    "eating": 2,
+    "anger": 2,
+    "psychosis_spectrum": 1,
+}
+CHANGES = [
+    "I want to sleep through the night again",
+    "I would like to stop avoiding friends",
+    "Feel less on edge at work",
+    "Understand why I keep ending up in the same arguments",
+    "Get through the day without panic",
+    "",
+]
+
+
+def _intakes_and_waiting_list(ctx: DemoContext) -> None:
+    """An intake for every client (what they were matched on), and a short waiting list."""
+    rng = ctx.rng
+    by_code = ctx.shared["jurisdictions"]
+    domains, weights = list(CONCERN_WEIGHTS), list(CONCERN_WEIGHTS.values())
+    # Encrypted intake text needs each client's data key; a few hundred intakes keep the
+    # seed fast: every unmatched client, then the first matched ones.
+    with_partnership = set(Partnership.objects.values_list("client_id", flat=True))
+    clients = [c for c in ctx.shared["clients"] if c.pk not in with_partnership]
+    clients += [c for c in ctx.shared["clients"] if c.pk in with_partnership]
+    intakes = []
+    for client in clients[: ctx.count(400)]:
+        home = client.home_jurisdiction
+        prefs: dict[str, dict[str, object]] = {}
+        if rng.random() < 0.35:
+            prefs["gender"] = {"value": [rng.choice(["woman", "man"])], "must": rng.random() < 0.2}
+        if rng.random() < 0.3:
+            prefs["style"] = {"value": rng.choice(["directive", "exploratory"]), "must": False}
+        if rng.random() < 0.2:
+            prefs["lgbtq_affirming"] = {"value": True, "must": rng.random() < 0.4}
+        if rng.random() < 0.08:
+            prefs["faith_informed"] = {"value": True, "must": False}
+        intakes.append(
+            Intake(
+                client=client,
+                concerns=sorted(set(rng.choices(domains, weights=weights, k=rng.randint(1, 3)))),
+                change_wanted=rng.choice(CHANGES),
+                preferences=prefs,
+                languages=[home["langs"][0]],
+                modality=rng.choices(["video", "audio", "chat", "messaging"], [70, 10, 8, 12])[0],
+                jurisdiction=by_code[home["code"]],
+                timezone=home["tz"],
+                preferred_times=[],
+                screen={},
+            )
+        )
+    Intake.objects.bulk_create(intakes, batch_size=500)
+    latest = dict(Intake.objects.values_list("client_id", "id"))
+    partnerships = list(
+        Partnership.objects.filter(client_id__in=list(latest)).only("id", "client_id")
+    )
+    for p in partnerships:
+        p.intake_id = latest[p.client_id]
+    Partnership.objects.bulk_update(partnerships, ["intake"], batch_size=1000)
+    waiting = [c for c in clients if c.pk not in with_partnership][: ctx.count(12)]
+    WaitlistEntry.objects.bulk_create(
+        WaitlistEntry(
+            client=c,
+            intake_id=latest[c.pk],
+            joined_at=ctx.now - dt.timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 23)),
+        )
+        for c in waiting
     )

@@ -7,10 +7,11 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 
 def group_name(partnership_id: int) -> str:
-    return f"conversation.{partnership_id}"
+    return f"{settings.CONVERSATION_GROUP_PREFIX}.{partnership_id}"
 
 
 def broadcast(partnership_id: int, event: dict[str, Any]) -> None:

@@ -1,0 +1,78 @@
+"""The therapist acknowledges an alert and plans a repair; the client's next two good
+check-ins mark it repaired. Tasks run inline here (the immediate backend) so that the
+incremental evaluation follows each check-in without a separate worker."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import assert_accessible
+from tests.browser.test_checkin import ITEMS, log_in
+from tests.checkins.conftest import good_checkin
+from tests.conftest import make_client, make_therapist
+
+pytestmark = pytest.mark.browser
+
+
+def test_repair_workflow_ends_in_repaired(asgi_server_factory, new_page, jurisdiction):
+    from alliance.care.services import start_partnership
+    from alliance.checkins import evaluation, services
+    from alliance.checkins.models import Alert
+
+    server = asgi_server_factory(
+        extra_env={"TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+    )
+    base = server.url
+    client = make_client("robin@example.org", jurisdiction, name="Robin")
+    therapist = make_therapist("tess@example.org", jurisdiction, name="Dr Tess")
+    partnership = start_partnership(client=client, therapist=therapist)
+    services.set_outcome_schedule(
+        partnership=partnership, instruments=[], every_n_sessions=2, actor=therapist
+    )
+    for value in (6, 6, 3):  # bond drops from the ceiling
+        req = services.request_checkin(partnership=partnership)
+        services.submit_response(
+            partnership=partnership,
+            respondent=client,
+            instrument_id="alliance_checkin",
+            answers={**good_checkin(6), "bond_1": value, "bond_2": value},
+            request=req,
+        )
+    evaluation.evaluate_partnerships([partnership.pk])
+    alert = Alert.objects.get(kind="bond")
+
+    # the therapist opens the alert from the caseload, acknowledges and plans a repair
+    tpage = new_page()
+    log_in(tpage, base, "tess@example.org", therapist=True)
+    tpage.locator("table.caseload").get_by_role("link", name=re.compile("^Bond")).click()
+    assert tpage.get_by_role("heading", name="Bond alert: Robin").is_visible()
+    assert_accessible(tpage)
+    tpage.get_by_role("button", name="Acknowledge").click()
+    tpage.get_by_label("The repair you plan").fill("Name the rupture and ask what felt off.")
+    tpage.get_by_role("button", name="Plan repair").click()
+    assert tpage.get_by_text("Repair planned", exact=False).first.is_visible()
+
+    # the client's next two good check-ins
+    cpage = new_page()
+    log_in(cpage, base, "robin@example.org")
+    for _ in range(2):
+        cpage.goto(f"{base}/checkins/")
+        cpage.get_by_role("button", name="Rate today's session").click()
+        for question in ITEMS:
+            cpage.get_by_role("group", name=question).get_by_label(
+                "Strongly agree", exact=True
+            ).check()
+        cpage.get_by_role("button", name="Send").click()
+        cpage.wait_for_url(re.compile(r"/done/$"))
+
+    # mark it repaired, and the caseload no longer shows it open
+    alert.refresh_from_db()
+    assert alert.state == "repaired"
+    tpage.goto(f"{base}/checkins/alerts/{alert.pk}/")
+    assert tpage.locator(".alert-history").get_by_text("Repaired").is_visible()
+    tpage.goto(f"{base}/home/")
+    assert (
+        tpage.locator("table.caseload").get_by_role("link", name=re.compile("^Bond")).count() == 0
+    )

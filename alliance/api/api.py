@@ -38,7 +38,7 @@ class MeOut(Schema):
     timezone: str
 
 
-class PartnershipOut(Schema):
+class PartnershipSummaryOut(Schema):
     id: int
     client_id: int
     therapist_id: int
@@ -87,7 +87,7 @@ def me(request):  # type: ignore[no-untyped-def]
 
 @api.get(
     "/partnerships",
-    response=list[PartnershipOut],
+    response=list[PartnershipSummaryOut],
     auth=ApiAccess("client", "therapist", scope="own_partnerships"),
     tags=["care"],
 )

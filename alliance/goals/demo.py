@@ -2,7 +2,7 @@
 
 Detail is given to the demo client's partnership and a sample of the other active ones;
 every encrypted text costs a key lookup and a Fernet operation, so the sample keeps the
-whole seed well inside its time budget. About one partnership in eight has no goal agreed
+whole seed well inside its time budget. About one partnership in five has no goal agreed
 by both sides, so the "goals never co-agreed" signal has something to show.
 """
 

@@ -16,7 +16,7 @@ import json
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.http import Http404
@@ -31,6 +31,14 @@ from alliance.core.crisis import resources_for_user
 from alliance.privacy.access import needs_onboarding
 
 log = logging.getLogger(__name__)
+
+
+def database_sync_to_async(fn: Any) -> Any:
+    """Run ORM work in the worker's thread pool, not the one shared thread Django's default
+    uses: a socket's writes then do not queue behind every other socket's (each thread has
+    its own connection; with DATABASE_POOL they come from the pool)."""
+    return DatabaseSyncToAsync(fn, thread_sensitive=False)
+
 
 # Frames larger than this are refused before parsing: a message at its longest plus JSON
 # escaping, or a session description with many candidates.

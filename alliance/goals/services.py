@@ -101,7 +101,9 @@ def propose_goal(*, partnership: Partnership, by: User, title: str, description:
 
 
 def _locked_goal(goal: Goal) -> Goal:
-    locked = Goal.objects.select_for_update().select_related("partnership").get(pk=goal.pk)
+    locked = (
+        Goal.objects.select_for_update(of=("self",)).select_related("partnership").get(pk=goal.pk)
+    )
     return locked
 
 
@@ -236,7 +238,9 @@ def propose_task(
 
 
 def _locked_task(task: Task) -> Task:
-    return Task.objects.select_for_update().select_related("partnership").get(pk=task.pk)
+    return (
+        Task.objects.select_for_update(of=("self",)).select_related("partnership").get(pk=task.pk)
+    )
 
 
 @transaction.atomic

@@ -144,7 +144,7 @@ def write_entry(
 
 def _locked_entry(entry: JournalEntry, by: User) -> JournalEntry:
     locked = (
-        JournalEntry.objects.select_for_update()
+        JournalEntry.objects.select_for_update(of=("self",))
         .select_related("partnership")
         .filter(pk=entry.pk, client=by)
         .first()

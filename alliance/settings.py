@@ -348,6 +348,8 @@ CONVERSATION_MESSAGE_MAX_CHARS = env_int("CONVERSATION_MESSAGE_MAX_CHARS", 10_00
 # short delay so that a partner reading live in the chat is not e-mailed.
 CONVERSATION_NOTIFY_THROTTLE_MINUTES = env_int("CONVERSATION_NOTIFY_THROTTLE_MINUTES", 15)
 CONVERSATION_NOTIFY_DELAY_SECONDS = env_int("CONVERSATION_NOTIFY_DELAY_SECONDS", 60)
+# Channel-layer group names start with this (lets several deployments share one Redis).
+CONVERSATION_GROUP_PREFIX = env_str("CONVERSATION_GROUP_PREFIX", "conversation")
 
 LOGGING = {
     "version": 1,

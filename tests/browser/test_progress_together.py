@@ -75,3 +75,25 @@ def test_goal_agreed_and_shared_entry_seen_on_progress_together(
     assert therapist.get_by_text("mood 6/10").is_visible()
     assert_accessible(therapist)
     assert_no_external_requests(therapist, base)
+
+    # the other pages of the part pass axe too
+    for path in (
+        f"/goals/partnerships/{partnership.pk}/tasks/",
+        f"/goals/partnerships/{partnership.pk}/agreement/",
+        f"/journal/partnerships/{partnership.pk}/",
+        "/goals/",
+        "/journal/notebooks/",
+    ):
+        therapist.goto(f"{base}{path}")
+        assert_accessible(therapist)
+    therapist.get_by_role("link", name="A week of noticing").click()
+    assert_accessible(therapist)
+    therapist.get_by_label("Client:").select_option(label=client_user.name)
+    therapist.get_by_role("button", name="Give notebook").click()
+    therapist.get_by_text(f"Notebook given to {client_user.name}.").wait_for()
+    client.goto(f"{base}/journal/")
+    client.get_by_role("link", name="A week of noticing").click()
+    assert_accessible(client)
+    client.goto(f"{base}/journal/")
+    client.get_by_role("link", name=re.compile("^Open entry")).first.click()
+    assert_accessible(client)

@@ -37,6 +37,7 @@ def add_licence(
         jurisdiction=jurisdiction, licence_type=licence_type, number=number
     ).exists():
         raise LicenceError("this licence number is already registered")
+    _therapists_changed()
     return Licence.objects.create(
         therapist=therapist,
         jurisdiction=jurisdiction,
@@ -57,6 +58,7 @@ def verify_licence(*, licence: Licence, admin: User) -> Licence:
     licence.verified_by = admin
     licence.verified_at = timezone.now()
     licence.save(update_fields=["verified_by", "verified_at"])
+    _therapists_changed()
     return licence
 
 
@@ -67,6 +69,8 @@ def check_licences(*, today: date | None = None) -> dict[str, int]:
     lapsed = Licence.objects.filter(expires_on__lt=day, lapsed_at__isnull=True).update(
         lapsed_at=now
     )
+    if lapsed:
+        _therapists_changed()
     horizon = day + timedelta(days=settings.LICENCE_EXPIRY_WARNING_DAYS)
     due = Licence.objects.filter(
         expires_on__gte=day, expires_on__lte=horizon, lapsed_at__isnull=True
@@ -89,3 +93,10 @@ def check_licences(*, today: date | None = None) -> dict[str, int]:
             send_mail("Your licence expires soon", body, None, [licence.therapist.email])
             warned += 1
     return {"lapsed": lapsed, "warned": warned}
+
+
+def _therapists_changed() -> None:
+    """Matching snapshots in every worker rebuild when licences change."""
+    from alliance.care.matching import bump_index_version
+
+    bump_index_version()

@@ -146,9 +146,9 @@ def test_daily_job_is_enqueued_once_a_day_by_any_number_of_workers(db):
         first = scheduler.enqueue_due()
     with TestCase.captureOnCommitCallbacks(execute=True):
         second = scheduler.enqueue_due()
-    assert first == ["directory.check_licences"]
+    assert "directory.check_licences" in first
     assert second == []
-    assert DBTaskResult.objects.count() == 1
+    assert DBTaskResult.objects.count() == len(first)
 
 
 def test_check_licences_task_runs(their_therapist):

@@ -91,3 +91,29 @@ def test_after_erasure_a_dump_holds_no_personal_data_and_text_is_shredded(
     assert not user.is_active and not user.has_usable_password()
     # and they can no longer log in
     assert browser.get("/home/").status_code == 302
+
+
+def test_intake_is_exported_and_its_identity_preferences_erased(client_with_history, jurisdiction):
+    from alliance.care.models import Intake
+
+    Intake.objects.create(
+        client=client_with_history,
+        concerns=["anxiety"],
+        change_wanted="Sleep through the night",
+        preferences={"faith_informed": {"value": True, "must": True}},
+        languages=["en"],
+        modality="video",
+        jurisdiction=jurisdiction,
+        timezone="America/New_York",
+    )
+    data = json.loads(logged_in(client_with_history).get("/privacy/settings/export.json").content)
+    intake = data["parts"]["care"]["intakes"][0]
+    assert intake["what_you_want_to_change"] == "Sleep through the night"
+    assert intake["preferences"]["faith_informed"]["must"] is True
+    from alliance.privacy.rights import erase_client
+
+    erase_client(user=client_with_history, actor=client_with_history)
+    keys.forget()
+    kept = Intake.objects.get(client=client_with_history)
+    assert kept.preferences == {} and kept.change_wanted == UNREADABLE
+    assert kept.concerns == ["anxiety"]  # the clinical outline is retained

@@ -30,7 +30,11 @@ class Slot:
 
 
 def appointment_length() -> dt.timedelta:
-    return dt.timedelta(minutes=settings.APPOINTMENT_MINUTES)
+    length = dt.timedelta(minutes=settings.APPOINTMENT_MINUTES)
+    # The SQLite overlap trigger looks back at most this far (overlap.MAX_HOURS).
+    if not dt.timedelta(minutes=10) <= length <= dt.timedelta(hours=12):
+        raise ValueError("APPOINTMENT_MINUTES must be between 10 and 720")
+    return length
 
 
 def zone_of(user: User) -> ZoneInfo:

@@ -36,15 +36,25 @@ POSTGRES_REMOVE = [
 
 # Datetimes are stored by Django's SQLite backend as UTC text of one fixed format, so text
 # comparison orders them correctly.
-_SQLITE_CHECK = """
+_SQLITE_OVERLAP = """
+    SELECT 1 FROM schedule_appointment AS a
+    WHERE a.{who}_id = NEW.{who}_id
+      AND a.starts_at < NEW.ends_at
+      AND a.starts_at > datetime(NEW.starts_at, '-{max_hours} hours')
+      AND a.ends_at > NEW.starts_at
+      AND a.status <> 'cancelled'
+      AND a.id <> NEW.id
+"""
+# One EXISTS per person so each uses its (person, starts_at) index; the lower bound on
+# starts_at (appointments last at most MAX_HOURS: availability.appointment_length) keeps
+# the scan to
+# the neighbourhood of the new row instead of the person's whole history.
+MAX_HOURS = 12
+_SQLITE_CHECK = f"""
     SELECT RAISE(ABORT, 'appointment overlaps another appointment')
-    WHERE NEW.status <> 'cancelled' AND EXISTS (
-        SELECT 1 FROM schedule_appointment AS a
-        WHERE a.id <> NEW.id
-          AND a.status <> 'cancelled'
-          AND (a.therapist_id = NEW.therapist_id OR a.client_id = NEW.client_id)
-          AND a.starts_at < NEW.ends_at
-          AND NEW.starts_at < a.ends_at
+    WHERE NEW.status <> 'cancelled' AND (
+        EXISTS ({_SQLITE_OVERLAP.format(who="therapist", max_hours=MAX_HOURS)})
+        OR EXISTS ({_SQLITE_OVERLAP.format(who="client", max_hours=MAX_HOURS)})
     );
 """
 SQLITE_INSTALL = [
@@ -78,4 +88,10 @@ def remove(apps: Any, schema_editor: Any) -> None:
 def install_sqlite_triggers(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor == "sqlite":
         for sql in SQLITE_INSTALL:
+            schema_editor.execute(sql)
+
+
+def reinstall_sqlite_triggers(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor == "sqlite":
+        for sql in SQLITE_REMOVE + SQLITE_INSTALL:
             schema_editor.execute(sql)

@@ -350,6 +350,17 @@ CONVERSATION_NOTIFY_THROTTLE_MINUTES = env_int("CONVERSATION_NOTIFY_THROTTLE_MIN
 CONVERSATION_NOTIFY_DELAY_SECONDS = env_int("CONVERSATION_NOTIFY_DELAY_SECONDS", 60)
 # Channel-layer group names start with this (lets several deployments share one Redis).
 CONVERSATION_GROUP_PREFIX = env_str("CONVERSATION_GROUP_PREFIX", "conversation")
+# redis-py 8 defaults break the Redis channel layer: a 5 s socket timeout equals
+# channels-redis' 5 s blocking pop (an idle socket's receive loop times out and the socket
+# dies), and a 100-connection pool raises once a worker holds more busy sockets.
+if REDIS_URL:
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [
+        {
+            "address": REDIS_URL,
+            "socket_timeout": env_int("REDIS_SOCKET_TIMEOUT", 30),
+            "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000),
+        }
+    ]
 
 LOGGING = {
     "version": 1,

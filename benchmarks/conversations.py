@@ -44,9 +44,7 @@ RAMP_BUDGET_SECONDS = 120
 P99_LIMIT_MS = 50.0
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "alliance_bench_conversations"
-# redis-py 8 caps a pool at 100 connections by default and raises when it is exhausted;
-# a worker holding hundreds of sockets needs more (see docs/operations.md).
-REDIS_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0?max_connections=5000")
+REDIS_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
 DATABASE_URL = f"{PG}/{DB_NAME}"
 
 

@@ -86,6 +86,13 @@ def test_chat_then_video_then_audio_call(
     assert Message.objects.count() == 2
     assert_accessible(therapist)
 
+    # the pre-call setup check
+    client.goto(f"{base}/conversations/{partnership.pk}/call/setup/")
+    client.get_by_role("button", name="Check camera, microphone and connection").click()
+    client.wait_for_selector("#check-camera.ok")
+    client.wait_for_selector("#check-connection.ok")
+    assert_accessible(client)
+
     # a video call: each side decodes the other's frames
     join(therapist, base, partnership, "video")
     client.goto(f"{base}/conversations/{partnership.pk}/call/?mode=video")

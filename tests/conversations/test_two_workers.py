@@ -39,6 +39,8 @@ def test_chat_and_call_signals_cross_between_workers(
             json.dumps({"type": "message", "id": uuid.uuid4().hex, "body": "Received"})
         )
         assert (await next_of(client, "message"))["body"] == "Received"
+        # an idle spell longer than the channel layer's blocking receive keeps the sockets
+        await asyncio.sleep(6)
         # then a call: both join, and signals cross in both directions
         await therapist.send(json.dumps({"type": "call.join", "mode": "video"}))
         await next_of(therapist, "call.joined")

@@ -220,3 +220,18 @@ def test_goals_page_query_count_does_not_grow(partnership, client_user, their_th
         services.agree_goal(goal=g, by=client_user)
         services.rate_goal(goal=g, by=client_user, value=1)
     assert count() == before
+
+
+def test_overview_leads_each_role_to_the_right_place(
+    partnership, client_user, their_therapist, admin_user, jurisdiction
+):
+    from tests.conftest import make_client
+
+    response = logged_in(client_user).get("/goals/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/goals/partnerships/{partnership.pk}/progress/"
+    unmatched = make_client("new.client@example.org", jurisdiction)
+    assert logged_in(unmatched).get("/goals/").status_code == 200
+    page = logged_in(their_therapist).get("/goals/").content.decode()
+    assert client_user.name in page
+    assert logged_in(admin_user).get("/goals/").status_code == 403

@@ -117,3 +117,27 @@ def test_intake_is_exported_and_its_identity_preferences_erased(client_with_hist
     kept = Intake.objects.get(client=client_with_history)
     assert kept.preferences == {} and kept.change_wanted == UNREADABLE
     assert kept.concerns == ["anxiety"]  # the clinical outline is retained
+
+
+def test_goals_and_journal_are_in_the_export(client_with_history, partnership, their_therapist):
+    from django.utils import timezone
+
+    from alliance.goals.models import Goal
+    from alliance.journal.models import JournalEntry
+
+    Goal.objects.create(
+        partnership=partnership,
+        title="Walk to work twice a week",
+        proposed_by=their_therapist,
+        proposed_by_side="therapist",
+        created_at=timezone.now(),
+    )
+    JournalEntry.objects.create(
+        client=client_with_history,
+        partnership=partnership,
+        body="Felt calmer today",
+        created_at=timezone.now(),
+    )
+    data = json.loads(logged_in(client_with_history).get("/privacy/settings/export.json").content)
+    assert data["parts"]["goals"]["goals"][0]["title"] == "Walk to work twice a week"
+    assert data["parts"]["journal"]["entries"][0]["text"] == "Felt calmer today"

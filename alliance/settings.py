@@ -350,6 +350,8 @@ CONVERSATION_NOTIFY_THROTTLE_MINUTES = env_int("CONVERSATION_NOTIFY_THROTTLE_MIN
 CONVERSATION_NOTIFY_DELAY_SECONDS = env_int("CONVERSATION_NOTIFY_DELAY_SECONDS", 60)
 # Channel-layer group names start with this (lets several deployments share one Redis).
 CONVERSATION_GROUP_PREFIX = env_str("CONVERSATION_GROUP_PREFIX", "conversation")
+# Threads per worker for the sockets' database work (keep DATABASE_POOL_MAX at least this).
+CONVERSATION_DB_THREADS = env_int("CONVERSATION_DB_THREADS", 16)
 # redis-py 8 defaults break the Redis channel layer: a 5 s socket timeout equals
 # channels-redis' 5 s blocking pop (an idle socket's receive loop times out and the socket
 # dies), and a 100-connection pool raises once a worker holds more busy sockets.

@@ -61,6 +61,7 @@ def server_env() -> dict[str, str]:
         "DATABASE_URL": DATABASE_URL,
         "DATABASE_POOL": "1",
         "DATABASE_POOL_MAX": "20",
+        "CONVERSATION_DB_THREADS": "16",
         "REDIS_URL": REDIS_URL,
         "CONVERSATION_GROUP_PREFIX": f"bench{uuid.uuid4().hex[:8]}",
         "ALLIANCE_TESTING": "1",
@@ -333,10 +334,12 @@ async def _generate(conn: Any, pairs: list[dict[str, Any]], ports: list[int]) ->
             await pair[side].send(
                 json.dumps({"type": "message", "id": mid, "body": f"benchmark message {k}"})
             )
-        # grace period for stragglers
-        deadline = time.perf_counter() + 5
-        while time.perf_counter() < deadline and len(received) < len(ids):
-            await asyncio.sleep(0.05)
+        # Late is not lost: wait while messages still arrive, until 10 s without progress.
+        seen, quiet_since = len(received), time.perf_counter()
+        while len(received) < len(ids) and time.perf_counter() - quiet_since < 10:
+            await asyncio.sleep(0.1)
+            if len(received) != seen:
+                seen, quiet_since = len(received), time.perf_counter()
         lost = sum(1 for m in ids if m not in received)
         lat = sorted(latencies)
         conn.send(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.db import DatabaseSyncToAsync
@@ -33,11 +34,20 @@ from alliance.privacy.access import needs_onboarding
 log = logging.getLogger(__name__)
 
 
+_executor: ThreadPoolExecutor | None = None
+
+
 def database_sync_to_async(fn: Any) -> Any:
-    """Run ORM work in the worker's thread pool, not the one shared thread Django's default
-    uses: a socket's writes then do not queue behind every other socket's (each thread has
-    its own connection; with DATABASE_POOL they come from the pool)."""
-    return DatabaseSyncToAsync(fn, thread_sensitive=False)
+    """Run ORM work in this part's own thread pool, not the one shared thread Django's
+    default uses: a socket's write does not queue behind every other socket's, and commits
+    waiting on the disk overlap (each thread has its own connection; with DATABASE_POOL
+    they come from the pool, so size the pool to CONVERSATION_DB_THREADS)."""
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(
+            max_workers=settings.CONVERSATION_DB_THREADS, thread_name_prefix="conversations-db"
+        )
+    return DatabaseSyncToAsync(fn, thread_sensitive=False, executor=_executor)
 
 
 # Frames larger than this are refused before parsing: a message at its longest plus JSON

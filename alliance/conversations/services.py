@@ -128,8 +128,10 @@ def post_message(*, partnership: Partnership, sender: User, client_id: Any, body
         transaction.on_commit(
             lambda: realtime.broadcast(pid, {"type": "chat.message", "message": payload})
         )
-        transaction.on_commit(lambda: _enqueue_notification(message.pk))
-        transaction.on_commit(lambda: integrations.request_alert_evaluation(partnership_id=pid))
+        # The database task queue commits the e-mail task with the message (one commit, and
+        # no message without its notification); no worker can see it before then.
+        _enqueue_notification(message.pk)
+        integrations.request_alert_evaluation(partnership_id=pid)  # defers itself to commit
     return Posted(message, True, phrases, alerted)
 
 

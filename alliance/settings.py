@@ -363,6 +363,9 @@ if REDIS_URL:
             "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000),
         }
     ]
+    # channels-redis queues everything for one worker's sockets under one key and silently
+    # drops beyond `capacity` (default 100): a busy worker must not lose live messages.
+    CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = env_int("CHANNEL_LAYER_CAPACITY", 10_000)
 
 LOGGING = {
     "version": 1,

@@ -223,6 +223,12 @@
     }
   });
 
-  document.addEventListener("visibilitychange", sendRead);
+  // A safety net for live delivery: catch up now and then, and when the page is shown again
+  // (anything already shown is skipped by its sequence number).
+  setInterval(() => send({ type: "sync", after: lastSeq() }), 60000);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") send({ type: "sync", after: lastSeq() });
+    sendRead();
+  });
   document.addEventListener("DOMContentLoaded", connect);
 })();

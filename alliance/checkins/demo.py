@@ -1,9 +1,188 @@
-"""Demo data for checkins (see alliance/core/demo.py)."""
+"""Demo data for checkins (see alliance/core/demo.py): alliance and outcome histories.
+
+Each client gets a latent alliance z_a and an outcome propensity z_o correlated with it at
+r = .28 (Flückiger et al. 2018, alliance–outcome r = .278). The Alliance Check-in sits near
+the top of the scale (ceiling effects), higher and steadier for clients with a stronger
+alliance; the therapist's mirrored rating tracks it, a little lower. PHQ-9 and GAD-7 start
+at intake levels typical of outpatient care and follow a log-shaped decline whose size
+depends on z_o: most improve, some stall, some deteriorate; partnerships that ended as
+dropouts stop early. Alerts are then computed by the practice-wide batch recompute.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+
+import numpy as np
+
+from alliance.care.models import Partnership
+from alliance.checkins.models import CHECKIN, CHECKIN_THERAPIST, CheckinRequest, Response
 from alliance.core.demo import DemoContext
+
+R_ALLIANCE_OUTCOME = 0.28
+MAX_SESSIONS = 12
+COMMENTS = [
+    "We ran out of time at the end.",
+    "I wish we had talked more about work.",
+    "It felt a bit rushed today.",
+    "Nothing, it was good.",
+]
+
+
+def _spread(total: int, items: int, high: int, rng: np.random.Generator) -> list[int]:
+    """Item answers 0..high that add up to `total` (spread at random over the items)."""
+    values = [0] * items
+    left = max(0, min(total, items * high))
+    while left:
+        i = int(rng.integers(items))
+        if values[i] < high:
+            values[i] += 1
+            left -= 1
+    return values
 
 
 def run(ctx: DemoContext) -> None:
-    return None
+    rng = np.random.default_rng(ctx.seed)
+    partnerships: list[Partnership] = ctx.shared.get("partnerships", [])
+    if not partnerships:
+        return
+    demo_client_id = ctx.shared["clients"][0].pk if ctx.shared.get("clients") else None
+    requests: list[CheckinRequest] = []
+    plans = []
+    n = len(partnerships)
+    z_a = rng.standard_normal(n)
+    z_o = R_ALLIANCE_OUTCOME * z_a + math.sqrt(1 - R_ALLIANCE_OUTCOME**2) * rng.standard_normal(n)
+    for i, p in enumerate(partnerships):
+        end = p.ended_at or ctx.now
+        weeks = max(0, int((end - p.started_at).days // 7))
+        sessions = min(MAX_SESSIONS, weeks)
+        if p.end_reason == "dropout":
+            sessions = min(sessions, int(rng.integers(1, 5)))
+        if sessions < 1:
+            continue
+        for s in range(1, sessions + 1):
+            at = p.started_at + dt.timedelta(days=7 * (s - 1), hours=1)
+            requests.append(
+                CheckinRequest(
+                    partnership=p,
+                    session_number=s,
+                    instruments=[CHECKIN] + (["phq9", "gad7"] if s % 2 == 1 else []),
+                    created_at=at,
+                    completed_at=at + dt.timedelta(minutes=30),
+                )
+            )
+        plans.append((i, p, sessions))
+    CheckinRequest.objects.bulk_create(requests, batch_size=2000)
+    by_key = {(r.partnership_id, r.session_number): r for r in requests}
+    rows: list[Response] = []
+    commented = 0
+    for i, p, sessions in plans:
+        base = 4.9 + 0.55 * z_a[i]
+        drift = 0.03 * z_a[i]
+        phq0 = int(np.clip(round(rng.normal(15, 4.5)), 5, 27))
+        gad0 = int(np.clip(round(rng.normal(12, 4)), 3, 21))
+        # Share of the intake score lost by the end: most improve (> 0), some stall (~0),
+        # some deteriorate (< 0).
+        gain = 0.35 + 0.3 * z_o[i]
+        therapist_rates = rng.random() < 0.5
+        dip = 3 if rng.random() < 0.12 else None  # an early rupture for some
+        for s in range(1, sessions + 1):
+            req = by_key[(p.pk, s)]
+            skipped = s > 2 and z_a[i] < -1.0 and rng.random() < 0.3
+            level = base + drift * s - (1.4 if dip == s else 0.0)
+            if not skipped:
+                answers = {}
+                for pillar, offset in (("goal", -0.1), ("task", -0.15), ("bond", 0.1)):
+                    for k in (1, 2):
+                        v = level + offset + rng.normal(0, 0.45)
+                        answers[f"{pillar}_{k}"] = int(np.clip(round(v), 0, 6))
+                subs = {
+                    pl: (answers[f"{pl}_1"] + answers[f"{pl}_2"]) / 2
+                    for pl in ("goal", "task", "bond")
+                }
+                comment = ""
+                if (p.client_id == demo_client_id or commented < 60) and rng.random() < 0.15:
+                    comment = COMMENTS[int(rng.integers(len(COMMENTS)))]
+                    commented += 1
+                rows.append(_response(p, req, CHECKIN, "client", s, answers, subs, comment))
+            if therapist_rates:
+                t_answers = {
+                    key: int(np.clip(round(level - 0.3 + rng.normal(0, 0.5)), 0, 6))
+                    for key in ("goal_1", "goal_2", "task_1", "task_2", "bond_1", "bond_2")
+                }
+                t_subs = {
+                    pl: (t_answers[f"{pl}_1"] + t_answers[f"{pl}_2"]) / 2
+                    for pl in ("goal", "task", "bond")
+                }
+                rows.append(
+                    _response(p, req, CHECKIN_THERAPIST, "therapist", s, t_answers, t_subs, "")
+                )
+            if s % 2 == 1 and not skipped:
+                shape = math.log(s) / math.log(12)
+                for inst, intake, items in (("phq9", phq0, 9), ("gad7", gad0, 7)):
+                    total = intake * (1 - gain * shape) + rng.normal(0, 1.5)
+                    total_i = int(np.clip(round(total), 0, items * 3))
+                    values = _spread(total_i, items, 3, rng)
+                    if inst == "phq9":
+                        values[8] = 0  # no positive item 9 in demo data: no safety alerts
+                        total_i = sum(values)
+                    answers = {f"{inst}_{k + 1}": v for k, v in enumerate(values)}
+                    rows.append(
+                        _response(p, req, inst, "client", s, answers, {}, "", total=total_i)
+                    )
+    Response.objects.bulk_create(rows, batch_size=2000)
+    from alliance.checkins.evaluation import recompute_all
+
+    recompute_all()
+
+
+_BANDS = {
+    "phq9": (
+        (4, "minimal"),
+        (9, "mild"),
+        (14, "moderate"),
+        (19, "moderately_severe"),
+        (27, "severe"),
+    ),
+    "gad7": ((4, "minimal"), (9, "mild"), (14, "moderate"), (21, "severe")),
+}
+
+
+def _response(
+    p: Partnership,
+    req: CheckinRequest,
+    instrument: str,
+    role: str,
+    session: int,
+    answers: dict[str, int],
+    subscales: dict[str, float],
+    comment: str,
+    *,
+    total: float | None = None,
+) -> Response:
+    at = req.created_at + dt.timedelta(minutes=5 if role == "client" else 20)
+    if total is None:
+        total = sum(answers.values()) / len(answers)
+    band = ""
+    for upper, code in _BANDS.get(instrument, ()):
+        if total <= upper:
+            band = code
+            break
+    return Response(
+        partnership=p,
+        request=req,
+        respondent_id=p.client_id if role == "client" else p.therapist_id,
+        respondent_role=role,
+        instrument_id=instrument,
+        instrument_version="1",
+        session_number=session,
+        answers=answers,
+        total=float(total),
+        subscales=subscales,
+        band=band,
+        flags=[],
+        comment=comment or None,
+        submitted_at=at,
+        idempotency_key=f"demo-{p.pk}-{session}-{instrument}",
+    )

@@ -78,6 +78,7 @@ def persist(histories: dict[int, ClientHistory], summary: Summary) -> Summary:
     ):
         existing[alert.partnership_id or 0].append(alert)
     now = timezone.now()
+    to_create: list[Alert] = []
     for pid, history in histories.items():
         alerts_here = existing.get(pid, [])
         open_by_kind = {a.kind: a for a in alerts_here if a.is_open}
@@ -102,7 +103,7 @@ def persist(histories: dict[int, ClientHistory], summary: Summary) -> Summary:
                 ]
                 if handled:
                     continue
-                _create(pid, client_of[pid], engine_alert, now)
+                to_create.append(_new(pid, client_of[pid], engine_alert, now))
                 summary.raised += 1
             for state in states:
                 if repaired_rule.check(history, config, [state]):
@@ -110,11 +111,18 @@ def persist(histories: dict[int, ClientHistory], summary: Summary) -> Summary:
                     if alert.state == Alert.State.REPAIR_PLANNED:
                         _mark_repaired(alert, now)
                         summary.repaired += 1
+    # New alerts in two statements however many there are (the whole-practice recompute).
+    with transaction.atomic():
+        created = Alert.objects.bulk_create(to_create, batch_size=500)
+        AlertEvent.objects.bulk_create(
+            [AlertEvent(alert=a, action=AlertEvent.Action.RAISED, created_at=now) for a in created],
+            batch_size=1000,
+        )
     return summary
 
 
-def _create(pid: int, client_id: int, found: EngineAlert, now: dt.datetime) -> Alert:
-    alert = Alert.objects.create(
+def _new(pid: int, client_id: int, found: EngineAlert, now: dt.datetime) -> Alert:
+    return Alert(
         client_id=client_id,
         partnership_id=pid,
         kind=found.kind,
@@ -129,8 +137,6 @@ def _create(pid: int, client_id: int, found: EngineAlert, now: dt.datetime) -> A
         created_at=now,
         updated_at=now,
     )
-    AlertEvent.objects.create(alert=alert, action=AlertEvent.Action.RAISED, created_at=now)
-    return alert
 
 
 def _update(alert: Alert, found: EngineAlert, now: dt.datetime) -> bool:

@@ -143,27 +143,39 @@ def build_histories(partnership_ids: Iterable[int]) -> dict[int, ClientHistory]:
     ids = sorted(set(partnership_ids))
     if not ids:
         return {}
-    rows = Response.objects.filter(partnership_id__in=ids).values_list(
+    checkins: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
+    outcomes: dict[int, list[tuple[str, int, float, int | None, Any]]] = defaultdict(list)
+    alliance_rows = Response.objects.filter(
+        partnership_id__in=ids, instrument_id__in=(CHECKIN, CHECKIN_THERAPIST)
+    ).values_list(
         "partnership_id",
         "instrument_id",
         "respondent_role",
         "session_number",
         "subscales",
-        "total",
-        "answers",
         "submitted_at",
     )
-    checkins: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
-    outcomes: dict[int, list[tuple[str, int, float, int | None, Any]]] = defaultdict(list)
-    for pid, inst_id, role, session, subscales, total, answers, at in rows:
-        if inst_id in (CHECKIN, CHECKIN_THERAPIST):
-            slot = checkins[pid].setdefault(session, {"date": at.date()})
-            prefix = "therapist_" if role == "therapist" else ""
-            for pillar in PILLARS:
-                slot[prefix + pillar] = _unit(inst_id, pillar, (subscales or {}).get(pillar))
-        else:
-            item9 = answers.get("phq9_9") if inst_id == "phq9" else None
-            outcomes[pid].append((inst_id, session, float(total), item9, at.date()))
+    for pid, inst_id, role, session, subscales, at in alliance_rows:
+        slot = checkins[pid].setdefault(session, {"date": at.date()})
+        prefix = "therapist_" if role == "therapist" else ""
+        for pillar in PILLARS:
+            slot[prefix + pillar] = _unit(inst_id, pillar, (subscales or {}).get(pillar))
+    # Only the PHQ-9 item 9 answer is read from the answers (the safety rule's input).
+    outcome_rows = (
+        Response.objects.filter(partnership_id__in=ids)
+        .exclude(instrument_id__in=(CHECKIN, CHECKIN_THERAPIST))
+        .values_list(
+            "partnership_id",
+            "instrument_id",
+            "session_number",
+            "total",
+            "answers__phq9_9",
+            "submitted_at",
+        )
+    )
+    for pid, inst_id, session, total, item9, at in outcome_rows:
+        item9 = item9 if inst_id == "phq9" else None
+        outcomes[pid].append((inst_id, session, float(total), item9, at.date()))
     verdicts = _verdicts(outcomes)
     attendance = _provided(
         "alliance.schedule.queries", "attendance_for_alerts", ids

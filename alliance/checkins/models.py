@@ -127,7 +127,8 @@ class Response(models.Model):
     band = models.CharField(max_length=40, blank=True)
     flags = models.JSONField(default=list)
     prorated = models.BooleanField(default=False)
-    comment = EncryptedTextField(owner="partnership.client_id", blank=True, default="")
+    # Null when the client wrote nothing: only real text is encrypted.
+    comment = EncryptedTextField(owner="partnership.client_id", blank=True, null=True, default=None)
     submitted_at = models.DateTimeField()
     idempotency_key = models.CharField(max_length=64)
 
@@ -299,7 +300,8 @@ class AlertEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    note = EncryptedTextField(owner="alert.client_id", blank=True, default="")
+    # Null when there is no note: nothing to encrypt (most events carry none).
+    note = EncryptedTextField(owner="alert.client_id", blank=True, null=True, default=None)
     created_at = models.DateTimeField()
 
     class Meta:

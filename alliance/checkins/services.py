@@ -277,7 +277,7 @@ def submit_response(
                 band=result.band or "",
                 flags=list(result.flags),
                 prorated=result.prorated,
-                comment=comment,
+                comment=comment or None,
                 submitted_at=now,
                 idempotency_key=key,
             )
@@ -363,7 +363,7 @@ def pending_instruments(request: CheckinRequest, role: str) -> list[str]:
 
 def _event(alert: Alert, action: str, actor: User | None, note: str = "") -> AlertEvent:
     return AlertEvent.objects.create(
-        alert=alert, action=action, actor=actor, note=note, created_at=timezone.now()
+        alert=alert, action=action, actor=actor, note=note or None, created_at=timezone.now()
     )
 
 

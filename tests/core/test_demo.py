@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
@@ -10,50 +11,43 @@ from alliance.directory.models import Licence
 pytestmark = pytest.mark.django_db
 
 
+class Rollback(Exception):
+    pass
+
+
+def seeded_fingerprint(seed: int) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Seed inside a savepoint, read what was made, and roll it all back."""
+    result: list = []
+    try:
+        with transaction.atomic():
+            ctx = demo.seed(seed=seed, scale=0.05)
+            result.append(
+                list(
+                    Partnership.objects.order_by("client__email", "started_at").values_list(
+                        "client__email", "therapist__email", "status"
+                    )
+                )
+            )
+            result.append(sorted(login["role"] for login in ctx.logins))
+            # Every active partnership's therapist has capacity for it.
+            for p in Partnership.objects.filter(status="active").select_related(
+                "therapist__therapist_profile"
+            ):
+                active = Partnership.objects.filter(therapist=p.therapist, status="active").count()
+                assert active <= p.therapist.therapist_profile.capacity
+            assert User.objects.filter(role="therapist").count() == 15
+            assert User.objects.filter(role="client").count() == 100
+            assert Licence.objects.valid().exists()
+            raise Rollback
+    except Rollback:
+        pass
+    return result[0], result[1]
+
+
 def test_seed_demo_is_deterministic_and_sane():
-    ctx = demo.seed(seed=7, scale=0.05)
-    therapists = User.objects.filter(role="therapist").count()
-    clients = User.objects.filter(role="client").count()
-    assert therapists == 15 and clients == 100
-    assert {login["role"] for login in ctx.logins} >= {"client", "therapist", "practice admin"}
-    first = list(
-        Partnership.objects.order_by("id").values_list(
-            "client__email", "therapist__email", "status"
-        )
-    )
-    # Every active partnership's therapist holds capacity for it.
-    for p in Partnership.objects.filter(status="active").select_related(
-        "therapist__therapist_profile"
-    ):
-        assert (
-            Partnership.objects.filter(therapist=p.therapist, status="active").count()
-            <= p.therapist.therapist_profile.capacity
-        )
-    assert Licence.objects.valid().exists()
-    # Same seed, same data.
-    Partnership.objects.all().delete()
-    from django_otp.plugins.otp_static.models import StaticDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from alliance.accounts.models import ClientProfile, ConsentRecord
-    from alliance.directory.models import AvailabilityWindow, Jurisdiction, TherapistProfile
-
-    for model in (
-        StaticDevice,
-        TOTPDevice,
-        ConsentRecord,
-        ClientProfile,
-        AvailabilityWindow,
-        Licence,
-        TherapistProfile,
-    ):
-        model.objects.all().delete()
-    User.objects.all().delete()
-    Jurisdiction.objects.all().delete()
-    demo.seed(seed=7, scale=0.05)
-    second = list(
-        Partnership.objects.order_by("id").values_list(
-            "client__email", "therapist__email", "status"
-        )
-    )
+    first, roles = seeded_fingerprint(7)
+    assert {"client", "therapist", "practice admin"} <= set(roles)
+    assert first, "the demo makes partnerships"
+    second, _ = seeded_fingerprint(7)
     assert first == second
+    assert not User.objects.exists()

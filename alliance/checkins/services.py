@@ -150,6 +150,36 @@ def request_checkin(
     return request
 
 
+def is_follow_up(request: CheckinRequest, partnership: Partnership) -> bool:
+    """A request made after the partnership ended: the follow-up check after a planned ending."""
+    return partnership.ended_at is not None and request.created_at >= partnership.ended_at
+
+
+@transaction.atomic
+def request_follow_up(*, partnership: Partnership) -> CheckinRequest:
+    """The follow-up check some months after a planned ending: the outcome measures only,
+    so that gains kept after therapy are visible. Idempotent while one is unanswered."""
+    locked = Partnership.objects.select_for_update().get(pk=partnership.pk)
+    if locked.is_active or locked.ended_at is None:
+        raise CheckinError("a follow-up is for a partnership that has ended")
+    open_follow_up = CheckinRequest.objects.filter(
+        partnership=locked, created_at__gte=locked.ended_at, completed_at__isnull=True
+    ).first()
+    if open_follow_up is not None:
+        return open_follow_up
+    instruments, _every = outcome_schedule_of(locked)
+    request = CheckinRequest.objects.create(
+        partnership=locked,
+        appointment_id=None,
+        session_number=_next_session_number(locked),
+        instruments=list(instruments),
+        created_at=timezone.now(),
+    )
+    request_id = request.pk
+    transaction.on_commit(lambda: _mail_checkin_request(request_id))
+    return request
+
+
 def _mail_checkin_request(request_id: int) -> None:
     request = CheckinRequest.objects.select_related("partnership__client").get(pk=request_id)
     client = request.partnership.client
@@ -221,7 +251,9 @@ def submit_response(
         role = Response.Role.THERAPIST
     else:
         raise CheckinError("you cannot answer for this partnership")
-    if not partnership.is_active:
+    if not partnership.is_active and not (
+        role == Response.Role.CLIENT and request is not None and is_follow_up(request, partnership)
+    ):
         raise CheckinError("this partnership has ended")
     if request is not None and request.partnership_id != partnership.pk:
         raise CheckinError("this check-in belongs to another partnership")

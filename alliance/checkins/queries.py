@@ -213,6 +213,41 @@ def early_alliance_by_partnership(partnership_ids: Iterable[int]) -> dict[int, f
     return out
 
 
+# The check-in's subscales named as the matching engine names the pillars.
+PILLAR_OF_SUBSCALE = {"goal": "goals", "task": "tasks", "bond": "bond"}
+
+
+def early_pillars_by_partnership(partnership_ids: Iterable[int]) -> dict[int, dict[str, float]]:
+    """Each pillar (bond, goals, tasks) of the client's early check-in (session 3, or the next
+    up to 5) on a 0–1 scale; matching uses it to shift weight after a switch for that pillar."""
+    inst = lookup.instrument(CHECKIN)
+    ranges = {sub.id: (sub.min, sub.max) for sub in inst.subscales}
+    rows = (
+        Response.objects.filter(
+            partnership_id__in=list(partnership_ids),
+            instrument_id=CHECKIN,
+            respondent_role="client",
+            session_number__gte=3,
+            session_number__lte=5,
+        )
+        .order_by("partnership_id", "session_number", "id")
+        .values_list("partnership_id", "subscales")
+    )
+    out: dict[int, dict[str, float]] = {}
+    for pid, subscales in rows:
+        if pid in out:
+            continue
+        pillars = {
+            PILLAR_OF_SUBSCALE[name]: (float(value) - ranges[name][0])
+            / (ranges[name][1] - ranges[name][0])
+            for name, value in (subscales or {}).items()
+            if name in PILLAR_OF_SUBSCALE and name in ranges and value is not None
+        }
+        if pillars:
+            out[pid] = pillars
+    return out
+
+
 def outcome_change_by_partnership(partnership_ids: Iterable[int]) -> dict[int, float]:
     """Change relative to the expected trajectory for the intake score, in units of the
     instrument's reference SD (PHQ-9 6.0, GAD-7 5.0), averaged over PHQ-9 and GAD-7 when

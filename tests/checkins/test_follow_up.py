@@ -53,3 +53,25 @@ def test_follow_up_page_opens_for_the_client(partnership, client_user):
     ended = end_partnership(partnership=partnership, reason="completed")
     follow_up = services.request_follow_up(partnership=ended)
     assert logged_in(client_user).get(f"/checkins/requests/{follow_up.pk}/").status_code == 200
+
+
+def test_early_pillars_are_on_a_unit_scale_named_as_matching_names_them(partnership, client_user):
+    from django.utils import timezone
+
+    from alliance.checkins.queries import early_pillars_by_partnership
+
+    Response.objects.create(
+        partnership=partnership,
+        respondent=client_user,
+        respondent_role="client",
+        instrument_id="alliance_checkin",
+        instrument_version="1",
+        session_number=3,
+        answers={},
+        total=3.0,
+        subscales={"goal": 6, "task": 3, "bond": 0},
+        submitted_at=timezone.now(),
+        idempotency_key="k3",
+    )
+    pillars = early_pillars_by_partnership([partnership.pk])[partnership.pk]
+    assert pillars == {"goals": 1.0, "tasks": 0.5, "bond": 0.0}

@@ -141,3 +141,28 @@ def test_goals_and_journal_are_in_the_export(client_with_history, partnership, t
     data = json.loads(logged_in(client_with_history).get("/privacy/settings/export.json").content)
     assert data["parts"]["goals"]["goals"][0]["title"] == "Walk to work twice a week"
     assert data["parts"]["journal"]["entries"][0]["text"] == "Felt calmer today"
+
+
+def test_check_ins_are_in_the_fhir_export_with_loinc_totals(client_with_history, partnership):
+    from alliance.checkins import services
+
+    request = services.request_checkin(partnership=partnership)
+    services.submit_response(
+        partnership=partnership,
+        respondent=client_with_history,
+        instrument_id="phq9",
+        answers={f"phq9_{i}": 1 for i in range(1, 10)},
+        request=request,
+    )
+    bundle = Bundle.model_validate(
+        json.loads(logged_in(client_with_history).get("/privacy/settings/export.fhir.json").content)
+    )
+    kinds = [entry.resource.get_resource_type() for entry in bundle.entry]
+    assert "QuestionnaireResponse" in kinds
+    codes = {
+        coding.code
+        for entry in bundle.entry
+        if entry.resource.get_resource_type() == "Observation"
+        for coding in entry.resource.code.coding
+    }
+    assert "44261-6" in codes

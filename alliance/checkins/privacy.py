@@ -1,0 +1,58 @@
+"""Check-ins and alerts in a client's export (see privacy/rights.py).
+
+Scores stay as the clinical outline after erasure; the free-text comment is encrypted with
+the client's data key and is shredded with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alliance.accounts.models import User
+from alliance.checkins import instruments as lookup
+from alliance.checkins.export import _result
+from alliance.checkins.models import Response
+from alliance.measures import fhir
+
+
+def _responses(user: User) -> Any:
+    return Response.objects.filter(partnership__client=user, respondent=user).order_by("id")
+
+
+def export_client(user: User) -> dict[str, Any]:
+    return {
+        "responses": [
+            {
+                "partnership": r.partnership_id,
+                "instrument": r.instrument_id,
+                "session": r.session_number,
+                "submitted_at": r.submitted_at.isoformat(),
+                "answers": r.answers,
+                "total": r.total,
+                "subscales": r.subscales,
+                "comment": r.comment,
+            }
+            for r in _responses(user)
+        ]
+    }
+
+
+def fhir_resources(user: User, patient_ref: str) -> list[dict[str, Any]]:
+    """A QuestionnaireResponse and its Observations (LOINC-coded totals) per answer set."""
+    resources: list[dict[str, Any]] = []
+    for response in _responses(user):
+        inst = lookup.instrument(response.instrument_id)
+        result = _result(response)
+        rid = f"alliance-response-{response.pk}"
+        authored = response.submitted_at.isoformat()
+        resources.append(
+            fhir.questionnaire_response(
+                inst, result, response_id=rid, subject=patient_ref, authored=authored
+            )
+        )
+        resources.extend(
+            fhir.observations(
+                inst, result, response_id=rid, subject=patient_ref, effective=authored
+            )
+        )
+    return resources

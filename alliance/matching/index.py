@@ -10,6 +10,7 @@ only the top k. The same constraints and components serve one query and a block 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -17,6 +18,7 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
+from alliance.matching._one import Block, OneQuery
 from alliance.matching.rows import ClientQuery, Evidence, TherapistRow
 from alliance.matching.shrinkage import MIN_CASES, Prior, estimate_prior, pooled_within_variance
 from alliance.matching.shrinkage import shrink as shrink_means
@@ -35,6 +37,8 @@ U64 = np.uint64
 _MASK64 = (1 << 64) - 1
 _NO_ROWS: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 _PREF_BIT = {name: 1 << i for i, name in enumerate(PREFERENCES)}
+_DOMAIN_CODE = {d: i for i, d in enumerate(DOMAINS)}
+_PREFERENCE = COMPONENTS.index("preference")
 # A component below this contribution is too small to be worth showing as a reason.
 REASON_MIN = 0.01
 MAX_REASONS = 3
@@ -266,6 +270,28 @@ class Index:
         # With no stated concern, the record over all domains.
         self.alliance_mean_z = self.alliance_z.mean(axis=0)
         self.outcome_mean_z = self.outcome_z.mean(axis=0)
+        # Per jurisdiction, its therapists' filter columns laid out contiguously: a live
+        # match then filters without gathering rows first.
+        self._blocks = {
+            j: Block(
+                p,
+                ids=self.ids,
+                lang=self.lang,
+                mod=self.mod,
+                free=self.free,
+                avail=self.avail,
+                insurer=self.insurer,
+                fee=self.fee,
+                gender=self.gender,
+                age=self.age,
+                faith=self.faith,
+                lgbtq=self.lgbtq,
+                culture=self.culture,
+                approach=self.approach,
+                style=self.style,
+            )
+            for j, p in self.postings.items()
+        }
 
     @classmethod
     def build(
@@ -544,6 +570,39 @@ class Index:
 
     # --- single query -----------------------------------------------------------------
 
+    def _encode_one(self, q: ClientQuery) -> OneQuery:
+        """One query as Python scalars, with exactly the meaning `encode` gives it."""
+        code = self.insurers.codes.get(q.insurer) if q.insurer is not None else None
+        ins_word, ins_bit = (code // 64, 1 << (code % 64)) if code is not None else (0, 0)
+        # With an insurer and no budget, only the insurer can pay; with neither, anyone.
+        if q.budget is not None:
+            budget = float(q.budget)
+        else:
+            budget = -np.inf if q.insurer is not None else np.inf
+        concerns = tuple(sorted(_DOMAIN_CODE[d] for d in q.concerns))
+        hours = q.preferred_hours
+        return OneQuery(
+            languages=_words(self.languages.bits(q.languages), self.languages.words),
+            modality=self.modalities.bits((q.modality,)),
+            hours=(hours & _MASK64, (hours >> 64) & _MASK64, (hours >> 128) & _MASK64),
+            min_overlap=q.min_overlap_hours,
+            budget=budget,
+            insurer_word=ins_word,
+            insurer_bit=ins_bit,
+            gender=self.genders.bits(q.gender),
+            age_lo=q.age_range[0] if q.age_range else 0,
+            age_hi=q.age_range[1] if q.age_range else 200,
+            cultures=_words(self.cultures.bits(q.cultures), self.cultures.words),
+            approaches=_words(self.approaches.bits(q.approaches), self.approaches.words),
+            style=STYLES.index(q.style) if q.style else -1,
+            stated=sum(_PREF_BIT[p] for p in q.stated),
+            must=sum(_PREF_BIT[p] for p in q.must_have),
+            concerns=sum(1 << d for d in concerns),
+            concern_codes=concerns,
+            reason=PILLARS.index(q.switch_reason) if q.switch_reason in PILLARS else -1,
+            excluded=q.excluded,
+        )
+
     def search(
         self, query: ClientQuery, k: int = 10, *, weights: Weights | None = None
     ) -> SearchResult:
@@ -551,29 +610,44 @@ class Index:
         if k < 1:
             raise ValueError("k must be >= 1")
         w = weights or self.weights
-        qt = self.encode([query])
-        rows = self.postings.get(query.jurisdiction, _NO_ROWS)
-        funnel = [
-            FunnelStep(
-                "jurisdiction",
-                f"licensed in {query.jurisdiction}",
-                self.size - len(rows),
-                len(rows),
-            )
-        ]
-        # Narrow step by step, so later steps and the scores only touch the survivors.
-        for name, step in self._constraints(qt):
-            before = rows.shape[0]
-            if before:
-                rows = rows[step(rows)[0]]
-            funnel.append(
-                FunnelStep(name, _constraint_text(name, query), before - len(rows), len(rows))
-            )
-        components, met, nice = self._components(rows, qt, w)
-        score = self._score(components)[0]
+        q = self._encode_one(query)
+        block = self._blocks.get(query.jurisdiction)
+        m = block.size if block is not None else 0
+        funnel = [FunnelStep("jurisdiction", f"licensed in {query.jurisdiction}", self.size - m, m)]
+        rows = _NO_ROWS
+        if block is not None:
+            # Each constraint is a mask over the whole block; `alive` is what passed so far,
+            # counted after each step for the funnel. Steps stop once nobody is left.
+            alive: BoolArray | None = None
+            left = m
+            for name, step in block.steps(q):
+                if left:
+                    mask = step()
+                    alive = mask.copy() if alive is None else np.logical_and(alive, mask, out=alive)
+                    now = int(np.count_nonzero(alive))
+                else:
+                    now = 0
+                funnel.append(FunnelStep(name, _constraint_text(name, query), left - now, now))
+                left = now
+            if left and alive is not None:
+                rows = block.rows[alive]
+        else:
+            for name in self._step_names(q):
+                funnel.append(FunnelStep(name, _constraint_text(name, query), 0, 0))
+        components, met = self._components_one(rows, q, w)
+        score = self._score(components)
         picked = _top_positions(score, k)
-        matches = self._explain(query, rows, picked, components, met, nice, w)
+        matches = self._explain(query, q, rows, picked, components, met, w)
         return SearchResult(matches, tuple(funnel), self.version, w.version)
+
+    @staticmethod
+    def _step_names(q: OneQuery) -> list[str]:
+        """The funnel's steps for a query (the same list `Block.steps` evaluates)."""
+        names = ["language", "modality", "capacity", "schedule", "payment"]
+        names += [f"must:{p}" for p in PREFERENCES if q.must & _PREF_BIT[p]]
+        if q.excluded:
+            names.append("excluded")
+        return names
 
     def top_k(
         self, query: ClientQuery, k: int = 10, *, weights: Weights | None = None
@@ -587,86 +661,120 @@ class Index:
         if np.any(rows >= self.size) or np.any(self.ids[np.minimum(rows, self.size - 1)] != wanted):
             raise KeyError("unknown therapist id")
         unit = Weights(version="unit", **{name: 1.0 for name in COMPONENTS})
-        components, _, _ = self._components(rows, self.encode([query]), unit)
-        return np.stack([components[name][0] for name in COMPONENTS], axis=1)
+        components, _ = self._components_one(rows, self._encode_one(query), unit)
+        return np.stack([components[name] for name in COMPONENTS], axis=1)
+
+    def _components_one(
+        self, rows: IntArray, q: OneQuery, weights: Weights
+    ) -> tuple[dict[str, FloatArray], dict[str, BoolArray]]:
+        """Weighted score components for one query over `rows`, with nice-to-haves met.
+
+        The same arithmetic, in the same order, as `_components` for a single client, so a
+        live match and the learning features agree to the last bit.
+        """
+        t = rows.shape[0]
+        met: dict[str, BoolArray] = {}
+        fit = np.zeros(t)
+        n_nice = 0
+        nice_bits = q.stated & ~q.must
+        for name in PREFERENCES:
+            if nice_bits & _PREF_BIT[name]:
+                ok = self._met_one(name, rows, q)
+                met[name] = ok
+                fit = fit + ok
+                n_nice += 1
+        fit = fit / max(float(n_nice), 1.0)
+
+        n_concerns = len(q.concern_codes)
+        shared = np.bitwise_count(self.specialty[rows] & U64(q.concerns))
+        specialty = shared / max(float(n_concerns), 1.0)
+        alliance = self._record_rows(self.alliance_z, self.alliance_mean_z, rows, q)
+        outcome = self._record_rows(self.outcome_z, self.outcome_mean_z, rows, q)
+        switch = self.pillar_z[q.reason, rows] if q.reason >= 0 else np.zeros(t)
+        components = {
+            "preference": weights.preference * fit,
+            "specialty": weights.specialty * specialty,
+            "alliance": weights.alliance * alliance,
+            "outcome": weights.outcome * outcome,
+            "load": weights.load * self.load[rows],
+            "switch_reason": weights.switch_reason * switch,
+        }
+        return components, met
+
+    def _met_one(self, name: str, rows: IntArray, q: OneQuery) -> BoolArray:
+        if name == "gender":
+            return cast(BoolArray, ((U64(q.gender) >> self.gender[rows]) & U64(1)) != 0)
+        if name == "age":
+            age = self.age[rows]
+            return (age >= q.age_lo) & (age <= q.age_hi)
+        if name == "faith_informed":
+            return self.faith[rows]
+        if name == "lgbtq_affirming":
+            return self.lgbtq[rows]
+        if name == "culture":
+            return _any_word_bits(self.culture[rows], q.cultures)
+        if name == "approach":
+            return _any_word_bits(self.approach[rows], q.approaches)
+        if name == "style":
+            return cast(BoolArray, self.style[rows] == q.style)
+        raise ValueError(f"unknown preference {name!r}")
+
+    @staticmethod
+    def _record_rows(z: FloatArray, mean_z: FloatArray, rows: IntArray, q: OneQuery) -> FloatArray:
+        """The record over the client's concerns (equal weights), summed as `_record_one`."""
+        if not q.concern_codes:
+            return mean_z[rows]
+        share = 1.0 / len(q.concern_codes)
+        acc = np.zeros(rows.shape[0])
+        for d in q.concern_codes:
+            acc += share * z[d, rows]
+        return acc
 
     def _explain(
         self,
         query: ClientQuery,
+        q: OneQuery,
         rows: IntArray,
         picked: IntArray,
         components: dict[str, FloatArray],
         met: dict[str, BoolArray],
-        nice: dict[str, BoolArray],
         weights: Weights,
     ) -> tuple[Match, ...]:
         if picked.shape[0] == 0:
             return ()
-        values = np.stack([components[name][0, picked] for name in COMPONENTS]).T.tolist()
-        met_rows = {p: met[p][0, picked].tolist() for p in met}
-        concerns = [d for d, dm in enumerate(DOMAINS) if dm in query.concerns]
+        values = np.stack([components[name][picked] for name in COMPONENTS]).T.tolist()
+        top = rows[picked]
+        ids = self.ids[top].tolist()
+        nice = list(met)
+        flags = np.stack([met[p][picked] for p in nice]).T.tolist() if nice else None
+        facts = _ReasonTexts(self, query, q, top)
+        texts: dict[int, list[str]] = {}
         matches = []
-        for j, pos in enumerate(picked.tolist()):
-            row = int(rows[pos])
-            comp = dict(zip(COMPONENTS, values[j], strict=True))
+        for j, vals in enumerate(values):
             score = 0.0
-            for v in values[j]:
+            for v in vals:
                 score += v
-            ranked = sorted(
-                (i for i, v in enumerate(values[j]) if v >= REASON_MIN),
-                key=lambda i, vals=values[j]: (-vals[i], i),  # type: ignore[misc]
-            )[:MAX_REASONS]
-            met_nice = [p for p in met_rows if met_rows[p][j]]
-            unmet = tuple(p for p in met_rows if not met_rows[p][j])
-            reasons = tuple(
-                Reason(
-                    COMPONENTS[i],
-                    self._reason_text(COMPONENTS[i], query, row, met_nice, concerns),
-                    values[j][i],
-                )
-                for i in ranked
-            )
-            matches.append(Match(int(self.ids[row]), score, comp, reasons, unmet, weights.version))
+            # Largest first, ties in component order.
+            ranked = sorted([(-v, i) for i, v in enumerate(vals) if v >= REASON_MIN])
+            met_nice: tuple[str, ...] = ()
+            unmet: tuple[str, ...] = ()
+            if flags is not None:
+                row_flags = flags[j]
+                met_nice = tuple(p for p, f in zip(nice, row_flags, strict=True) if f)
+                unmet = tuple(p for p, f in zip(nice, row_flags, strict=True) if not f)
+            reasons = []
+            for _, i in ranked[:MAX_REASONS]:
+                if i == _PREFERENCE:
+                    text = _preference_text(met_nice)
+                else:
+                    got = texts.get(i)
+                    if got is None:
+                        got = texts[i] = facts.texts(COMPONENTS[i])
+                    text = got[j]
+                reasons.append(Reason(COMPONENTS[i], text, vals[i]))
+            comp = dict(zip(COMPONENTS, vals, strict=True))
+            matches.append(Match(ids[j], score, comp, tuple(reasons), unmet, weights.version))
         return tuple(matches)
-
-    def _reason_text(
-        self, name: str, query: ClientQuery, row: int, met_nice: list[str], concerns: list[int]
-    ) -> str:
-        if name == "preference":
-            return "Fits what you asked for: " + _join([PREFERENCE_LABELS[p] for p in met_nice])
-        if name == "specialty":
-            spec = int(self.specialty[row])
-            return "Works with " + _join(
-                [DOMAIN_LABELS[DOMAINS[d]] for d in concerns if spec >> d & 1]
-            )
-        if name in ("alliance", "outcome"):
-            z = self.alliance_z if name == "alliance" else self.outcome_z
-            n = self.alliance_n if name == "alliance" else self.outcome_n
-            domains = concerns or list(range(len(DOMAINS)))
-            strong = [d for d in domains if z[d, row] > 0]
-            cases = int(sum(int(n[d, row]) for d in strong))
-            where = (
-                _join([DOMAIN_LABELS[DOMAINS[d]] for d in strong]) if concerns else "any concern"
-            )
-            if name == "alliance":
-                return (
-                    f"Clients coming for {where} rated their early working relationship "
-                    f"above the practice average ({cases} clients, adjusted for the amount "
-                    "of evidence)"
-                )
-            return (
-                f"Clients coming for {where} improved more than expected for where they "
-                f"started ({cases} clients, adjusted for the amount of evidence)"
-            )
-        if name == "load":
-            return "Has room in their caseload now"
-        if name == "switch_reason":
-            return {
-                "bond": "Clients often say they feel understood: a strong bond record",
-                "goals": "A strong record of agreeing goals with clients",
-                "tasks": "A strong record of agreeing with clients how to work together",
-            }.get(query.switch_reason or "", "A strong record on what you said was missing")
-        raise ValueError(f"unknown component {name!r}")
 
     # --- records page -----------------------------------------------------------------
 
@@ -696,6 +804,98 @@ def _shrink_columns(
     return np.ascontiguousarray(z.T), np.ascontiguousarray(ns.T), tuple(priors)
 
 
+class _ReasonTexts:
+    """The reasons of the picked therapists, one component at a time for all of them.
+
+    The records behind a reason are read for all picked rows at once, and the sentences are
+    memoised on what they say: a handful of distinct sentences cover almost every match.
+    """
+
+    def __init__(self, index: Index, query: ClientQuery, q: OneQuery, top: IntArray) -> None:
+        self.index = index
+        self.query = query
+        self.q = q
+        self.top = top
+
+    def texts(self, name: str) -> list[str]:
+        """The reason for component `name` (not the preference fit), per picked therapist."""
+        k = self.top.shape[0]
+        index, q = self.index, self.q
+        if name == "specialty":
+            spec = (index.specialty[self.top] & U64(q.concerns)).astype(np.int64)
+            return [_specialty_text(m) for m in spec.tolist()]
+        if name in ("alliance", "outcome"):
+            z = index.alliance_z if name == "alliance" else index.outcome_z
+            n = index.alliance_n if name == "alliance" else index.outcome_n
+            domains = np.array(q.concern_codes or range(len(DOMAINS)), dtype=np.int64)
+            strong = z[:, self.top][domains] > 0
+            masks = (strong * (np.int64(1) << domains)[:, None]).sum(axis=0).tolist()
+            cases = (strong * n[:, self.top][domains]).sum(axis=0).tolist()
+            has = bool(q.concern_codes)
+            return [_record_text(name, m, c, has) for m, c in zip(masks, cases, strict=True)]
+        if name == "load":
+            return ["Has room in their caseload now"] * k
+        if name == "switch_reason":
+            text = _SWITCH_TEXT.get(
+                self.query.switch_reason or "", "A strong record on what you said was missing"
+            )
+            return [text] * k
+        raise ValueError(f"unknown component {name!r}")
+
+
+_SWITCH_TEXT = {
+    "bond": "Clients often say they feel understood: a strong bond record",
+    "goals": "A strong record of agreeing goals with clients",
+    "tasks": "A strong record of agreeing with clients how to work together",
+}
+
+
+def _domain_labels(mask: int) -> list[str]:
+    return [DOMAIN_LABELS[d] for i, d in enumerate(DOMAINS) if mask >> i & 1]
+
+
+@functools.lru_cache(maxsize=1024)
+def _preference_text(met_nice: tuple[str, ...]) -> str:
+    return "Fits what you asked for: " + _join([PREFERENCE_LABELS[p] for p in met_nice])
+
+
+@functools.lru_cache(maxsize=4096)
+def _specialty_text(mask: int) -> str:
+    return "Works with " + _join(_domain_labels(mask))
+
+
+@functools.lru_cache(maxsize=16384)
+def _record_text(name: str, strong: int, cases: int, has_concerns: bool) -> str:
+    where = _join(_domain_labels(strong)) if has_concerns else "any concern"
+    if name == "alliance":
+        return (
+            f"Clients coming for {where} rated their early working relationship "
+            f"above the practice average ({cases} clients, adjusted for the amount "
+            "of evidence)"
+        )
+    return (
+        f"Clients coming for {where} improved more than expected for where they "
+        f"started ({cases} clients, adjusted for the amount of evidence)"
+    )
+
+
+def _words(mask: int, n: int) -> tuple[int, ...]:
+    """A bitmask as `n` 64-bit words, lowest first."""
+    return tuple((mask >> (64 * w)) & _MASK64 for w in range(n))
+
+
+def _any_word_bits(t_words: WordArray, q_words: tuple[int, ...]) -> BoolArray:
+    """Does each therapist row of `t_words` (t, W) share a bit with the query's words?"""
+    out: BoolArray | None = None
+    for w, qw in enumerate(q_words):
+        if qw:
+            hit = (t_words[:, w] & U64(qw)) != 0
+            out = hit if out is None else out | hit
+    if out is None:
+        return np.zeros(t_words.shape[0], dtype=bool)
+    return out
+
+
 def _top_positions(score: FloatArray, k: int) -> IntArray:
     """Positions of the k best scores, ties broken by position (= by id)."""
     cand = np.arange(score.shape[0])
@@ -718,11 +918,17 @@ def _join(items: Sequence[str]) -> str:
 def _constraint_text(name: str, query: ClientQuery) -> str:
     if name.startswith("must:"):
         return f"must-have: {PREFERENCE_LABELS[name[5:]]}"
-    return {
-        "language": "speaks " + _join(sorted(query.languages)),
-        "modality": f"offers {query.modality}",
-        "capacity": "has a free place",
-        "schedule": f"at least {query.min_overlap_hours} of your preferred hours free",
-        "payment": "within your budget or accepting your insurer",
-        "excluded": "not a therapist you left or excluded",
-    }.get(name, name)
+    if name == "language":
+        return "speaks " + _join(sorted(query.languages))
+    if name == "modality":
+        return f"offers {query.modality}"
+    if name == "schedule":
+        return f"at least {query.min_overlap_hours} of your preferred hours free"
+    return _STEP_TEXT.get(name, name)
+
+
+_STEP_TEXT = {
+    "capacity": "has a free place",
+    "payment": "within your budget or accepting your insurer",
+    "excluded": "not a therapist you left or excluded",
+}

@@ -240,4 +240,15 @@ def erase_client(*, user: User, actor: User) -> ErasureReport:
         update_fields=["email", "display_name", "first_name", "last_name", "is_active", "password"]
     )
     audit.record(actor, audit.Action.ERASE, user, reason="client erasure request")
+    transaction.on_commit(_scrub_sqlite_wal)
     return ErasureReport(user.pk, destroyed, parts)
+
+
+def _scrub_sqlite_wal() -> None:
+    """SQLite keeps old page images in its write-ahead log until a checkpoint; with
+    secure_delete on, checkpointing and truncating the log leaves no copy of erased rows."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -11,7 +11,7 @@ from django.db import connection
 def database_dump() -> bytes:
     settings = connection.settings_dict
     if settings["ENGINE"].endswith("sqlite3"):
-        connection.close()  # flush and checkpoint nothing: read the file and its WAL as they are
+        # Read the file and its write-ahead log as they are, as a copied backup would be.
         path = Path(settings["NAME"])
         data = path.read_bytes()
         for suffix in ("-wal", "-journal"):

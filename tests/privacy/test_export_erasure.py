@@ -166,3 +166,18 @@ def test_check_ins_are_in_the_fhir_export_with_loinc_totals(client_with_history,
         for coding in entry.resource.code.coding
     }
     assert "44261-6" in codes
+
+
+def test_messages_are_exported_then_shredded(client_with_history, partnership):
+    from alliance.conversations.models import Message
+    from alliance.conversations.services import post_message
+    from alliance.privacy.rights import erase_client
+
+    post_message(
+        partnership=partnership, sender=client_with_history, client_id="message-0001", body="See you Tuesday"
+    )
+    data = json.loads(logged_in(client_with_history).get("/privacy/settings/export.json").content)
+    assert data["parts"]["conversations"]["messages"][0]["text"] == "See you Tuesday"
+    erase_client(user=client_with_history, actor=client_with_history)
+    keys.forget()
+    assert Message.objects.get(partnership=partnership).body == UNREADABLE

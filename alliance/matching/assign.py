@@ -20,8 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
+from alliance.matching._candidates import top_candidates
 from alliance.matching.index import Index, QueryTable
 from alliance.matching.rows import ClientQuery
 from alliance.matching.weights import Weights
@@ -31,8 +34,6 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 MAX_WAIT_DAYS = 28.0
-# Cells of a clients x therapists block evaluated at once (bounds memory, keeps cache warm).
-_BLOCK_CELLS = 400_000
 
 
 @dataclass(frozen=True)
@@ -110,67 +111,14 @@ class Assignment:
 def candidates(
     index: Index, qt: QueryTable, k: int, weights: Weights, *, workers: int = 2
 ) -> Candidates:
-    """Top-k feasible therapists per client, vectorised per (jurisdiction, language, modality).
+    """Top-k feasible therapists per client, as matrix blocks per group of clients.
 
-    Groups run on `workers` threads: numpy releases the GIL in the block arithmetic.
+    See `_candidates`: groups run on `workers` threads (numpy releases the GIL in the
+    block arithmetic).
     """
-    n = len(qt)
-    keys = np.column_stack([qt.jurisdiction.astype(np.uint64), qt.modality, qt.languages])
-    _, group = np.unique(keys, axis=0, return_inverse=True)
-    group = group.reshape(-1)
-    order = np.argsort(group, kind="stable")
-    bounds = np.flatnonzero(np.diff(group[order])) + 1
-    codes = {code: name for name, code in index.jurisdictions.codes.items()}
-
-    def run(members: IntArray) -> list[tuple[IntArray, IntArray, FloatArray]]:
-        jcode = int(qt.jurisdiction[members[0]])
-        if jcode < 0:
-            return []
-        rows = index.postings[codes[jcode]]
-        lead = qt.take(members[:1])
-        ok = np.ones(rows.shape[0], dtype=bool)
-        for _, step in index._constraints(lead)[:3]:  # language, modality, capacity
-            ok &= step(rows)[0]
-        rows = rows[ok]
-        if rows.shape[0] == 0:
-            return []
-        out = []
-        chunk = max(1, _BLOCK_CELLS // rows.shape[0])
-        for start in range(0, members.shape[0], chunk):
-            sel = members[start : start + chunk]
-            score = index.score_block(rows, qt.take(sel), weights, group_checked=True)
-            if rows.shape[0] > k:
-                top = np.argpartition(score, rows.shape[0] - k, axis=1)[:, -k:]
-            else:
-                top = np.broadcast_to(np.arange(rows.shape[0]), (sel.shape[0], rows.shape[0]))
-            top_s = np.take_along_axis(score, top, axis=1)
-            keep = np.isfinite(top_s)
-            out.append(
-                (
-                    np.broadcast_to(sel[:, None], top.shape)[keep],
-                    rows[top][keep],
-                    top_s[keep].astype(np.float64),
-                )
-            )
-        return out
-
-    parts = np.split(order, bounds)
-    # Largest groups first so the threads finish together.
-    parts.sort(key=lambda p: -p.shape[0])
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(run, parts))
-    else:
-        results = [run(p) for p in parts]
-    pieces = [piece for result in results for piece in result]
-    if not pieces:
-        empty = np.zeros(0, dtype=np.int64)
-        return Candidates(empty, empty, np.zeros(0), n)
-    client = np.concatenate([p[0] for p in pieces])
-    row = np.concatenate([p[1] for p in pieces])
-    score = np.concatenate([p[2] for p in pieces])
+    client, row, score = top_candidates(index, qt, k, weights, workers=workers)
     o = np.lexsort((row, -score, client))
-    return Candidates(client[o], row[o], score[o], n)
+    return Candidates(client[o], row[o], score[o].astype(np.float64), len(qt))
 
 
 # --- the flow problem -------------------------------------------------------------------
@@ -209,32 +157,147 @@ def flow_problem(
     )
 
 
-def solve_flow(problem: FlowProblem) -> tuple[IntArray, int]:
-    """Optimal choice per client (a therapist index, or -1) and its total integer cost."""
+def solve_flow(problem: FlowProblem, *, workers: int = 2) -> tuple[IntArray, int]:
+    """Optimal choice per client (a therapist index, or -1) and its total integer cost.
+
+    Clients and therapists that share no candidate arc, directly or through others (most
+    often: different jurisdictions), are independent problems: the connected components
+    are split into `workers` parts solved on threads (OR-Tools releases the GIL).
+
+    When the bypass costs carry `flow_problem`'s due tier, the tier is not handed to the
+    solver: its huge cost range slows cost scaling. The same optimum (serve as many due
+    clients as possible, then the best total) is found by a max flow over the due clients
+    (how many can be served at most) and a min-cost flow in which the due clients' bypass
+    arcs share one arc with exactly the capacity left for the others.
+    """
     n = problem.bypass.shape[0]
-    used, local = np.unique(problem.therapist, return_inverse=True)
-    t = used.shape[0]
-    sink = n + t
-    flow = min_cost_flow.SimpleMinCostFlow()
-    tails = np.concatenate([problem.client, n + np.arange(t), np.arange(n)]).astype(np.int32)
-    heads = np.concatenate([n + local.reshape(-1), np.full(t, sink), np.full(n, sink)])
-    caps = np.concatenate(
-        [np.ones(problem.client.shape[0]), problem.capacity[used], np.ones(n)]
-    ).astype(np.int64)
-    costs = np.concatenate([problem.cost, np.zeros(t, dtype=np.int64), problem.bypass])
-    arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        tails, heads.astype(np.int32), caps, costs.astype(np.int64)
+    choice = np.full(n, -1, dtype=np.int64)
+    chosen: list[IntArray] = []
+    if problem.client.shape[0]:
+        tiered = _tier_is_lexicographic(problem)
+        parts = _parts(problem, workers)
+
+        def run(arcs: IntArray) -> IntArray:
+            return _solve_part(problem, arcs, tiered)
+
+        if len(parts) > 1:
+            with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+                chosen = list(pool.map(run, parts))
+        else:
+            chosen = [run(p) for p in parts]
+    arcs = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+    choice[problem.client[arcs]] = problem.therapist[arcs]
+    cost = int(problem.cost[arcs].sum()) + int(problem.bypass[choice < 0].sum())
+    return choice, cost
+
+
+def _tier_is_lexicographic(problem: FlowProblem) -> bool:
+    """Does the bypass add one tier to due clients that outweighs every other difference?"""
+    tier = problem.bypass - problem.wait_cost
+    if np.any(tier[~problem.due] != 0):
+        return False
+    if not problem.due.any():
+        return True
+    due_tier = tier[problem.due]
+    if np.any(due_tier != due_tier[0]):
+        return False
+    # Two solutions differ by at most, per client, its bypass minus its cheapest arc.
+    best = np.full(problem.bypass.shape[0], np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(best, problem.client, problem.cost)
+    spread = np.maximum(problem.wait_cost - np.minimum(best, problem.wait_cost), 0).sum()
+    return int(due_tier[0]) > int(spread)
+
+
+def _parts(problem: FlowProblem, workers: int) -> list[IntArray]:
+    """Arc indices of independent sub-problems: connected components, in `workers` bins."""
+    arcs = problem.client.shape[0]
+    if workers <= 1:
+        return [np.arange(arcs)]
+    n, t = problem.bypass.shape[0], problem.capacity.shape[0]
+    graph = coo_matrix(
+        (np.ones(arcs, dtype=np.int8), (problem.client, n + problem.therapist)),
+        shape=(n + t, n + t),
     )
-    supplies = np.concatenate([np.ones(n), np.zeros(t), [-n]]).astype(np.int64)
-    flow.set_nodes_supplies(np.arange(n + t + 1, dtype=np.int32), supplies)
+    count, label = connected_components(graph, directed=False)
+    component = label[problem.client]
+    sizes = np.bincount(component, minlength=count)
+    # Largest first into the lightest bin.
+    load = [0] * workers
+    bin_of = np.zeros(count, dtype=np.int64)
+    for c in np.argsort(-sizes, kind="stable").tolist():
+        if not sizes[c]:
+            break
+        b = load.index(min(load))
+        bin_of[c] = b
+        load[b] += int(sizes[c])
+    arc_bin = bin_of[component]
+    return [np.flatnonzero(arc_bin == b) for b in range(workers) if load[b]]
+
+
+def _solve_part(problem: FlowProblem, arcs: IntArray, tiered: bool) -> IntArray:
+    """Indices of the chosen arcs among `arcs` (a union of whole components)."""
+    clients, c_local = np.unique(problem.client[arcs], return_inverse=True)
+    rows, t_local = np.unique(problem.therapist[arcs], return_inverse=True)
+    c_local, t_local = c_local.reshape(-1), t_local.reshape(-1)
+    nc, nt = clients.shape[0], rows.shape[0]
+    capacity = problem.capacity[rows]
+    sink = nc + nt
+    if tiered:
+        due = problem.due[clients]
+        bypass = problem.wait_cost[clients]
+        n_due = int(due.sum())
+        # Due clients bypass through one node whose arc to the sink leaves room for the
+        # ones the max flow could not serve.
+        spare = n_due - _max_due_served(due, c_local, t_local, capacity) if n_due else 0
+        bypass_head = np.where(due, sink + 1, sink)
+        extra_tails, extra_heads, extra_caps = [sink + 1], [sink], [spare]
+    else:
+        bypass = problem.bypass[clients]
+        bypass_head = np.full(nc, sink)
+        extra_tails, extra_heads, extra_caps = [], [], []
+    m = arcs.shape[0]
+    tails = np.concatenate([c_local, nc + np.arange(nt), np.arange(nc), extra_tails])
+    heads = np.concatenate([nc + t_local, np.full(nt, sink), bypass_head, extra_heads])
+    caps = np.concatenate([np.ones(m, dtype=np.int64), capacity, np.ones(nc, np.int64), extra_caps])
+    costs = np.concatenate(
+        [problem.cost[arcs], np.zeros(nt, np.int64), bypass, np.zeros(len(extra_tails), np.int64)]
+    )
+    flow = min_cost_flow.SimpleMinCostFlow()
+    i32, i64 = np.int32, np.int64
+    handles = flow.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(i32), heads.astype(i32), caps.astype(i64), costs.astype(i64)
+    )
+    nodes = sink + 1 + len(extra_tails)
+    supplies = np.zeros(nodes, dtype=np.int64)
+    supplies[:nc] = 1
+    supplies[sink] = -nc
+    flow.set_nodes_supplies(np.arange(nodes, dtype=np.int32), supplies)
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {status}")
-    flows = flow.flows(arcs[: problem.client.shape[0]])
-    choice = np.full(n, -1, dtype=np.int64)
-    chosen = flows > 0
-    choice[problem.client[chosen]] = problem.therapist[chosen]
-    return choice, int(flow.optimal_cost())
+    used: IntArray = arcs[flow.flows(handles[:m]) > 0]
+    return used
+
+
+def _max_due_served(
+    due: BoolArray, c_local: IntArray, t_local: IntArray, capacity: IntArray
+) -> int:
+    """How many due clients can be served at once, over their candidate arcs."""
+    nc, nt = due.shape[0], capacity.shape[0]
+    source, sink = nc + nt, nc + nt + 1
+    on = due[c_local]
+    due_clients = np.flatnonzero(due)
+    tails = np.concatenate([c_local[on], nc + np.arange(nt), np.full(due_clients.shape[0], source)])
+    heads = np.concatenate([nc + t_local[on], np.full(nt, sink), due_clients])
+    caps = np.concatenate([np.ones(int(on.sum())), capacity, np.ones(due_clients.shape[0])])
+    flow = max_flow.SimpleMaxFlow()
+    flow.add_arcs_with_capacity(
+        tails.astype(np.int32), heads.astype(np.int32), caps.astype(np.int64)
+    )
+    status = flow.solve(source, sink)
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"max flow failed with status {status}")
+    return int(flow.optimal_flow())
 
 
 def solve_greedy(problem: FlowProblem, order: IntArray) -> tuple[IntArray, int]:

@@ -11,9 +11,10 @@ only the top k. The same constraints and components serve one query and a block 
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,6 +44,8 @@ _PREFERENCE = COMPONENTS.index("preference")
 REASON_MIN = 0.01
 MAX_REASONS = 3
 
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
@@ -131,9 +134,45 @@ class _Vocab:
 
 
 def _split_hours(masks: Sequence[int]) -> WordArray:
-    return np.array(
-        [[m & _MASK64, (m >> 64) & _MASK64, (m >> 128) & _MASK64] for m in masks], dtype=U64
-    ).reshape(len(masks), 3)
+    """168-bit hour masks as three little-endian 64-bit words each."""
+    raw = b"".join([m.to_bytes(24, "little") for m in masks])
+    return np.frombuffer(raw, dtype="<u8").astype(U64).reshape(len(masks), 3)
+
+
+_QUERY_FIELDS = (
+    "jurisdiction",
+    "languages",
+    "modality",
+    "preferred_hours",
+    "min_overlap_hours",
+    "budget",
+    "insurer",
+    "concerns",
+    "gender",
+    "age_range",
+    "cultures",
+    "approaches",
+    "style",
+    "stated",
+    "must_have",
+    "switch_reason",
+    "excluded",
+)
+
+
+class _Memo(dict[_T, _R]):
+    def __init__(self, encode: Callable[[_T], _R]) -> None:
+        super().__init__()
+        self.encode = encode
+
+    def __missing__(self, key: _T) -> _R:
+        value = self[key] = self.encode(key)
+        return value
+
+
+def _mapped(values: Sequence[_T], encode: Callable[[_T], _R]) -> list[_R]:
+    """`[encode(v) for v in values]`, calling `encode` once per distinct value."""
+    return list(map(_Memo(encode).__getitem__, values))
 
 
 def _any_bits(t_words: WordArray, q_words: WordArray) -> BoolArray:
@@ -307,66 +346,99 @@ class Index:
     # --- encoding ---------------------------------------------------------------------
 
     def encode(self, queries: Sequence[ClientQuery]) -> QueryTable:
-        """Encode queries once; values unknown to the index match nobody."""
-        c = len(queries)
-        domain_code = {dm: i for i, dm in enumerate(DOMAINS)}
-        concern_w = np.zeros((c, len(DOMAINS)))
-        concerns = np.zeros(c, dtype=np.int64)
-        ins_word = np.zeros(c, dtype=np.int64)
-        ins_bit = np.zeros(c, dtype=U64)
-        budget = np.empty(c)
-        for i, q in enumerate(queries):
-            if q.concerns:
-                for dm in q.concerns:
-                    concern_w[i, domain_code[dm]] = 1.0 / len(q.concerns)
-                    concerns[i] |= 1 << domain_code[dm]
-            else:
-                # No stated concern: the therapist's record over all domains.
-                concern_w[i, :] = 1.0 / len(DOMAINS)
-            code = self.insurers.codes.get(q.insurer) if q.insurer is not None else None
-            if code is not None:
-                ins_word[i], ins_bit[i] = code // 64, 1 << (code % 64)
-            # With an insurer and no budget, only the insurer can pay; with neither, anyone.
-            if q.budget is not None:
-                budget[i] = q.budget
-            else:
-                budget[i] = -np.inf if q.insurer is not None else np.inf
+        """Encode queries once; values unknown to the index match nobody.
+
+        Column by column: each distinct value (a language set, a concern set...) is encoded
+        once and the column is mapped through that table, so a waiting list of 100,000
+        clients costs a few passes over plain Python lists rather than a loop of calls.
+        """
+        # One list per field (no tuple per query: fewer objects for the collector to scan).
+        return self._encode_columns(
+            *[list(map(operator.attrgetter(name), queries)) for name in _QUERY_FIELDS]
+        )
+
+    def _encode_columns(
+        self,
+        jurisdiction: Sequence[str],
+        languages: Sequence[frozenset[str]],
+        modality: Sequence[str],
+        hours: Sequence[int],
+        min_overlap: Sequence[int],
+        budget: Sequence[float | None],
+        insurer: Sequence[str | None],
+        concerns: Sequence[frozenset[str]],
+        gender: Sequence[frozenset[str]],
+        age_range: Sequence[tuple[int, int] | None],
+        cultures: Sequence[frozenset[str]],
+        approaches: Sequence[frozenset[str]],
+        style: Sequence[str | None],
+        stated: Sequence[frozenset[str]],
+        must_have: Sequence[frozenset[str]],
+        switch_reason: Sequence[str | None],
+        excluded: Sequence[frozenset[int]],
+    ) -> QueryTable:
+        c = len(jurisdiction)
+        ins_code = np.array(
+            _mapped(insurer, lambda x: self.insurers.codes.get(x, -1) if x is not None else -1),
+            dtype=np.int64,
+        ).reshape(c)
+        known = ins_code >= 0
+        ins_word = np.where(known, ins_code // 64, 0)
+        ins_bit = np.where(known, U64(1) << (np.maximum(ins_code, 0) % 64).astype(U64), U64(0))
+        # With an insurer and no budget, only the insurer can pay; with neither, anyone.
+        has_insurer = np.array([x is not None for x in insurer], dtype=bool).reshape(c)
+        money = np.array([np.nan if x is None else x for x in budget], dtype=np.float64).reshape(c)
+        money = np.where(np.isnan(money), np.where(has_insurer, -np.inf, np.inf), money)
+
+        concern_bits = np.array(
+            _mapped(concerns, lambda s: sum(1 << _DOMAIN_CODE[d] for d in s)), dtype=np.int64
+        ).reshape(c)
+        onehot = (concern_bits[:, None] >> np.arange(len(DOMAINS))) & 1
+        n_concerns = onehot.sum(axis=1)
+        # No stated concern: the therapist's record over all domains.
+        concern_w = np.where(
+            n_concerns[:, None] > 0,
+            onehot / np.maximum(n_concerns, 1)[:, None],
+            1.0 / len(DOMAINS),
+        )
+        ages = _mapped(age_range, lambda a: a if a is not None else (0, 200))
+        age = np.array(ages, dtype=np.int64).reshape(c, 2)
+
+        def prefs(col: Sequence[frozenset[str]]) -> IntArray:
+            bits = _mapped(col, lambda s: sum(_PREF_BIT[p] for p in s))
+            return np.array(bits, dtype=np.int64).reshape(c)
+
         return QueryTable(
             jurisdiction=np.array(
-                [self.jurisdictions.codes.get(q.jurisdiction, -1) for q in queries],
+                _mapped(jurisdiction, lambda j: self.jurisdictions.codes.get(j, -1)),
                 dtype=np.int64,
-            ),
-            languages=self.languages.column([self.languages.bits(q.languages) for q in queries]),
-            modality=np.array([self.modalities.bits((q.modality,)) for q in queries], dtype=U64),
-            hours=_split_hours([q.preferred_hours for q in queries]),
-            min_overlap=np.array([q.min_overlap_hours for q in queries], dtype=np.int64),
-            budget=budget,
+            ).reshape(c),
+            languages=self.languages.column(_mapped(languages, self.languages.bits)),
+            modality=np.array(
+                _mapped(modality, lambda m: self.modalities.bits((m,))), dtype=U64
+            ).reshape(c),
+            hours=_split_hours(hours),
+            min_overlap=np.array(min_overlap, dtype=np.int64).reshape(c),
+            budget=money,
             insurer_word=ins_word,
             insurer_bit=ins_bit,
-            gender=np.array([self.genders.bits(q.gender) for q in queries], dtype=U64),
-            age_lo=np.array([q.age_range[0] if q.age_range else 0 for q in queries], np.int64),
-            age_hi=np.array([q.age_range[1] if q.age_range else 200 for q in queries], np.int64),
-            cultures=self.cultures.column([self.cultures.bits(q.cultures) for q in queries]),
-            approaches=self.approaches.column(
-                [self.approaches.bits(q.approaches) for q in queries]
-            ),
+            gender=np.array(_mapped(gender, self.genders.bits), dtype=U64).reshape(c),
+            age_lo=np.ascontiguousarray(age[:, 0]),
+            age_hi=np.ascontiguousarray(age[:, 1]),
+            cultures=self.cultures.column(_mapped(cultures, self.cultures.bits)),
+            approaches=self.approaches.column(_mapped(approaches, self.approaches.bits)),
             style=np.array(
-                [STYLES.index(q.style) if q.style else -1 for q in queries], dtype=np.int64
-            ),
-            stated=np.array([sum(_PREF_BIT[p] for p in q.stated) for q in queries], dtype=np.int64),
-            must=np.array(
-                [sum(_PREF_BIT[p] for p in q.must_have) for q in queries], dtype=np.int64
-            ),
-            concerns=concerns,
+                _mapped(style, lambda x: STYLES.index(x) if x else -1), dtype=np.int64
+            ).reshape(c),
+            stated=prefs(stated),
+            must=prefs(must_have),
+            concerns=concern_bits,
             concern_weights=concern_w,
             reason=np.array(
-                [
-                    PILLARS.index(q.switch_reason) if q.switch_reason in PILLARS else -1
-                    for q in queries
-                ],
+                _mapped(switch_reason, lambda r: PILLARS.index(r) if r in PILLARS else -1),
                 dtype=np.int64,
-            ),
-            excluded=tuple(q.excluded for q in queries),
+            ).reshape(c),
+            excluded=tuple(excluded),
         )
 
     # --- evaluation -------------------------------------------------------------------

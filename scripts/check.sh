@@ -42,8 +42,12 @@ stage "database tests on SQLite" $PY -m pytest -q -n 2 -m "not browser and not l
   --ignore=tests/measures --ignore=tests/matching
 stage "database tests on PostgreSQL" env DATABASE_URL="$PG_URL" $PY -m pytest -q -n 2 \
   -m "not browser and not live" --ignore=tests/measures --ignore=tests/matching
-stage "browser and multi-worker tests on PostgreSQL" env DATABASE_URL="$PG_URL" REDIS_URL=redis://127.0.0.1:6379/0 \
-  $PY -m pytest -q -m "browser or live"
+# Browser tests keep Playwright's event loop running for the session, so the multi-worker
+# tests (which run their own asyncio loops) get a pytest run of their own.
+stage "browser tests on PostgreSQL (Chromium)" env DATABASE_URL="$PG_URL" \
+  $PY -m pytest -q -m browser
+stage "multi-worker tests on PostgreSQL and Redis" env DATABASE_URL="$PG_URL" REDIS_URL=redis://127.0.0.1:6379/0 \
+  $PY -m pytest -q -m live
 
 echo "=== total: $(( $(date +%s) - total_start ))s"
 if [ ${#failed[@]} -ne 0 ]; then

@@ -298,6 +298,23 @@ def live_asgi_server(asgi_server_factory) -> LiveServer:
 
 
 @pytest.fixture(autouse=True)
+def _data_migration_content(request):
+    """Transactional tests flush every table, including rows that data migrations install
+    (the project's own notebooks); put them back so test order never matters."""
+    if "transactional_db" in request.fixturenames or "db" in request.fixturenames:
+        from importlib import import_module
+
+        from django.apps import apps
+
+        migration = import_module("alliance.journal.migrations.0002_builtin_notebooks")
+        request.getfixturevalue(
+            "db" if "transactional_db" not in request.fixturenames else "transactional_db"
+        )
+        migration.add_builtin_notebooks(apps, None)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters live in the cache; each test starts with none."""
     from django.core.cache import cache

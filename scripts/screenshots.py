@@ -58,11 +58,21 @@ def main() -> int:
     env.pop("DATABASE_URL", None)
     alliance = [sys.executable, "-m", "alliance.cli"]
     subprocess.run([*alliance, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
-    subprocess.run([*alliance, "seed-demo", "--scale", "0.2"], env=env, check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*alliance, "seed-demo", "--scale", "0.2"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     port = free_port()
-    server = subprocess.Popen([*alliance, "serve", "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*alliance, "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -74,8 +84,14 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path="/usr/bin/chromium",
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"],
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
             )
             contexts: dict[str | None, Page] = {}
             for name, who, path in SHOTS:

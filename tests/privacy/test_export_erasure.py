@@ -174,7 +174,10 @@ def test_messages_are_exported_then_shredded(client_with_history, partnership):
     from alliance.privacy.rights import erase_client
 
     post_message(
-        partnership=partnership, sender=client_with_history, client_id="message-0001", body="See you Tuesday"
+        partnership=partnership,
+        sender=client_with_history,
+        client_id="message-0001",
+        body="See you Tuesday",
     )
     data = json.loads(logged_in(client_with_history).get("/privacy/settings/export.json").content)
     assert data["parts"]["conversations"]["messages"][0]["text"] == "See you Tuesday"

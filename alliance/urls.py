@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from alliance.api.api import api
+from alliance.core.language import set_language
 
 urlpatterns = [
     path("", include("alliance.core.urls")),
@@ -14,4 +15,5 @@ urlpatterns = [
     path("journal/", include("alliance.journal.urls")),
     path("privacy/", include("alliance.privacy.urls")),
     path("api/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
 ]

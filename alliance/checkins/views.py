@@ -31,6 +31,7 @@ from alliance.checkins.forms import (
     ScheduleForm,
 )
 from alliance.checkins.models import Alert, CheckinRequest, Response
+from alliance.core import language
 from alliance.core.crisis import resources_for_user
 from alliance.privacy import audit
 from alliance.privacy.access import access
@@ -191,6 +192,9 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
             "step": len(services.pending_instruments(checkin, role)),
             "own_measure": instrument.own_measure,
             "credit": instrument.credit,
+            "title": language.localized(instrument.title),
+            "instructions": language.localized(instrument.instructions),
+            "shown_in_english": language.shown_in_english(instrument.languages),
         },
         status=status,
     )

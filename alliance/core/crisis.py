@@ -9,24 +9,33 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-# Used when a jurisdiction has none configured: always point to emergency services.
-FALLBACK: list[dict[str, str]] = [
-    {
-        "name": str(_("Emergency services")),
-        "contact": str(_("Call your local emergency number (112 in Europe, 911 in North America)")),
-        "note": str(_("If you are in immediate danger.")),
-    },
-    {
-        "name": "Find A Helpline",
-        "contact": "findahelpline.com",
-        "note": str(_("Free, confidential crisis lines in many countries.")),
-    },
+# Used when a jurisdiction has none configured: always point to emergency services. Kept lazy
+# and resolved per request, so each page shows them in its own language.
+_FALLBACK: list[tuple[Any, Any, Any]] = [
+    (
+        _("Emergency services"),
+        _("Call your local emergency number (112 in Europe, 911 in North America)"),
+        _("If you are in immediate danger."),
+    ),
+    (
+        "Find A Helpline",
+        "findahelpline.com",
+        _("Free, confidential crisis lines in many countries."),
+    ),
 ]
+
+
+def fallback() -> list[dict[str, str]]:
+    return [
+        {"name": str(name), "contact": str(contact), "note": str(note)}
+        for name, contact, note in _FALLBACK
+    ]
 
 
 def resources_for(jurisdiction: Any) -> list[dict[str, str]]:
     configured = list(getattr(jurisdiction, "crisis_resources", None) or [])
-    return configured + [r for r in FALLBACK if r not in configured]
+    contacts = {r.get("contact") for r in configured}
+    return configured + [r for r in fallback() if r["contact"] not in contacts]
 
 
 def resources_for_user(user: Any) -> list[dict[str, str]]:

@@ -260,6 +260,10 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Size limits on every request (each form field and message has its own, smaller limit):
+# nothing here uploads files, so a megabyte of form or JSON is already generous.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 # No external origin anywhere: scripts, styles, fonts and images come from this host only.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

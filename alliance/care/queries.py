@@ -47,6 +47,15 @@ def visible_partnerships(user: User) -> QuerySet[Partnership]:
     return Partnership.objects.none()
 
 
+def former_partnership_of_therapist(user: User, pk: int) -> Partnership | None:
+    """An ended partnership of this therapist: they may re-read their own notes only."""
+    return (
+        Partnership.objects.filter(pk=pk, therapist=user, status=Partnership.Status.ENDED)
+        .select_related("client")
+        .first()
+    )
+
+
 def partnership_for(user: User, pk: int) -> Partnership:
     """The partnership `pk` if this user may open it; 404 otherwise (no existence leak)."""
     found = (

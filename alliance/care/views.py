@@ -30,6 +30,16 @@ class NoteForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def partnership_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    former = queries.former_partnership_of_therapist(user, pk) if user.is_therapist else None
+    if former is not None:
+        # After a switch or an ending, a therapist keeps only what they wrote, read-only.
+        if request.method != "GET":
+            return HttpResponse(status=405)
+        audit.record(user, audit.Action.OPEN_RECORD, former, reason="former therapist, own notes")
+        own = list(CaseNote.objects.filter(partnership=former, author=user)[:200])
+        return render(
+            request, "care/former_partnership.html", {"partnership": former, "notes": own}
+        )
     partnership = queries.partnership_for(user, pk)
     form = NoteForm(request.POST or None) if user.is_therapist else None
     if request.method == "POST":

@@ -112,10 +112,11 @@ def test_switch_ends_with_reason_and_rematch_excludes_the_old_therapist(
     partnership.refresh_from_db()
     assert (partnership.status, partnership.end_reason) == ("ended", "switched")
     assert partnership.switch_reason == "bond" and partnership.switch_handoff
-    # then the old therapist loses access and is not offered again
-    assert (
-        logged_in(their_therapist).get(f"/care/partnerships/{partnership.pk}/").status_code == 404
-    )
+    # then the old therapist loses access (only their own notes stay readable) and is not
+    # offered again
+    old_view = logged_in(their_therapist).get(f"/care/partnerships/{partnership.pk}/")
+    assert "Your notes from an ended partnership" in old_view.content.decode()
+    assert "Emergency contact" not in old_view.content.decode()
     html = browser.get("/care/matches/").content.decode()
     assert "Dr Tess" not in html and "Dr Ana" in html
     assert "strong record on what was missing" in html

@@ -31,12 +31,33 @@ def test_anonymous_is_sent_to_log_in(client, partnership):
     assert response.status_code == 302 and "/account/log-in/" in response["Location"]
 
 
-def test_ended_partnership_closes_to_the_old_therapist(partnership, their_therapist, client_user):
+def test_after_a_switch_the_old_therapist_reads_only_their_own_notes(
+    partnership, their_therapist, client_user
+):
+    services.add_case_note(partnership=partnership, author=their_therapist, text="My own note")
     services.end_partnership(partnership=partnership, reason="switched")
+    browser = logged_in(their_therapist)
+    page = browser.get(f"/care/partnerships/{partnership.pk}/")
+    body = page.content.decode()
+    assert page.status_code == 200 and "My own note" in body
+    assert "Jamie" not in body  # the client's safety details are closed to them now
     assert (
-        logged_in(their_therapist).get(f"/care/partnerships/{partnership.pk}/").status_code == 404
+        browser.post(f"/care/partnerships/{partnership.pk}/", {"text": "more"}).status_code == 405
     )
+    assert CaseNote.objects.count() == 1
     assert logged_in(client_user).get(f"/care/partnerships/{partnership.pk}/").status_code == 200
+
+
+def test_old_therapist_sees_no_new_clinical_data_after_a_switch(
+    partnership, their_therapist, other_therapist, client_user
+):
+    services.end_partnership(partnership=partnership, reason="switched")
+    new = services.start_partnership(client=client_user, therapist=other_therapist)
+    services.add_case_note(partnership=new, author=other_therapist, text="New therapist's note")
+    browser = logged_in(their_therapist)
+    assert browser.get(f"/care/partnerships/{new.pk}/").status_code == 404
+    old = browser.get(f"/care/partnerships/{partnership.pk}/").content.decode()
+    assert "New therapist" not in old
 
 
 def test_therapist_adds_a_note_and_client_never_sees_it(partnership, their_therapist, client_user):

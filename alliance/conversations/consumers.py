@@ -55,6 +55,15 @@ def database_sync_to_async(fn: Any) -> Any:
 MAX_FRAME_BYTES = 256 * 1024
 
 
+def _open(user: Any, session: Any, pk: int) -> services.Author | None:
+    """The writer's view of the conversation, loaded once per socket: the partnership, the
+    sender and the client's data key (messages then need no lookups of their own)."""
+    partnership = _allowed_partnership(user, session, pk)
+    if partnership is None:
+        return None
+    return services.author_for(partnership=partnership, sender=user)
+
+
 def _allowed_partnership(user: Any, session: Any, pk: int) -> Partnership | None:
     if user is None or not user.is_authenticated:
         return None
@@ -84,23 +93,22 @@ def crisis_html(user: User, *, alerted: bool) -> str:
 class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     partnership: Partnership
     user: User
+    author: services.Author
     participant_id: int | None = None
 
     async def connect(self) -> None:
         await self.accept()
         user = self.scope.get("user")
         pk = int(self.scope["url_route"]["kwargs"]["pk"])
-        found = await database_sync_to_async(_allowed_partnership)(
-            user, self.scope.get("session"), pk
-        )
-        if found is None:
+        author = await database_sync_to_async(_open)(user, self.scope.get("session"), pk)
+        if author is None:
             await self.send_error("not_found", _("No such conversation, or it is not yours."))
             await self.close(code=4404)
             return
-        self.partnership, self.user = found, user
-        self.group = realtime.group_name(found.pk)
+        self.author, self.partnership, self.user = author, author.partnership, user
+        self.group = realtime.group_name(self.partnership.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.send_json({"type": "ready", "user": user.pk, "partnership": found.pk})
+        await self.send_json({"type": "ready", "user": user.pk, "partnership": self.partnership.pk})
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "group", None):
@@ -150,17 +158,32 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             sender=self.user,
             client_id=content.get("id"),
             body=content.get("body"),
+            author=self.author,
+            announce=False,
         )
+        message = posted.message
         # Sent only now that the service has committed: an ack means stored.
         await self.send_json(
             {
                 "type": "ack",
-                "id": posted.message.client_id,
-                "seq": posted.message.pk,
-                "created_at": posted.message.created_at.isoformat(),
+                "id": message.client_id,
+                "seq": message.pk,
+                "created_at": message.created_at.isoformat(),
                 "duplicate": not posted.created,
             }
         )
+        if posted.created:
+            # To the conversation's other sockets (the partner's, the sender's other tabs),
+            # from here rather than on commit in the database thread: no hop back to this
+            # loop. This socket already has the ack, which carries the same seq and time.
+            await self.channel_layer.group_send(
+                self.group,
+                {
+                    "type": "chat.message",
+                    "message": services.message_payload(message, self.author.sender_name),
+                    "exclude": self.channel_name,
+                },
+            )
         if posted.crisis_phrases:
             html = await database_sync_to_async(crisis_html)(self.user, alerted=posted.alerted)
             await self.send_json({"type": "crisis", "html": html, "alerted": posted.alerted})
@@ -293,7 +316,8 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await self.send_json({"type": "error", "code": code, "message": message, "ref": ref})
 
     async def chat_message(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "message", **event["message"]})
+        if event.get("exclude") != self.channel_name:
+            await self.send_json({"type": "message", **event["message"]})
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event.get("exclude") != self.channel_name:

@@ -29,10 +29,21 @@ def raise_safety_alert(*, client: User, partnership: Partnership, evidence: dict
     return True
 
 
-def request_alert_evaluation(*, partnership_id: int) -> None:
-    from alliance.checkins import services
+def request_alert_evaluation(*, partnership_id: int, delay_seconds: int = 0) -> None:
+    """Re-run the alert rules for the partnership: on commit, or with `delay_seconds`, as a
+    task row written in the caller's transaction that runs that much later (so a burst of
+    messages is evaluated once, after it, and the row commits with the message)."""
+    if not delay_seconds:
+        from alliance.checkins import services
 
-    services.request_alert_evaluation(partnership_id=partnership_id)
+        services.request_alert_evaluation(partnership_id=partnership_id)
+        return
+    from django.utils import timezone
+
+    from alliance.checkins.tasks import evaluate_alerts
+
+    run_after = timezone.now() + dt.timedelta(seconds=delay_seconds)
+    evaluate_alerts.using(run_after=run_after).enqueue(partnership_id)
 
 
 def appointment_for_call(*, partnership: Partnership, at: dt.datetime) -> int | None:

@@ -3,17 +3,31 @@
 Each service commits before anything leaves the process: the partner's copy of a message,
 its e-mail notification and the alert re-evaluation are sent `on_commit`, and the sender's
 acknowledgement is sent by the caller after the service has returned (so after commit).
+
+Storing a message is the hot path of live chat, so it is one statement in the common case:
+an `INSERT ... SELECT ... WHERE <partnership active> ON CONFLICT DO NOTHING RETURNING id`
+that checks the partnership is still open, stores the message once per client id and
+returns its sequence number, committed on its own (one commit, no SELECT first). What does
+not change while a socket is open (the partnership, the sender, the client's data key) is
+loaded once, when it opens (`author_for`). The e-mail notification and the alert
+re-evaluation are enqueued at most once per conversation per window, in the message's own
+transaction; a crisis alert is raised in it too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import re
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.fernet import Fernet
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,8 +36,19 @@ from alliance.care.models import Partnership
 from alliance.conversations import integrations, realtime
 from alliance.conversations.models import CallParticipant, CallSession, Message, ReadState
 from alliance.directory.models import Jurisdiction, Licence
+from alliance.privacy import fields, keys
+from alliance.privacy.models import ClientKey
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+# The alert rules read message counts (the fading-messages signal), nothing urgent: crisis
+# language is checked synchronously, in the call that stores the message. So a conversation's
+# re-evaluation runs at most once per this many seconds, after the burst that asked for it
+# (it then counts every message of the burst).
+ALERT_EVALUATION_EVERY_SECONDS = 30
+# A pending task covers messages that commit before it runs; stop relying on it this long
+# before it is due, so a message whose transaction is still open then enqueues its own.
+PENDING_MARGIN_SECONDS = 5.0
 
 
 class ConversationError(ValueError):
@@ -46,6 +71,42 @@ class Posted:
     created: bool
     crisis_phrases: tuple[str, ...]
     alerted: bool
+
+
+@dataclass
+class Author:
+    """One person writing in one conversation, with the client's data key: what storing a
+    message needs that does not change while a socket is open (loaded by `author_for`)."""
+
+    partnership: Partnership
+    sender: User
+    sender_name: str
+    key_id: int
+    fernet: Fernet
+
+    @property
+    def is_client(self) -> bool:
+        return bool(self.sender.pk == self.partnership.client_id)
+
+    @property
+    def recipient_id(self) -> int:
+        p = self.partnership
+        return int(p.therapist_id if self.sender.pk == p.client_id else p.client_id)
+
+    def encrypt(self, text: str) -> fields.Ciphertext:
+        # The EncryptedTextField format, with the key loaded once instead of per message.
+        token = self.fernet.encrypt(text.encode("utf-8")).decode("ascii")
+        return fields.Ciphertext(f"{fields.PREFIX}{self.key_id}:{token}")
+
+    def reload_key(self) -> None:
+        self.key_id, self.fernet = keys.key_for_owner(int(self.partnership.client_id))
+
+
+def author_for(*, partnership: Partnership, sender: User) -> Author:
+    """Check membership and load the client's data key (one query, cached per socket)."""
+    _check_member(partnership, sender)
+    key_id, fernet = keys.key_for_owner(int(partnership.client_id))
+    return Author(partnership, sender, sender.name, key_id, fernet)
 
 
 def message_payload(message: Message, sender_name: str = "") -> dict[str, Any]:
@@ -90,52 +151,170 @@ def clean_message(*, client_id: Any, body: Any) -> tuple[str, str]:
     return client_id, body
 
 
-def post_message(*, partnership: Partnership, sender: User, client_id: Any, body: Any) -> Posted:
+# --- debounced follow-ups ---------------------------------------------------------------
+# key -> monotonic time until which a committed, not yet due task covers new messages. Per
+# process: after a restart, or on another worker, the first message enqueues again, which
+# the tasks tolerate (they are idempotent and the e-mail is throttled in ReadState).
+_pending: dict[tuple[str, int, int], float] = {}
+_pending_lock = threading.Lock()
+
+
+def _covered(key: tuple[str, int, int]) -> bool:
+    with _pending_lock:
+        return _pending.get(key, 0.0) > time.monotonic()
+
+
+def _cover_on_commit(key: tuple[str, int, int], seconds: float) -> None:
+    """After commit, let the task just enqueued cover `key` for `seconds` less the margin."""
+    until = time.monotonic() + seconds - PENDING_MARGIN_SECONDS
+
+    def mark() -> None:
+        with _pending_lock:
+            _pending[key] = until
+
+    if seconds > PENDING_MARGIN_SECONDS:
+        transaction.on_commit(mark)
+
+
+def forget_pending() -> None:
+    """Drop this process's record of pending tasks (tests)."""
+    with _pending_lock:
+        _pending.clear()
+
+
+# --- messages ---------------------------------------------------------------------------
+
+
+def post_message(
+    *,
+    partnership: Partnership,
+    sender: User,
+    client_id: Any,
+    body: Any,
+    author: Author | None = None,
+    announce: bool = True,
+) -> Posted:
     """Store a message once per client id; check a client's words for crisis language in the
-    same call and alert at once (DESIGN.md: safety pre-empts everything)."""
+    same call and alert at once (DESIGN.md: safety pre-empts everything).
+
+    `author` (from `author_for`) saves loading the data key again; with `announce=False` the
+    caller sends the partner's copy itself after this returns (the socket does, without a
+    thread hop), otherwise it goes to the conversation's sockets on commit.
+    """
     _check_member(partnership, sender)
     client_id, body = clean_message(client_id=client_id, body=body)
-    is_client = sender.pk == partnership.client_id
-    phrases = tuple(integrations.crisis_phrases(body)) if is_client else ()
-    with transaction.atomic():
-        _check_open(partnership)
-        existing = Message.objects.filter(partnership=partnership, client_id=client_id).first()
-        if existing is not None:
-            # A retry of a stored message: acknowledge it again, store and alert nothing new.
-            return Posted(existing, False, phrases, bool(phrases))
+    if author is None:
+        author = author_for(partnership=partnership, sender=sender)
+    phrases = tuple(integrations.crisis_phrases(body)) if author.is_client else ()
+    pid = int(partnership.pk)
+    notify_key = ("notify", pid, author.recipient_id)
+    evaluate_key = ("evaluate", pid, 0)
+    notify = not _covered(notify_key)
+    evaluate = not _covered(evaluate_key)
+    now = timezone.now()
+    # Only the message: its INSERT commits on its own. With follow-ups, one transaction.
+    block = transaction.atomic() if (phrases or notify or evaluate) else contextlib.nullcontext()
+    with block:
+        seq = _insert_message(author, client_id, body, now)
+        if seq is None:
+            found = _not_inserted(author, client_id)
+            if found is not None:
+                return Posted(found, False, phrases, bool(phrases))
+            seq = _insert_message(author, client_id, body, now)
+            if seq is None:  # stored by a concurrent retry meanwhile, or ended meanwhile
+                found = _not_inserted(author, client_id)
+                if found is None:
+                    raise ConversationError("retry", _("That could not be stored; try again."))
+                return Posted(found, False, phrases, bool(phrases))
         message = Message(
+            pk=seq,
             partnership=partnership,
             sender=sender,
             client_id=client_id,
             body=body,
-            created_at=timezone.now(),
+            created_at=now,
         )
-        try:
-            with transaction.atomic():
-                message.save()
-        except IntegrityError:  # the same id arrived at the same time on another socket
-            again = Message.objects.get(partnership=partnership, client_id=client_id)
-            return Posted(again, False, phrases, bool(phrases))
+        message._state.adding = False
+        message._state.db = router.db_for_write(Message)
         alerted = False
         if phrases:
             alerted = integrations.raise_safety_alert(
                 client=partnership.client,
                 partnership=partnership,
-                evidence={"message_id": message.pk, "phrases": list(phrases)},
+                evidence={"message_id": seq, "phrases": list(phrases)},
             )
-        payload = message_payload(message, sender.name)
-        pid = partnership.pk
-        transaction.on_commit(
-            lambda: realtime.broadcast(pid, {"type": "chat.message", "message": payload})
-        )
-        # The database task queue commits the e-mail task with the message (one commit, and
-        # no message without its notification); no worker can see it before then.
-        _enqueue_notification(message.pk)
-        integrations.request_alert_evaluation(partnership_id=pid)  # defers itself to commit
+        if notify:
+            # The task row commits with the message (no message without its notification);
+            # it covers every later message until it runs (tasks.notify_new_message).
+            delay = _enqueue_notification(seq)
+            _cover_on_commit(notify_key, delay)
+        if evaluate:
+            integrations.request_alert_evaluation(
+                partnership_id=pid, delay_seconds=ALERT_EVALUATION_EVERY_SECONDS
+            )
+            _cover_on_commit(evaluate_key, ALERT_EVALUATION_EVERY_SECONDS)
+        if announce:
+            payload = message_payload(message, author.sender_name)
+            transaction.on_commit(
+                lambda: realtime.broadcast(pid, {"type": "chat.message", "message": payload})
+            )
     return Posted(message, True, phrases, alerted)
 
 
-def _enqueue_notification(message_id: int) -> None:
+def _insert_message(author: Author, client_id: str, body: str, now: dt.datetime) -> int | None:
+    """Insert unless the client id is already stored, the partnership has ended or the data
+    key is gone; returns the new sequence number, or None. One statement."""
+    connection = connections[router.db_for_write(Message)]
+    meta = Message._meta
+    params = [
+        meta.get_field("partnership").get_db_prep_save(author.partnership.pk, connection),
+        meta.get_field("sender").get_db_prep_save(author.sender.pk, connection),
+        client_id,
+        meta.get_field("body").get_db_prep_save(author.encrypt(body), connection),
+        meta.get_field("created_at").get_db_prep_save(now, connection),
+        author.partnership.pk,
+        Partnership.Status.ACTIVE.value,
+        author.key_id,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(connection.ops.quote_name), params)
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
+@functools.cache
+def _insert_sql(qn: Any) -> str:
+    # PostgreSQL and SQLite (3.35+) both take INSERT ... SELECT ... ON CONFLICT ... RETURNING;
+    # ON CONFLICT names the columns of the message_unique_client_id constraint.
+    message, partnership, key = (qn(m._meta.db_table) for m in (Message, Partnership, ClientKey))
+    return (
+        f"INSERT INTO {message} "  # noqa: S608 - quoted model names only; values are params
+        "(partnership_id, sender_id, client_id, body, created_at) "
+        "SELECT %s, %s, %s, %s, %s "
+        f"WHERE EXISTS (SELECT 1 FROM {partnership} WHERE id = %s AND status = %s) "
+        f"AND EXISTS (SELECT 1 FROM {key} WHERE id = %s AND destroyed_at IS NULL) "
+        "ON CONFLICT (partnership_id, client_id) DO NOTHING "
+        "RETURNING id"
+    )
+
+
+def _not_inserted(author: Author, client_id: str) -> Message | None:
+    """Why the insert stored nothing: a retry (returns the stored message), an ended
+    partnership (raises), or a data key destroyed since the socket opened (reloads the
+    client's current key and returns None: insert again)."""
+    partnership = author.partnership
+    existing = Message.objects.filter(partnership=partnership, client_id=client_id).first()
+    if existing is not None:
+        # A retry of a stored message (or the same id arriving at the same moment on another
+        # socket): acknowledge it again, store and alert nothing new.
+        return existing
+    _check_open(partnership)
+    author.reload_key()
+    return None
+
+
+def _enqueue_notification(message_id: int) -> float:
+    """Enqueue the e-mail task; returns its delay in seconds."""
     from alliance.conversations.tasks import notify_new_message
 
     delay = settings.CONVERSATION_NOTIFY_DELAY_SECONDS
@@ -144,6 +323,7 @@ def _enqueue_notification(message_id: int) -> None:
         # A short grace period: a partner reading live in the chat gets no e-mail.
         task = task.using(run_after=timezone.now() + dt.timedelta(seconds=delay))
     task.enqueue(message_id)
+    return float(delay)
 
 
 def mark_read(*, partnership: Partnership, user: User, seq: Any) -> int:

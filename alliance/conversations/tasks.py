@@ -1,5 +1,9 @@
 """E-mail notifications for new messages: never their content, at most one per conversation
-per throttle window, none when the message has already been read."""
+per throttle window, none when the messages have already been read.
+
+A task is enqueued for a conversation's first message and covers the ones that follow until
+it runs (services.post_message enqueues at most one pending task per conversation and
+recipient), so it looks at the newest message from the sender, not only its own."""
 
 from __future__ import annotations
 
@@ -32,7 +36,13 @@ def notify_new_message(message_id: int) -> str:
         partnership.therapist if message.sender_id == partnership.client_id else partnership.client
     )
     state, _created = ReadState.objects.get_or_create(partnership=partnership, user=recipient)
-    if state.last_read_seq >= message.pk:
+    newest = (
+        Message.objects.filter(partnership=partnership, sender_id=message.sender_id)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    ) or message.pk
+    if state.last_read_seq >= newest:
         return "read"
     now = timezone.now()
     window = dt.timedelta(minutes=settings.CONVERSATION_NOTIFY_THROTTLE_MINUTES)

@@ -36,6 +36,17 @@ async def receive_until(socket: WebsocketCommunicator, kind: str, timeout: float
             return frame
 
 
+@pytest.fixture(autouse=True)
+def _no_pending_tasks_from_other_tests():
+    # The record of pending notification and evaluation tasks is per process; ids repeat
+    # across test databases, so each test starts without it.
+    from alliance.conversations import services
+
+    services.forget_pending()
+    yield
+    services.forget_pending()
+
+
 def new_id() -> str:
     return uuid.uuid4().hex
 

@@ -65,10 +65,15 @@ def test_posting_enqueues_the_notification_and_the_alert_evaluation(
 ):
     evaluated, enqueued = [], []
     monkeypatch.setattr(integrations, "request_alert_evaluation", lambda **kw: evaluated.append(kw))
-    monkeypatch.setattr(services, "_enqueue_notification", lambda mid: enqueued.append(mid))
+    monkeypatch.setattr(services, "_enqueue_notification", lambda mid: enqueued.append(mid) or 60.0)
     with django_capture_on_commit_callbacks(execute=True):
         message = send(partnership, client_user)
-    assert evaluated == [{"partnership_id": partnership.pk}]
+    assert evaluated == [
+        {
+            "partnership_id": partnership.pk,
+            "delay_seconds": services.ALERT_EVALUATION_EVERY_SECONDS,
+        }
+    ]
     assert enqueued == [message.pk]
 
 

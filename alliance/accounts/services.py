@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -47,7 +48,7 @@ def verification_token(user: User) -> str:
 def send_verification_email(*, user: User) -> None:
     link = absolute(reverse("accounts:verify_email", args=[verification_token(user)]))
     body = render_to_string("accounts/email/verify.txt", {"user": user, "link": link})
-    send_mail("Confirm your e-mail address for Alliance", body, None, [user.email])
+    send_mail(gettext("Confirm your e-mail address for Alliance"), body, None, [user.email])
 
 
 def verify_email(*, token: str) -> User | None:

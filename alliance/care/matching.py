@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from alliance.accounts.models import User
 from alliance.care.models import Intake, MatchIndexVersion, MatchOffer, Partnership, WeightSet
@@ -533,24 +534,28 @@ def choose_therapist(*, client: User, offer: MatchOffer) -> Partnership:
     from alliance.care.models import WaitlistEntry
 
     if offer.client_id != client.pk:
-        raise MatchingError("this match is not yours")
+        raise MatchingError(gettext("this match is not yours"))
     offer = MatchOffer.objects.select_for_update().get(pk=offer.pk)
     if offer.status != MatchOffer.Status.SHOWN:
-        raise MatchingError("this match has already been answered")
+        raise MatchingError(gettext("this match has already been answered"))
     if Partnership.objects.filter(client=client, status=Partnership.Status.ACTIVE).exists():
-        raise MatchingError("you already work with a therapist; switch first to choose another")
+        raise MatchingError(
+            gettext("you already work with a therapist; switch first to choose another")
+        )
     profile = TherapistProfile.objects.select_for_update().get(user_id=offer.therapist_id)
     taken = Partnership.objects.filter(
         therapist_id=offer.therapist_id, status=Partnership.Status.ACTIVE
     ).count()
     if not profile.accepting_new_clients or taken >= profile.capacity:
-        raise MatchingError("this therapist no longer has a free place; please choose another")
+        raise MatchingError(
+            gettext("this therapist no longer has a free place; please choose another")
+        )
     if offer.intake is not None and not (
         Licence.objects.valid()
         .filter(therapist_id=offer.therapist_id, jurisdiction_id=offer.intake.jurisdiction_id)
         .exists()
     ):
-        raise MatchingError("this therapist can no longer work where you are")
+        raise MatchingError(gettext("this therapist can no longer work where you are"))
     previous = (
         Partnership.objects.filter(client=client, status=Partnership.Status.ENDED)
         .order_by("-ended_at", "-id")

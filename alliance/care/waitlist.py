@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from alliance.accounts.models import User
 from alliance.care.matching import (
@@ -34,9 +35,9 @@ from alliance.matching.vocabulary import PREFERENCE_LABELS
 def join_waitlist(*, client: User, intake: Intake) -> WaitlistEntry:
     """Put the client on the waiting list (once); an earlier waiting entry is kept."""
     if intake.client_id != client.pk:
-        raise MatchingError("this intake is not yours")
+        raise MatchingError(gettext("this intake is not yours"))
     if Partnership.objects.filter(client=client, status=Partnership.Status.ACTIVE).exists():
-        raise MatchingError("you already work with a therapist")
+        raise MatchingError(gettext("you already work with a therapist"))
     User.objects.select_for_update().filter(pk=client.pk).first()
     found = WaitlistEntry.objects.filter(client=client, status=WaitlistEntry.Status.WAITING).first()
     excluded, reason = rematch_context(client)
@@ -197,7 +198,7 @@ def _explain(
 def accept_offer(*, client: User, offer: MatchOffer) -> Partnership:
     """Accept a waiting-list offer: the same capacity check as choosing a live match."""
     if offer.source != MatchOffer.Source.WAITLIST:
-        raise MatchingError("this is not a waiting-list offer")
+        raise MatchingError(gettext("this is not a waiting-list offer"))
     return choose_therapist(client=client, offer=offer)
 
 
@@ -205,10 +206,10 @@ def accept_offer(*, client: User, offer: MatchOffer) -> Partnership:
 def decline_offer(*, client: User, offer: MatchOffer) -> MatchOffer:
     """Decline: the client keeps their place on the waiting list."""
     if offer.client_id != client.pk:
-        raise MatchingError("this offer is not yours")
+        raise MatchingError(gettext("this offer is not yours"))
     locked = MatchOffer.objects.select_for_update().get(pk=offer.pk)
     if locked.status != MatchOffer.Status.SHOWN:
-        raise MatchingError("this offer has already been answered")
+        raise MatchingError(gettext("this offer has already been answered"))
     locked.status = MatchOffer.Status.DECLINED
     locked.decided_at = timezone.now()
     locked.save(update_fields=["status", "decided_at"])

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
@@ -64,13 +65,13 @@ def set_outcome_schedule(
     *, partnership: Partnership, instruments: list[str], every_n_sessions: int, actor: User
 ) -> OutcomeSchedule:
     if actor.pk != partnership.therapist_id or not partnership.is_active:
-        raise CheckinError("only the client's current therapist can change the schedule")
+        raise CheckinError(gettext("only the client's current therapist can change the schedule"))
     known = instrument_lookup.outcome_instrument_ids()
     unknown = [i for i in instruments if i not in known]
     if unknown:
         raise CheckinError(f"unknown outcome measure: {', '.join(unknown)}")
     if not 1 <= every_n_sessions <= 12:
-        raise CheckinError("the interval must be between 1 and 12 sessions")
+        raise CheckinError(gettext("the interval must be between 1 and 12 sessions"))
     schedule, _ = OutcomeSchedule.objects.update_or_create(
         partnership=partnership,
         defaults={
@@ -127,7 +128,7 @@ def request_checkin(
     """
     locked = Partnership.objects.select_for_update().get(pk=partnership.pk)
     if not locked.is_active:
-        raise CheckinError("this partnership has ended")
+        raise CheckinError(gettext("this partnership has ended"))
     existing = CheckinRequest.objects.filter(partnership=locked)
     if appointment_id is not None:
         found = existing.filter(appointment_id=appointment_id).first()
@@ -184,11 +185,14 @@ def _mail_checkin_request(request_id: int) -> None:
     request = CheckinRequest.objects.select_related("partnership__client").get(pk=request_id)
     client = request.partnership.client
     link = settings.SITE_URL.rstrip("/") + reverse("checkins:fill", args=[request.pk])
-    body = (
-        f"Hello {client.name},\n\nHow did your last session go? A short check-in takes "
-        f"under a minute:\n{link}\n\nYour answers go to your therapist only.\n"
-    )
-    send_mail("A one-minute check-in", body, None, [client.email])
+    # In the client's own language (this runs outside their request).
+    with translation.override(client.preferred_language or settings.LANGUAGE_CODE):
+        body = gettext(
+            "Hello %(name)s,\n\nHow did your last session go? A short check-in takes "
+            "under a minute:\n%(link)s\n\nYour answers go to your therapist only.\n"
+        ) % {"name": client.name, "link": link}
+        subject = gettext("A one-minute check-in")
+    send_mail(subject, body, None, [client.email])
 
 
 def request_alert_evaluation(*, partnership_id: int) -> None:
@@ -250,13 +254,13 @@ def submit_response(
     elif respondent.pk == partnership.therapist_id and partnership.is_active:
         role = Response.Role.THERAPIST
     else:
-        raise CheckinError("you cannot answer for this partnership")
+        raise CheckinError(gettext("you cannot answer for this partnership"))
     if not partnership.is_active and not (
         role == Response.Role.CLIENT and request is not None and is_follow_up(request, partnership)
     ):
-        raise CheckinError("this partnership has ended")
+        raise CheckinError(gettext("this partnership has ended"))
     if request is not None and request.partnership_id != partnership.pk:
-        raise CheckinError("this check-in belongs to another partnership")
+        raise CheckinError(gettext("this check-in belongs to another partnership"))
     key = (idempotency_key or "").strip()[:64] or uuid.uuid4().hex
     prior = Response.objects.filter(respondent=respondent, idempotency_key=key).first()
     if prior is None and request is not None:
@@ -402,14 +406,14 @@ def _event(alert: Alert, action: str, actor: User | None, note: str = "") -> Ale
 def _locked_open(alert: Alert) -> Alert:
     locked = Alert.objects.select_for_update().get(pk=alert.pk)
     if not locked.is_open:
-        raise CheckinError("this alert is already closed")
+        raise CheckinError(gettext("this alert is already closed"))
     return locked
 
 
 def _clean_note(note: str, *, required: bool) -> str:
     note = (note or "").strip()
     if required and not note:
-        raise CheckinError("please add a short note")
+        raise CheckinError(gettext("please add a short note"))
     if len(note) > NOTE_MAX_CHARS:
         raise CheckinError(f"a note can be at most {NOTE_MAX_CHARS} characters")
     return note
@@ -448,7 +452,9 @@ def plan_repair(*, alert: Alert, actor: User, note: str) -> Alert:
     """Record the repair action; from now on the next check-ins can show it held."""
     locked = _locked_open(alert)
     if locked.is_safety:
-        raise CheckinError("a safety alert closes with a risk assessment and a safety plan")
+        raise CheckinError(
+            gettext("a safety alert closes with a risk assessment and a safety plan")
+        )
     note = _clean_note(note, required=True)
     now = timezone.now()
     if locked.acknowledged_at is None:
@@ -508,9 +514,9 @@ def close_safety_alert(
     safety plan; every field is required."""
     locked = _locked_open(alert)
     if not locked.is_safety:
-        raise CheckinError("only safety alerts close with a safety plan")
+        raise CheckinError(gettext("only safety alerts close with a safety plan"))
     if risk_level not in SafetyAssessment.Risk.values:
-        raise CheckinError("choose the assessed level of risk")
+        raise CheckinError(gettext("choose the assessed level of risk"))
     missing = [f for f in SAFETY_PLAN_FIELDS if not (plan.get(f) or "").strip()]
     if not (risk_assessment or "").strip():
         missing.insert(0, "risk_assessment")

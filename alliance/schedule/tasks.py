@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 from django_tasks import task
 
 from alliance.accounts.models import User
@@ -47,6 +48,7 @@ def _mail(
     now = timezone.now()
     local = appointment.starts_at.astimezone(zone_of(recipient))
     with translation.override(recipient.preferred_language or "en"):
+        subject = translation.gettext(subject)
         body = render_to_string(
             template,
             {
@@ -69,9 +71,9 @@ def _mail(
 
 
 SUBJECTS = {
-    "booked": "Your Alliance session is booked",
-    "rescheduled": "Your Alliance session has moved",
-    "cancelled": "Your Alliance session is cancelled",
+    "booked": gettext_noop("Your Alliance session is booked"),
+    "rescheduled": gettext_noop("Your Alliance session has moved"),
+    "cancelled": gettext_noop("Your Alliance session is cancelled"),
 }
 
 
@@ -138,7 +140,7 @@ def send_reminder(appointment_id: int, kind: str, starts_at: str) -> bool:
             _mail(
                 appointment,
                 recipient,
-                subject="Reminder: your Alliance session",
+                subject=gettext_noop("Reminder: your Alliance session"),
                 template="schedule/email/reminder.txt",
                 extra={"kind": kind},
             )

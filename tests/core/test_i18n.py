@@ -312,3 +312,30 @@ def test_phq9_in_english_has_no_note(client_user, checkin_request):
     page = browser.get(f"{url}?instrument=phq9", **ENGLISH).content.decode()
     assert "Little interest or pleasure in doing things" in page
     assert "not included yet" not in page and 'lang="en">Over' not in page
+
+
+# --- crisis help and e-mails in the person's language ---------------------------------
+
+
+def test_crisis_help_is_in_spanish_with_emergency_services():
+    page = Client().get("/help/", **SPANISH).content.decode()
+    assert "Busca ayuda ahora" in page
+    assert "Servicios de emergencia" in page
+    assert "Llama a tu número local de emergencias (112 en Europa, 911 en Norteamérica)" in page
+    assert "findahelpline.com" in page
+    english = Client().get("/help/", **ENGLISH).content.decode()
+    assert "Emergency services" in english and "Servicios de emergencia" not in english
+
+
+def test_checkin_email_goes_out_in_the_clients_language(
+    partnership, client_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    from alliance.checkins.services import request_checkin
+
+    client_user.preferred_language = "es"
+    client_user.save(update_fields=["preferred_language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        request_checkin(partnership=partnership)
+    (mail,) = mailoutbox
+    assert mail.subject == "Un chequeo de un minuto"
+    assert mail.body.startswith("Hola, Casey:") and "/checkins/requests/" in mail.body

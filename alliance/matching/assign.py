@@ -203,7 +203,12 @@ def _tier_is_lexicographic(problem: FlowProblem) -> bool:
         return False
     # Two solutions differ by at most, per client, its bypass minus its cheapest arc.
     best = np.full(problem.bypass.shape[0], np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(best, problem.client, problem.cost)
+    client = problem.client
+    if np.all(client[1:] >= client[:-1]):
+        starts = np.flatnonzero(np.r_[True, client[1:] != client[:-1]])
+        best[client[starts]] = np.minimum.reduceat(problem.cost, starts)
+    else:
+        np.minimum.at(best, client, problem.cost)
     spread = np.maximum(problem.wait_cost - np.minimum(best, problem.wait_cost), 0).sum()
     return int(due_tier[0]) > int(spread)
 

@@ -213,6 +213,15 @@ def test_splitting_into_components_keeps_the_exact_optimum(problem, workers):
     choice, cost = solve_flow(problem, workers=workers)
     check_respects_capacity(problem, choice)
     assert cost == exact_cost(problem)
+    # Arcs need not come sorted by client.
+    shuffled = np.random.default_rng(workers).permutation(problem.client.shape[0])
+    mixed = dataclasses.replace(
+        problem,
+        client=problem.client[shuffled],
+        therapist=problem.therapist[shuffled],
+        cost=problem.cost[shuffled],
+    )
+    assert solve_flow(mixed, workers=workers)[1] == cost
 
 
 @SETTINGS

@@ -23,13 +23,23 @@ DEMO_PASSWORD = "alliance-demo-2026"  # noqa: S105 - the printed demo password
 TOTP_HEX = "3132333435363738393031323334353637383930"
 DOMAIN = "demo.alliance.test"
 
-# (file name, who, path): paths are visited after logging in as `who`.
-SHOTS = [
-    ("landing", None, "/"),
-    ("client-home", "client", "/home/"),
-    ("therapist-caseload", "therapist", "/home/"),
-    ("admin-practice", "admin", "/home/"),
+# (file name, who, steps): after logging in as `who`, visit a path, then click links by name.
+SHOTS: list[tuple[str, str | None, list[str]]] = [
+    ("landing", None, ["/"]),
+    ("client-home", "client", ["/home/"]),
+    ("client-progress-together", "client", ["/home/", "Our work together", "Progress together"]),
+    ("client-messages", "client", ["/home/", "Our work together", "Messages and calls"]),
+    ("client-booking", "client", ["/home/", "Our work together", "Book a session"]),
+    (
+        "client-checkin",
+        "client",
+        ["/home/", "Our work together", "Check in about our last session"],
+    ),
+    ("therapist-caseload", "therapist", ["/home/"]),
+    ("therapist-on-call", "on-call", ["/checkins/on-call/"]),
+    ("admin-practice", "admin", ["/home/"]),
 ]
+LOGIN = {"client": "client", "therapist": "therapist", "on-call": "therapist001", "admin": "admin"}
 
 
 def free_port() -> int:
@@ -94,15 +104,19 @@ def main() -> int:
                 ],
             )
             contexts: dict[str | None, Page] = {}
-            for name, who, path in SHOTS:
+            for name, who, steps in SHOTS:
                 if who not in contexts:
                     page = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
                     if who:
-                        log_in(page, base, who)
+                        log_in(page, base, LOGIN[who])
                     contexts[who] = page
                 page = contexts[who]
-                page.goto(base + path)
-                page.wait_for_load_state("networkidle")
+                for step in steps:
+                    if step.startswith("/"):
+                        page.goto(base + step)
+                    else:
+                        page.get_by_role("link", name=step).first.click()
+                    page.wait_for_load_state("networkidle")
                 page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
                 print(f"docs/screenshots/{name}.png")
             browser.close()

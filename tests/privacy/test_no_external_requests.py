@@ -35,8 +35,14 @@ class Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.urls: list[str] = []
+        self.hrefs: set[str] = set()
+
+    def is_link(self, url: str) -> bool:
+        return url in self.hrefs
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.hrefs.update(value for name, value in attrs if name == "href" and value)
         for name, value in attrs:
             if value and name in LINK_ATTRS:
                 self.urls.extend(v.strip().split(" ")[0] for v in value.split(","))
@@ -69,15 +75,19 @@ def simple_routes() -> list[str]:
 
 def crawl(browser: Client, start: list[str], limit: int = 150) -> dict[str, int]:
     seen: dict[str, int] = {}
-    queue = deque(start)
+    queue: deque[tuple[str, str | None]] = deque((path, None) for path in start)
     problems = []
     while queue and len(seen) < limit:
-        path = queue.popleft()
+        path, linked_from = queue.popleft()
+        if path in seen and linked_from and seen[path] == 405:
+            problems.append(f"{linked_from} links to {path}, which does not answer GET")
         if path in seen or SKIP.search(path):
             continue
         response = browser.get(path)
         seen[path] = response.status_code
         assert response.status_code < 500, f"{path} answered {response.status_code}"
+        if linked_from and response.status_code == 405:
+            problems.append(f"{linked_from} links to {path}, which does not answer GET")
         csp = response.headers.get("Content-Security-Policy", "")
         if "default-src 'self'" not in csp or "http" in csp:
             problems.append(f"{path}: CSP missing or allows another origin: {csp!r}")
@@ -91,7 +101,8 @@ def crawl(browser: Client, start: list[str], limit: int = 150) -> dict[str, int]
             else:
                 target = urlparse(urljoin(path, url))
                 if target.path.startswith("/") and not target.path.startswith("/static/"):
-                    queue.append(target.path + (f"?{target.query}" if target.query else ""))
+                    query = f"?{target.query}" if target.query else ""
+                    queue.append((target.path + query, path if parser.is_link(url) else None))
     assert problems == []
     return seen
 

@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from alliance.api.api import api
-from alliance.core.language import set_language
+from alliance.core.language import javascript_catalog, set_language
 
 urlpatterns = [
     path("", include("alliance.core.urls")),
@@ -16,4 +16,5 @@ urlpatterns = [
     path("privacy/", include("alliance.privacy.urls")),
     path("api/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/js/", javascript_catalog, name="javascript-catalog"),
 ]

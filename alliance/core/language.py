@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views import i18n
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from alliance.privacy.access import access
 
@@ -84,6 +84,18 @@ def set_language(request: HttpRequest) -> HttpResponse:
         remember_language(user=request.user, code=code)
     else:
         request.session[CHOSEN_KEY] = code
+    return response
+
+
+_catalog = i18n.JavaScriptCatalog.as_view()
+
+
+@access("public", scope="public")
+@require_GET
+def javascript_catalog(request: HttpRequest) -> HttpResponse:
+    """Django's JavaScript catalogue (`gettext()` for the call and chat scripts) in the
+    page's language; a static script, so it runs under the strict CSP."""
+    response: HttpResponse = _catalog(request)
     return response
 
 

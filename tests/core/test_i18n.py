@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import gettext
+import json
 import re
 from pathlib import Path
 
@@ -20,8 +21,6 @@ from tests.conftest import PASSWORD, logged_in
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "alliance" / "locale"
-PO = LOCALE / "es" / "LC_MESSAGES" / "django.po"
-MO = LOCALE / "es" / "LC_MESSAGES" / "django.mo"
 SPANISH = {"HTTP_ACCEPT_LANGUAGE": "es"}
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
 
@@ -72,14 +71,18 @@ def msgstrs(entry: dict[str, object]) -> list[str]:
 PLACEHOLDER = re.compile(r"%\([a-z_0-9]+\)[sdr]|%[sd]|\{[a-z_0-9]*\}")
 
 
-def test_spanish_catalogue_is_complete_and_not_fuzzy():
-    entries = parse_po(PO)
+CATALOGUES = ["django", "djangojs"]  # templates and Python; the call and chat scripts
+
+
+@pytest.mark.parametrize("domain", CATALOGUES)
+def test_spanish_catalogue_is_complete_and_not_fuzzy(domain):
+    entries = parse_po(LOCALE / "es" / "LC_MESSAGES" / f"{domain}.po")
     header = next(e for e in entries if e.get("msgid") == "")
     assert "Plural-Forms: nplurals=2; plural=(n != 1);" in str(header["msgstr"])
     assert "Language: es" in str(header["msgstr"])
     assert "fuzzy" not in header.get("flags", set())  # type: ignore[operator]
     real = translatable(entries)
-    assert len(real) > 1000
+    assert len(real) > (1000 if domain == "django" else 20)
     for entry in real:
         assert "fuzzy" not in entry.get("flags", set()), entry["msgid"]  # type: ignore[operator]
         if "msgid_plural" in entry:
@@ -88,8 +91,9 @@ def test_spanish_catalogue_is_complete_and_not_fuzzy():
             assert text.strip(), f"untranslated: {entry['msgid']!r}"
 
 
-def test_spanish_keeps_every_placeholder():
-    for entry in translatable(parse_po(PO)):
+@pytest.mark.parametrize("domain", CATALOGUES)
+def test_spanish_keeps_every_placeholder(domain):
+    for entry in translatable(parse_po(LOCALE / "es" / "LC_MESSAGES" / f"{domain}.po")):
         wanted = sorted(PLACEHOLDER.findall(str(entry["msgid"])))
         if "msgid_plural" in entry:
             wanted_plural = sorted(PLACEHOLDER.findall(str(entry["msgid_plural"])))
@@ -100,11 +104,13 @@ def test_spanish_keeps_every_placeholder():
         assert sorted(PLACEHOLDER.findall(str(entry["msgstr"]))) == wanted, entry["msgid"]
 
 
-def test_compiled_catalogue_matches_the_po_file():
+@pytest.mark.parametrize("domain", CATALOGUES)
+def test_compiled_catalogue_matches_the_po_file(domain):
     """The committed .mo was compiled from the committed .po (compilemessages was run)."""
-    with MO.open("rb") as handle:
+    folder = LOCALE / "es" / "LC_MESSAGES"
+    with (folder / f"{domain}.mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
-    for entry in translatable(parse_po(PO)):
+    for entry in translatable(parse_po(folder / f"{domain}.po")):
         msgid = str(entry["msgid"])
         if "msgctxt" in entry:
             msgid = f"{entry['msgctxt']}\x04{msgid}"
@@ -372,3 +378,17 @@ def test_switching_in_the_browser_passes_axe(live_asgi_server, new_page, partner
     assert page.get_by_role("heading", name="¿Cómo fue la sesión de hoy?").is_visible()
     assert page.get_by_role("group", name="Hoy trabajamos en lo que más me importa.").is_visible()
     assert_accessible(page)
+
+
+def test_call_and_chat_scripts_get_their_text_from_the_catalogue(client_user, partnership):
+    browser = logged_in(client_user)
+    browser.post("/i18n/setlang/", {"language": "es", "next": "/home/"})
+    thread = browser.get(f"/conversations/{partnership.pk}/").content.decode()
+    assert thread.index('src="/i18n/js/"') < thread.index("js/chat.js")
+    script = browser.get("/i18n/js/")
+    assert script.status_code == 200 and "javascript" in script["Content-Type"]
+    body = script.content.decode()
+    for text in ("Sin conexión: tus mensajes se envían", "La otra persona salió de la llamada."):
+        assert json.dumps(text)[1:-1] in body  # the catalogue is JSON inside the script
+    english = Client().get("/i18n/js/", **ENGLISH).content.decode()
+    assert "Sin conexión" not in english

@@ -3,6 +3,9 @@
 // session descriptions and ICE candidates. Also runs the pre-call setup check.
 (() => {
   "use strict";
+  // Interface text comes from Django's JavaScript catalogue (/i18n/js/, loaded first); English
+  // when it is missing.
+  const gettext = window.gettext || ((text) => text);
 
   const wsUrl = (path) => `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${path}`;
   const parseServers = (text) => {
@@ -44,8 +47,8 @@
         if (remoteVideo.srcObject !== e.streams[0]) remoteVideo.srcObject = e.streams[0];
       };
       pc.onconnectionstatechange = () => {
-        if (pc.connectionState === "connected") setStatus("Connected. The call is private between the two of you.");
-        if (pc.connectionState === "failed") setStatus("The connection failed. Try ending the call and joining again.");
+        if (pc.connectionState === "connected") setStatus(gettext("Connected. The call is private between the two of you."));
+        if (pc.connectionState === "failed") setStatus(gettext("The connection failed. Try ending the call and joining again."));
       };
       return pc;
     }
@@ -84,10 +87,10 @@
           newPeer();
           if (frame.others > 0) {
             state.peerJoined = true;
-            setStatus("Connecting to the other person…");
+            setStatus(gettext("Connecting to the other person…"));
             await offer(); // the newcomer makes the offer, so the two never both do
           } else {
-            setStatus("Waiting for the other person to join…");
+            setStatus(gettext("Waiting for the other person to join…"));
           }
           break;
         case "call.refused":
@@ -99,9 +102,9 @@
           if (frame.event === "joined") {
             state.peerJoined = true;
             if (pc?.remoteDescription) newPeer(); // a rejoin: start afresh, they will offer
-            setStatus("The other person is joining…");
+            setStatus(gettext("The other person is joining…"));
           } else {
-            setStatus("The other person left the call.");
+            setStatus(gettext("The other person left the call."));
             remoteVideo.srcObject = null;
             if (state.joined && !ended) newPeer();
           }
@@ -133,8 +136,8 @@
       send({ type: "call.state", audio: stream.getAudioTracks().some((t) => t.enabled), video: stream.getVideoTracks().some((t) => t.enabled) });
     }
 
-    document.getElementById("toggle-mute").addEventListener("click", (e) => toggle(e.currentTarget, "audio", "Mute", "Unmute"));
-    document.getElementById("toggle-camera").addEventListener("click", (e) => toggle(e.currentTarget, "video", "Camera off", "Camera on"));
+    document.getElementById("toggle-mute").addEventListener("click", (e) => toggle(e.currentTarget, "audio", gettext("Mute"), gettext("Unmute")));
+    document.getElementById("toggle-camera").addEventListener("click", (e) => toggle(e.currentTarget, "video", gettext("Camera off"), gettext("Camera on")));
     document.getElementById("audio-only").addEventListener("click", async () => {
       for (const sender of pc?.getSenders() || []) if (sender.track?.kind === "video") await sender.replaceTrack(null);
       for (const track of stream.getVideoTracks()) { track.stop(); stream.removeTrack(track); }
@@ -145,7 +148,7 @@
     document.getElementById("end-call").addEventListener("click", () => {
       send({ type: "call.leave" });
       stop();
-      setStatus("Call ended.");
+      setStatus(gettext("Call ended."));
       setTimeout(() => { location.href = root.dataset.threadUrl; }, 300);
     });
 
@@ -153,7 +156,7 @@
       try {
         stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: mode === "video" });
       } catch (err) {
-        setStatus("We could not use your camera or microphone. Check your browser's permissions and try the setup check.");
+        setStatus(gettext("We could not use your camera or microphone. Check your browser's permissions and try the setup check."));
         return;
       }
       localVideo.srcObject = stream;
@@ -161,7 +164,7 @@
       socket.addEventListener("message", (event) => {
         onFrame(JSON.parse(event.data)).catch((err) => console.error(err));
       });
-      socket.addEventListener("close", () => { if (!ended) setStatus("Connection to Alliance lost; the call may continue, but rejoin if it stops."); });
+      socket.addEventListener("close", () => { if (!ended) setStatus(gettext("Connection to Alliance lost; the call may continue, but rejoin if it stops.")); });
     })();
   }
 
@@ -184,14 +187,14 @@
       osc.connect(gain).connect(audioContext.destination);
       osc.start();
       osc.stop(audioContext.currentTime + 0.6);
-      say("check-speaker", "Did you hear a tone? If not, check your volume and which speaker or headphones are selected.", true);
+      say("check-speaker", gettext("Did you hear a tone? If not, check your volume and which speaker or headphones are selected."), true);
     });
 
     document.getElementById("run-checks").addEventListener("click", async () => {
       try {
         const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
         document.getElementById("setup-video").srcObject = stream;
-        say("check-camera", stream.getVideoTracks().length ? "Your camera works. Check that your face is lit and in view." : "No camera found.", stream.getVideoTracks().length > 0);
+        say("check-camera", stream.getVideoTracks().length ? gettext("Your camera works. Check that your face is lit and in view.") : gettext("No camera found."), stream.getVideoTracks().length > 0);
         audioContext = audioContext || new AudioContext();
         const analyser = audioContext.createAnalyser();
         audioContext.createMediaStreamSource(stream).connect(analyser);
@@ -204,24 +207,24 @@
           meter.value = level;
           if (level > 0.02 && !heard) {
             heard = true;
-            say("check-microphone", "We can hear your microphone.", true);
+            say("check-microphone", gettext("We can hear your microphone."), true);
           }
           requestAnimationFrame(tick);
         };
-        say("check-microphone", "Microphone found: say something and watch the level.", true);
+        say("check-microphone", gettext("Microphone found: say something and watch the level."), true);
         tick();
       } catch (err) {
-        say("check-camera", "We could not use your camera or microphone: allow them in your browser's settings.", false);
-        say("check-microphone", "Not available.", false);
+        say("check-camera", gettext("We could not use your camera or microphone: allow them in your browser's settings."), false);
+        say("check-microphone", gettext("Not available."), false);
       }
       checkConnection(root, say);
     });
   }
 
   function checkConnection(root, say) {
-    say("check-connection", "Checking…");
+    say("check-connection", gettext("Checking…"));
     const socket = new WebSocket(wsUrl(root.dataset.wsPath));
-    const timer = setTimeout(() => say("check-connection", "We could not reach Alliance's live connection; calls may not work on this network.", false), 8000);
+    const timer = setTimeout(() => say("check-connection", gettext("We could not reach Alliance's live connection; calls may not work on this network."), false), 8000);
     socket.addEventListener("message", async (event) => {
       if (JSON.parse(event.data).type !== "ready") return;
       clearTimeout(timer);
@@ -234,7 +237,7 @@
       setTimeout(() => {
         pc.close();
         const relay = kinds.has("relay") || kinds.has("srflx");
-        say("check-connection", relay ? "Your connection is ready for calls." : "Connected to Alliance. If a call does not connect, try another network (some workplace networks block calls).", true);
+        say("check-connection", relay ? gettext("Your connection is ready for calls.") : gettext("Connected to Alliance. If a call does not connect, try another network (some workplace networks block calls)."), true);
       }, 2500);
     });
   }

@@ -4,6 +4,9 @@
 // reconnect asks the server for everything after the last message seen.
 (() => {
   "use strict";
+  // Interface text comes from Django's JavaScript catalogue (/i18n/js/, loaded first); English
+  // when it is missing.
+  const gettext = window.gettext || ((text) => text);
   const outbox = new Map(); // client id -> body, until acknowledged
   let socket = null;
   let retry = 0;
@@ -50,7 +53,7 @@
       time.dateTime = m.created_at;
       time.textContent = timeText(m.created_at);
     } else {
-      time.textContent = "sending…";
+      time.textContent = gettext("sending…");
     }
     meta.appendChild(time);
     li.append(body, meta);
@@ -86,7 +89,7 @@
       if (Number(li.dataset.seq) <= seq && !li.querySelector(".seen")) {
         const seen = document.createElement("span");
         seen.className = "seen";
-        seen.textContent = " · Seen";
+        seen.textContent = " · " + gettext("Seen");
         li.querySelector(".chat-meta")?.appendChild(seen);
       }
     }
@@ -111,7 +114,7 @@
     switch (frame.type) {
       case "ready":
         retry = 0;
-        status("Connected: messages arrive as they are sent.");
+        status(gettext("Connected: messages arrive as they are sent."));
         send({ type: "sync", after: lastSeq() });
         for (const [id, body] of outbox) send({ type: "message", id, body });
         break;
@@ -179,10 +182,10 @@
     });
     socket.addEventListener("close", (event) => {
       if (event.code === 4404) {
-        status("This conversation cannot be opened.");
+        status(gettext("This conversation cannot be opened."));
         return;
       }
-      status("Offline: your messages are sent by the form until the live connection is back.");
+      status(gettext("Offline: your messages are sent by the form until the live connection is back."));
       retry = Math.min(retry + 1, 6);
       setTimeout(connect, 500 * 2 ** retry);
     });

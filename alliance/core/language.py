@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views import i18n
@@ -92,11 +92,10 @@ _catalog = i18n.JavaScriptCatalog.as_view()
 
 @access("public", scope="public")
 @require_GET
-def javascript_catalog(request: HttpRequest) -> HttpResponse:
+def javascript_catalog(request: HttpRequest) -> HttpResponseBase:
     """Django's JavaScript catalogue (`gettext()` for the call and chat scripts) in the
     page's language; a static script, so it runs under the strict CSP."""
-    response: HttpResponse = _catalog(request)
-    return response
+    return _catalog(request)
 
 
 class PreferredLanguageMiddleware:

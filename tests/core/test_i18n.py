@@ -1,5 +1,6 @@
 """Spanish ships complete: the catalogue, the language switcher, the stored preference, and
-the check-in questionnaires (our own in Spanish; PHQ-9 and GAD-7 in English with a note)."""
+the check-in questionnaires (our own in Spanish; PHQ-9 and GAD-7 in English with a note).
+The same journey in a real browser, with axe, is tests/browser/test_language.py."""
 
 from __future__ import annotations
 
@@ -14,9 +15,6 @@ from django.conf import settings
 from django.test import Client
 
 from alliance.accounts.models import User
-
-# The browser fixtures, for the one real-browser journey at the end of this file.
-from tests.browser.conftest import assert_accessible, chromium, new_page  # noqa: F401
 from tests.conftest import PASSWORD, logged_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -348,36 +346,6 @@ def test_checkin_email_goes_out_in_the_clients_language(
     (mail,) = mailoutbox
     assert mail.subject == "Un chequeo de un minuto"
     assert mail.body.startswith("Hola, Casey:") and "/checkins/requests/" in mail.body
-
-
-# --- in a real browser ----------------------------------------------------------------
-
-
-@pytest.mark.browser
-def test_switching_in_the_browser_passes_axe(live_asgi_server, new_page, partnership):  # noqa: F811
-    from alliance.checkins.services import request_checkin
-
-    client_user = partnership.client
-    page = new_page()
-    base = live_asgi_server.url
-    page.goto(f"{base}/account/log-in/")
-    page.get_by_label("Language").select_option("es")
-    page.get_by_role("button", name="Change language").click()
-    page.wait_for_selector('html[lang="es"]')
-    assert page.get_by_role("heading", name="Iniciar sesión").is_visible()
-    assert_accessible(page)
-    page.get_by_label("Correo electrónico").fill(client_user.email)
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Iniciar sesión").click()
-    page.wait_for_url(f"{base}/home/")
-    assert page.get_by_role("button", name="Cerrar sesión").is_visible()
-    client_user.refresh_from_db()
-    assert client_user.preferred_language == "es"
-    checkin = request_checkin(partnership=partnership)
-    page.goto(f"{base}/checkins/requests/{checkin.pk}/")
-    assert page.get_by_role("heading", name="¿Cómo fue la sesión de hoy?").is_visible()
-    assert page.get_by_role("group", name="Hoy trabajamos en lo que más me importa.").is_visible()
-    assert_accessible(page)
 
 
 def test_call_and_chat_scripts_get_their_text_from_the_catalogue(client_user, partnership):

@@ -22,6 +22,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.http import Http404
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
@@ -84,10 +85,12 @@ def _allowed_partnership(user: Any, session: Any, pk: int) -> Partnership | None
 
 
 def crisis_html(user: User, *, alerted: bool) -> str:
-    return render_to_string(
-        "includes/crisis_panel.html",
-        {"resources": resources_for_user(user), "alerted": alerted},
-    )
+    # Sockets do not pass through LocaleMiddleware: the panel is in the client's own language.
+    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
+        return render_to_string(
+            "includes/crisis_panel.html",
+            {"resources": resources_for_user(user), "alerted": alerted},
+        )
 
 
 class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]

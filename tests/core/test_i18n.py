@@ -360,3 +360,15 @@ def test_call_and_chat_scripts_get_their_text_from_the_catalogue(client_user, pa
         assert json.dumps(text)[1:-1] in body  # the catalogue is JSON inside the script
     english = Client().get("/i18n/js/", **ENGLISH).content.decode()
     assert "Sin conexión" not in english
+
+
+def test_crisis_panel_sent_over_the_chat_socket_is_in_the_clients_language(client_user):
+    """Sockets skip LocaleMiddleware; the crisis panel follows the stored preference."""
+    from alliance.conversations.consumers import crisis_html
+
+    assert "You don't have to face this alone" in crisis_html(client_user, alerted=True)
+    client_user.preferred_language = "es"
+    client_user.save(update_fields=["preferred_language"])
+    html = crisis_html(client_user, alerted=True)
+    assert "No tienes que pasar por esto en soledad" in html
+    assert "Avisamos a tu terapeuta" in html and "Servicios de emergencia" in html

@@ -21,6 +21,8 @@ from alliance.matching.vocabulary import PREFERENCES
 U64 = np.uint64
 MASK64 = (1 << 64) - 1
 PREF_BIT = {name: 1 << i for i, name in enumerate(PREFERENCES)}
+# Distinct (languages, modality) prefixes kept per jurisdiction.
+_PREFIX_CACHE = 64
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -67,6 +69,7 @@ class Block:
     """
 
     __slots__ = (
+        "_prefix",
         "age",
         "approach",
         "avail",
@@ -123,6 +126,7 @@ class Block:
         self.culture = cols(culture)
         self.approach = cols(approach)
         self.style = style[rows]
+        self._prefix: dict[tuple[tuple[int, ...], int], tuple[BoolArray, tuple[int, int, int]]] = {}
 
     def preference_met(self, name: str, q: OneQuery) -> BoolArray:
         """Does each therapist in the block meet preference `name` (as `_preference_met`)?"""
@@ -142,12 +146,30 @@ class Block:
             return cast(BoolArray, self.style == q.style)
         raise ValueError(f"unknown preference {name!r}")
 
+    def prefix(self, q: OneQuery) -> tuple[BoolArray, tuple[int, int, int]]:
+        """Who passes language, modality and capacity, and how many after each step.
+
+        These depend only on the query's languages and modality, which most queries share,
+        so they are kept per (languages, modality). Read-only: copy before changing.
+        """
+        key = (q.languages, q.modality)
+        got = self._prefix.get(key)
+        if got is None:
+            alive = any_bits(self.lang, q.languages)
+            n_language = int(np.count_nonzero(alive))
+            alive &= (self.mod & U64(q.modality)) != 0
+            n_modality = int(np.count_nonzero(alive))
+            alive &= self.has_room
+            alive.flags.writeable = False
+            got = (alive, (n_language, n_modality, int(np.count_nonzero(alive))))
+            if len(self._prefix) >= _PREFIX_CACHE:
+                self._prefix.clear()
+            self._prefix[key] = got
+        return got
+
     def steps(self, q: OneQuery) -> list[tuple[str, Callable[[], BoolArray]]]:
-        """The hard constraints after jurisdiction, in funnel order, as block masks."""
+        """The hard constraints after capacity, in funnel order, as block masks."""
         steps: list[tuple[str, Callable[[], BoolArray]]] = [
-            ("language", lambda: any_bits(self.lang, q.languages)),
-            ("modality", lambda: (self.mod & U64(q.modality)) != 0),
-            ("capacity", lambda: self.has_room),
             ("schedule", lambda: self.schedule(q)),
             ("payment", lambda: self.payment(q)),
         ]
@@ -170,7 +192,7 @@ class Block:
         for w, h in enumerate(q.hours):
             if h:
                 n = np.bitwise_count(self.avail[w] & U64(h))
-                overlap = n if overlap is None else overlap + n
+                overlap = n if overlap is None else np.add(overlap, n, out=overlap)
         if overlap is None:
             return np.zeros(self.size, dtype=bool)
         return overlap >= q.min_overlap

@@ -11,6 +11,7 @@ only the top k. The same constraints and components serve one query and a block 
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -690,24 +691,25 @@ class Index:
         if block is not None:
             # Each constraint is a mask over the whole block; `alive` is what passed so far,
             # counted after each step for the funnel. Steps stop once nobody is left.
-            alive: BoolArray | None = None
+            prefix, counts = block.prefix(q)
             left = m
-            for name, step in block.steps(q):
-                if left:
-                    mask = step()
-                    alive = mask.copy() if alive is None else np.logical_and(alive, mask, out=alive)
-                    now = int(np.count_nonzero(alive))
-                else:
-                    now = 0
+            for name, now in zip(("language", "modality", "capacity"), counts, strict=True):
                 funnel.append(FunnelStep(name, _constraint_text(name, query), left - now, now))
                 left = now
-            if left and alive is not None:
+            alive = prefix.copy()
+            for name, step in block.steps(q):
+                now = int(np.count_nonzero(np.logical_and(alive, step(), out=alive))) if left else 0
+                funnel.append(FunnelStep(name, _constraint_text(name, query), left - now, now))
+                left = now
+            if left:
                 rows = block.rows[alive]
         else:
             for name in self._step_names(q):
                 funnel.append(FunnelStep(name, _constraint_text(name, query), 0, 0))
         components, met = self._components_one(rows, q, w)
-        score = self._score(components)
+        score = components[0] + components[1]
+        for c in range(2, len(COMPONENTS)):
+            score += components[c]
         picked = _top_positions(score, k)
         matches = self._explain(query, q, rows, picked, components, met, w)
         return SearchResult(matches, tuple(funnel), self.version, w.version)
@@ -734,44 +736,54 @@ class Index:
             raise KeyError("unknown therapist id")
         unit = Weights(version="unit", **{name: 1.0 for name in COMPONENTS})
         components, _ = self._components_one(rows, self._encode_one(query), unit)
-        return np.stack([components[name] for name in COMPONENTS], axis=1)
+        return np.ascontiguousarray(components.T)
 
     def _components_one(
         self, rows: IntArray, q: OneQuery, weights: Weights
-    ) -> tuple[dict[str, FloatArray], dict[str, BoolArray]]:
+    ) -> tuple[FloatArray, dict[str, BoolArray]]:
         """Weighted score components for one query over `rows`, with nice-to-haves met.
 
-        The same arithmetic, in the same order, as `_components` for a single client, so a
-        live match and the learning features agree to the last bit.
+        One row per component, in `COMPONENTS` order. A live match and the learning
+        features both come from here, so they agree to the last bit.
         """
         t = rows.shape[0]
+        out = np.empty((len(COMPONENTS), t))
         met: dict[str, BoolArray] = {}
-        fit = np.zeros(t)
+        fit: FloatArray | None = None
         n_nice = 0
         nice_bits = q.stated & ~q.must
         for name in PREFERENCES:
             if nice_bits & _PREF_BIT[name]:
                 ok = self._met_one(name, rows, q)
                 met[name] = ok
-                fit = fit + ok
+                fit = ok.astype(np.float64) if fit is None else fit + ok
                 n_nice += 1
-        fit = fit / max(float(n_nice), 1.0)
+        if fit is None:
+            out[0] = 0.0
+        else:
+            np.multiply(weights.preference, fit / float(n_nice), out=out[0])
 
-        n_concerns = len(q.concern_codes)
-        shared = np.bitwise_count(self.specialty[rows] & U64(q.concerns))
-        specialty = shared / max(float(n_concerns), 1.0)
-        alliance = self._record_rows(self.alliance_z, self.alliance_mean_z, rows, q)
-        outcome = self._record_rows(self.outcome_z, self.outcome_mean_z, rows, q)
-        switch = self.pillar_z[q.reason, rows] if q.reason >= 0 else np.zeros(t)
-        components = {
-            "preference": weights.preference * fit,
-            "specialty": weights.specialty * specialty,
-            "alliance": weights.alliance * alliance,
-            "outcome": weights.outcome * outcome,
-            "load": weights.load * self.load[rows],
-            "switch_reason": weights.switch_reason * switch,
-        }
-        return components, met
+        codes = q.concern_codes
+        if codes:
+            shared = np.bitwise_count(self.specialty[rows] & U64(q.concerns))
+            np.multiply(weights.specialty, shared / float(len(codes)), out=out[1])
+            # The records averaged over the client's concerns, summed in domain order.
+            share = 1.0 / len(codes)
+            alliance, outcome = np.zeros(t), np.zeros(t)
+            for d in codes:
+                alliance += share * self.alliance_z[d, rows]
+                outcome += share * self.outcome_z[d, rows]
+        else:
+            out[1] = 0.0
+            alliance, outcome = self.alliance_mean_z[rows], self.outcome_mean_z[rows]
+        np.multiply(weights.alliance, alliance, out=out[2])
+        np.multiply(weights.outcome, outcome, out=out[3])
+        np.multiply(weights.load, self.load[rows], out=out[4])
+        if q.reason >= 0:
+            np.multiply(weights.switch_reason, self.pillar_z[q.reason, rows], out=out[5])
+        else:
+            out[5] = 0.0
+        return out, met
 
     def _met_one(self, name: str, rows: IntArray, q: OneQuery) -> BoolArray:
         if name == "gender":
@@ -791,34 +803,26 @@ class Index:
             return cast(BoolArray, self.style[rows] == q.style)
         raise ValueError(f"unknown preference {name!r}")
 
-    @staticmethod
-    def _record_rows(z: FloatArray, mean_z: FloatArray, rows: IntArray, q: OneQuery) -> FloatArray:
-        """The record over the client's concerns (equal weights), summed as `_record_one`."""
-        if not q.concern_codes:
-            return mean_z[rows]
-        share = 1.0 / len(q.concern_codes)
-        acc = np.zeros(rows.shape[0])
-        for d in q.concern_codes:
-            acc += share * z[d, rows]
-        return acc
-
     def _explain(
         self,
         query: ClientQuery,
         q: OneQuery,
         rows: IntArray,
         picked: IntArray,
-        components: dict[str, FloatArray],
+        components: FloatArray,
         met: dict[str, BoolArray],
         weights: Weights,
     ) -> tuple[Match, ...]:
         if picked.shape[0] == 0:
             return ()
-        values = np.stack([components[name][picked] for name in COMPONENTS]).T.tolist()
+        values = components[:, picked].T.tolist()
         top = rows[picked]
         ids = self.ids[top].tolist()
         nice = list(met)
-        flags = np.stack([met[p][picked] for p in nice]).T.tolist() if nice else None
+        flags = unmet_flags = None
+        if nice:
+            stacked = np.stack([met[p][picked] for p in nice])
+            flags, unmet_flags = stacked.T.tolist(), (~stacked).T.tolist()
         facts = _ReasonTexts(self, query, q, top)
         texts: dict[int, list[str]] = {}
         matches = []
@@ -830,10 +834,9 @@ class Index:
             ranked = sorted([(-v, i) for i, v in enumerate(vals) if v >= REASON_MIN])
             met_nice: tuple[str, ...] = ()
             unmet: tuple[str, ...] = ()
-            if flags is not None:
-                row_flags = flags[j]
-                met_nice = tuple(p for p, f in zip(nice, row_flags, strict=True) if f)
-                unmet = tuple(p for p, f in zip(nice, row_flags, strict=True) if not f)
+            if flags is not None and unmet_flags is not None:
+                met_nice = tuple(itertools.compress(nice, flags[j]))
+                unmet = tuple(itertools.compress(nice, unmet_flags[j]))
             reasons = []
             for _, i in ranked[:MAX_REASONS]:
                 if i == _PREFERENCE:
@@ -888,6 +891,19 @@ class _ReasonTexts:
         self.query = query
         self.q = q
         self.top = top
+        self._records: list[tuple[list[int], list[int]]] | None = None
+
+    def _read_records(self) -> list[tuple[list[int], list[int]]]:
+        """Alliance and outcome together: per picked therapist, the concerns (a bitmask)
+        where the record is above the practice mean, and the cases behind them."""
+        index, top = self.index, self.top
+        domains = np.array(self.q.concern_codes or range(len(DOMAINS)), dtype=np.int64)
+        z = np.stack([index.alliance_z[:, top], index.outcome_z[:, top]])[:, domains]
+        n = np.stack([index.alliance_n[:, top], index.outcome_n[:, top]])[:, domains]
+        strong = z > 0
+        masks = (strong * (np.int64(1) << domains)[None, :, None]).sum(axis=1).tolist()
+        cases = (strong * n).sum(axis=1).tolist()
+        return [(masks[0], cases[0]), (masks[1], cases[1])]
 
     def texts(self, name: str) -> list[str]:
         """The reason for component `name` (not the preference fit), per picked therapist."""
@@ -897,12 +913,9 @@ class _ReasonTexts:
             spec = (index.specialty[self.top] & U64(q.concerns)).astype(np.int64)
             return [_specialty_text(m) for m in spec.tolist()]
         if name in ("alliance", "outcome"):
-            z = index.alliance_z if name == "alliance" else index.outcome_z
-            n = index.alliance_n if name == "alliance" else index.outcome_n
-            domains = np.array(q.concern_codes or range(len(DOMAINS)), dtype=np.int64)
-            strong = z[:, self.top][domains] > 0
-            masks = (strong * (np.int64(1) << domains)[:, None]).sum(axis=0).tolist()
-            cases = (strong * n[:, self.top][domains]).sum(axis=0).tolist()
+            if self._records is None:
+                self._records = self._read_records()
+            masks, cases = self._records[0 if name == "alliance" else 1]
             has = bool(q.concern_codes)
             return [_record_text(name, m, c, has) for m, c in zip(masks, cases, strict=True)]
         if name == "load":

@@ -65,6 +65,24 @@ def test_search_agrees_with_the_block_evaluation(case):
 
 
 @FEWER
+@given(directory_and_queries())
+def test_one_index_answers_a_run_of_queries_sharing_languages_and_modality(case):
+    # The language/modality/capacity prefix is kept per jurisdiction between queries.
+    rows, queries = case
+    index = Index.build(rows)
+    first = queries[0]
+    for q in queries:
+        q = dataclasses.replace(q, languages=first.languages, modality=first.modality)
+        result = index.search(q, k=len(rows))
+        alive = [r for r in rows if q.jurisdiction in r.jurisdictions]
+        for step in result.funnel[1:]:
+            kept = [r for r in alive if step.constraint not in violations(r, q)]
+            assert step.eliminated == len(alive) - len(kept), step
+            alive = kept
+        assert {m.therapist_id for m in result.matches} == {r.id for r in alive}
+
+
+@FEWER
 @given(directory_and_queries(max_queries=1))
 def test_learning_features_are_the_unweighted_components_of_a_match(case):
     rows, (q,) = case

@@ -373,6 +373,9 @@ if REDIS_URL:
     # channels-redis queues everything for one worker's sockets under one key and silently
     # drops beyond `capacity` (default 100): a busy worker must not lose live messages.
     CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = env_int("CHANNEL_LAYER_CAPACITY", 10_000)
+    # Same storage as channels-redis, fewer round trips: a worker's own sockets get group
+    # events in memory, other workers' in one script call (alliance/conversations/layers.py).
+    CHANNEL_LAYERS["default"]["BACKEND"] = "alliance.conversations.layers.RedisChannelLayer"
 
 LOGGING = {
     "version": 1,

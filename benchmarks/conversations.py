@@ -16,6 +16,7 @@ Run: .venv/bin/python benchmarks/conversations.py   (PostgreSQL and Redis on 127
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -225,7 +226,7 @@ def start_server() -> tuple[subprocess.Popen[bytes], int]:
             "--loop",
             "uvloop",
             "--ws",
-            "websockets",
+            "websockets-sansio",
             "--backlog",
             "4096",
             # Chat frames are small: per-message deflate costs CPU on every frame and about
@@ -269,6 +270,7 @@ async def _generate(conn: Any, pairs: list[dict[str, Any]], ports: list[int]) ->
 
     sent_at: dict[str, float] = {}
     latencies: list[float] = []
+    trace: list[tuple[float, float]] = []  # (sent at, latency ms), for BENCH_TRACE
     received: set[str] = set()
     acked: set[str] = set()
 
@@ -282,6 +284,7 @@ async def _generate(conn: Any, pairs: list[dict[str, Any]], ports: list[int]) ->
                 if partner_pending.get(mid) is ws and mid not in received:
                     received.add(mid)
                     latencies.append((time.perf_counter() - sent_at[mid]) * 1000)
+                    trace.append((sent_at[mid], latencies[-1]))
             elif kind == "ack":
                 acked.add(frame["id"])
 
@@ -297,6 +300,9 @@ async def _generate(conn: Any, pairs: list[dict[str, Any]], ports: list[int]) ->
                 max_queue=None,
                 compression=None,
                 open_timeout=60,
+                # Browsers never send pings; a thousand clients opened together would
+                # otherwise ping in one burst every 20 s.
+                ping_interval=None,
             )
             ready = json.loads(await ws.recv())
             assert ready["type"] == "ready", ready
@@ -315,12 +321,16 @@ async def _generate(conn: Any, pairs: list[dict[str, Any]], ports: list[int]) ->
     sockets = [tuple(p) for p in await asyncio.gather(*tasks)]
     readers = [asyncio.create_task(reader(ws)) for p in sockets for ws in p]
     conn.send({"connected": len(sockets) * 2})
+    # The generator is the measuring instrument: no collector pauses inside its timings.
+    gc.collect()
+    gc.freeze()
     rng = random.Random(7)
     while True:
         cmd = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
         if cmd["cmd"] == "stop":
             break
         rate, seconds = cmd["rate"], cmd["seconds"]
+        gc.disable()
         latencies.clear()
         received.clear()
         ids: list[str] = []
@@ -348,6 +358,12 @@ async def _generate(conn: Any, pairs: list[dict[str, Any]], ports: list[int]) ->
             if len(received) != seen:
                 seen, quiet_since = len(received), time.perf_counter()
         lost = sum(1 for m in ids if m not in received)
+        gc.enable()
+        if os.environ.get("BENCH_TRACE"):  # every latency, for finding where a tail comes from
+            with open(os.environ["BENCH_TRACE"], "a") as out:
+                out.write(f"# rate {rate} ports {len(ports)}\n")
+                out.writelines(f"{t - start:.4f} {ms:.2f}\n" for t, ms in trace)
+        trace.clear()
         lat = sorted(latencies)
         conn.send(
             {

@@ -12,11 +12,13 @@ read · crisis {html} · call.joined · call.refused · call.peer · signal · c
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -49,6 +51,13 @@ def database_sync_to_async(fn: Any) -> Any:
             max_workers=settings.CONVERSATION_DB_THREADS, thread_name_prefix="conversations-db"
         )
     return DatabaseSyncToAsync(fn, thread_sensitive=False, executor=_executor)
+
+
+@functools.cache
+def in_db_thread(fn: Any) -> Any:
+    """`database_sync_to_async(fn)` made once for a module-level function (the hot paths):
+    building the wrapper is not free."""
+    return database_sync_to_async(fn)
 
 
 # Frames larger than this are refused before parsing: a message at its longest plus JSON
@@ -103,7 +112,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await self.accept()
         user = self.scope.get("user")
         pk = int(self.scope["url_route"]["kwargs"]["pk"])
-        author = await database_sync_to_async(_open)(user, self.scope.get("session"), pk)
+        author = await in_db_thread(_open)(user, self.scope.get("session"), pk)
         if author is None:
             await self.send_error("not_found", _("No such conversation, or it is not yours."))
             await self.close(code=4404)
@@ -112,6 +121,16 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.group = realtime.group_name(self.partnership.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.send_json({"type": "ready", "user": user.pk, "partnership": self.partnership.pk})
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # channels' own dispatch first runs close_old_connections through the one shared sync
+        # thread, for every frame and every event: a thread round trip that queues all
+        # sockets behind each other. This consumer never uses the database on the event loop;
+        # its database work runs in `database_sync_to_async` threads, which close their own.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "group", None):
@@ -156,7 +175,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.send_error(exc.code, str(exc), ref=content.get("id"))
 
     async def on_message(self, content: dict[str, Any]) -> None:
-        posted = await database_sync_to_async(services.post_message)(
+        posted = await in_db_thread(services.post_message)(
             partnership=self.partnership,
             sender=self.user,
             client_id=content.get("id"),
@@ -218,7 +237,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         )
 
     async def on_read(self, content: dict[str, Any]) -> None:
-        await database_sync_to_async(services.mark_read)(
+        await in_db_thread(services.mark_read)(
             partnership=self.partnership, user=self.user, seq=content.get("seq")
         )
 

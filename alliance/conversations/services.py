@@ -300,8 +300,8 @@ def _insert_sql(qn: Any) -> str:
 
 def _not_inserted(author: Author, client_id: str) -> Message | None:
     """Why the insert stored nothing: a retry (returns the stored message), an ended
-    partnership (raises), or a data key destroyed since the socket opened (reloads the
-    client's current key and returns None: insert again)."""
+    partnership or an erased client (raises), or a data key replaced since the socket opened
+    (reloads the client's current key and returns None: insert again)."""
     partnership = author.partnership
     existing = Message.objects.filter(partnership=partnership, client_id=client_id).first()
     if existing is not None:
@@ -309,7 +309,12 @@ def _not_inserted(author: Author, client_id: str) -> Message | None:
         # socket): acknowledge it again, store and alert nothing new.
         return existing
     _check_open(partnership)
-    author.reload_key()
+    try:
+        author.reload_key()
+    except keys.KeyDestroyed as exc:  # the client's data was erased: nothing more is written
+        raise ConversationError(
+            "ended", _("This conversation has ended; it can be read, not added to.")
+        ) from exc
     return None
 
 

@@ -164,3 +164,132 @@ def test_rejoining_closes_the_earlier_join(partnership, client_user):
 
 def test_usual_response_time_needs_a_few_replies(partnership, their_therapist):
     assert queries.usual_response_time(their_therapist.pk) is None
+
+
+def _task_rows(path: str) -> int:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path=path).count()
+
+
+NOTIFY = "alliance.conversations.tasks.notify_new_message"
+EVALUATE = "alliance.checkins.tasks.evaluate_alerts"
+
+
+def test_a_live_chat_message_is_one_statement_once_its_tasks_are_pending(
+    partnership, client_user, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    author = services.author_for(partnership=partnership, sender=client_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_message(
+            partnership=partnership,
+            sender=client_user,
+            client_id=new_id(),
+            body="first",
+            author=author,
+        )
+    with CaptureQueriesContext(connection) as queries_run:
+        posted = services.post_message(
+            partnership=partnership,
+            sender=client_user,
+            client_id=new_id(),
+            body="second",
+            author=author,
+        )
+    assert posted.created and Message.objects.get(pk=posted.message.pk).body == "second"
+    assert len(queries_run) == 1
+    assert queries_run[0]["sql"].startswith("INSERT")
+
+
+def test_one_pending_notification_and_evaluation_cover_a_burst(
+    partnership, client_user, their_therapist, django_capture_on_commit_callbacks
+):
+    for _ in range(5):
+        with django_capture_on_commit_callbacks(execute=True):  # each message commits
+            send(partnership, client_user)
+    assert _task_rows(NOTIFY) == 1
+    assert _task_rows(EVALUATE) == 1
+    # the other direction has its own notification, the conversation its one evaluation
+    with django_capture_on_commit_callbacks(execute=True):
+        send(partnership, their_therapist)
+    assert _task_rows(NOTIFY) == 2
+    assert _task_rows(EVALUATE) == 1
+
+
+def test_the_evaluation_runs_after_the_burst_in_the_message_transaction(
+    partnership, client_user, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        send(partnership, client_user)
+    row = DBTaskResult.objects.get(task_path=EVALUATE)
+    assert row.args_kwargs["args"] == [partnership.pk]
+    delay = (row.run_after - timezone.now()).total_seconds()
+    assert (
+        services.ALERT_EVALUATION_EVERY_SECONDS - 5
+        < delay
+        <= (services.ALERT_EVALUATION_EVERY_SECONDS)
+    )
+    # written in the transaction, not by an on-commit hook of its own
+    assert not any("evaluate" in repr(c) for c in callbacks)
+
+
+def test_a_pending_notification_covers_later_messages(partnership, client_user, their_therapist):
+    first, second = send(partnership, client_user), send(partnership, client_user)
+    # the partner read the first message but not the second: the first message's task,
+    # the only one enqueued, still e-mails
+    services.mark_read(partnership=partnership, user=their_therapist, seq=first.pk)
+    assert notify_new_message.call(first.pk) == "sent"
+    assert second.pk > first.pk
+
+
+def test_a_socket_that_outlives_its_partnership_cannot_add_to_it(partnership, client_user):
+    from alliance.care.services import end_partnership
+
+    author = services.author_for(partnership=partnership, sender=client_user)
+    end_partnership(partnership=partnership, reason="completed")
+    with pytest.raises(services.ConversationError) as refused:
+        services.post_message(
+            partnership=partnership,
+            sender=client_user,
+            client_id=new_id(),
+            body="late",
+            author=author,
+        )
+    assert refused.value.code == "ended"
+    assert not Message.objects.exists()
+
+
+def test_a_key_destroyed_while_the_socket_is_open_is_not_used(partnership, client_user):
+    from alliance.privacy import keys
+
+    author = services.author_for(partnership=partnership, sender=client_user)
+    keys.destroy_key(client_user.pk)
+    with pytest.raises(services.ConversationError) as refused:
+        services.post_message(
+            partnership=partnership,
+            sender=client_user,
+            client_id=new_id(),
+            body="after erasure",
+            author=author,
+        )
+    assert refused.value.code == "ended"
+    assert not Message.objects.exists()
+
+
+def test_a_retry_after_the_end_is_acknowledged_not_refused(partnership, client_user):
+    from alliance.care.services import end_partnership
+
+    mid = new_id()
+    first = services.post_message(
+        partnership=partnership, sender=client_user, client_id=mid, body="sent before the end"
+    )
+    end_partnership(partnership=partnership, reason="completed")
+    again = services.post_message(
+        partnership=partnership, sender=client_user, client_id=mid, body="sent before the end"
+    )
+    assert not again.created and again.message.pk == first.message.pk

@@ -24,4 +24,7 @@ class Command(BaseCommand):
             lifespan="off",
             proxy_headers=True,
             log_level="info",
+            # Chat frames are a few hundred bytes: per-message deflate costs CPU on every
+            # frame and about 100 KiB of buffers per connection (docs/conversations.md).
+            ws_per_message_deflate=False,
         )

@@ -1,0 +1,100 @@
+"""The conversations channel layer against the real Redis: events reach sockets of the same
+process in memory and of other processes through Redis, once each; a discarded socket gets
+nothing; a message popped while its receiver is cancelled is not dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from alliance.conversations.layers import RedisChannelLayer
+from tests.conversations.live import REDIS_URL
+
+pytestmark = pytest.mark.asyncio
+
+
+def worker() -> RedisChannelLayer:
+    # Each layer instance is one "worker process" (its own client prefix).
+    return RedisChannelLayer(hosts=[REDIS_URL], prefix=f"t{uuid.uuid4().hex[:10]}", capacity=100)
+
+
+async def shared_pair() -> tuple[RedisChannelLayer, RedisChannelLayer]:
+    first, second = worker(), worker()
+    second.prefix = first.prefix  # the same Redis keys, like two workers of one site
+    return first, second
+
+
+async def nothing_for(layer: RedisChannelLayer, channel: str) -> bool:
+    try:
+        await asyncio.wait_for(layer.receive(channel), timeout=0.3)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def test_group_events_reach_local_and_remote_sockets_once():
+    here, there = await shared_pair()
+    assert here.fast and there.fast
+    mine, other_tab = await here.new_channel(), await here.new_channel()
+    theirs = await there.new_channel()
+    for layer, channel in ((here, mine), (here, other_tab), (there, theirs)):
+        await layer.group_add("chat.1", channel)
+    await here.group_send("chat.1", {"type": "chat.message", "text": "hello"})
+    for layer, channel in ((here, mine), (here, other_tab), (there, theirs)):
+        got = await asyncio.wait_for(layer.receive(channel), timeout=3)
+        assert got == {"type": "chat.message", "text": "hello"}
+    # once each: nothing more on any socket (the local ones got no Redis copy)
+    for layer, channel in ((here, mine), (here, other_tab), (there, theirs)):
+        assert await nothing_for(layer, channel)
+    await here.flush()
+
+
+async def test_events_from_another_worker_keep_their_order():
+    here, there = await shared_pair()
+    theirs = await there.new_channel()
+    await there.group_add("chat.2", theirs)
+    for i in range(20):
+        await here.group_send("chat.2", {"type": "chat.message", "n": i})
+    got = [(await asyncio.wait_for(there.receive(theirs), timeout=3))["n"] for _ in range(20)]
+    assert got == list(range(20))
+    await here.flush()
+
+
+async def test_a_discarded_socket_gets_nothing():
+    here, there = await shared_pair()
+    mine, theirs = await here.new_channel(), await there.new_channel()
+    await here.group_add("chat.3", mine)
+    await there.group_add("chat.3", theirs)
+    await here.group_discard("chat.3", mine)
+    await there.group_discard("chat.3", theirs)
+    await here.group_send("chat.3", {"type": "chat.message"})
+    assert await nothing_for(here, mine)
+    assert await nothing_for(there, theirs)
+    await here.flush()
+
+
+async def test_a_message_popped_for_a_cancelled_receive_is_not_dropped():
+    here, there = await shared_pair()
+    theirs = await there.new_channel()
+    await there.group_add("chat.4", theirs)
+    waiting = asyncio.ensure_future(there.receive(theirs))
+    await asyncio.sleep(0.2)  # its blocking pop is now in flight
+    waiting.cancel()
+    await here.group_send("chat.4", {"type": "chat.message", "text": "kept"})
+    got = await asyncio.wait_for(there.receive(theirs), timeout=3)
+    assert got["text"] == "kept"
+    await here.flush()
+
+
+async def test_a_local_event_wakes_the_receive_that_waits_on_redis():
+    here = worker()
+    mine = await here.new_channel()
+    await here.group_add("chat.5", mine)
+    waiting = asyncio.ensure_future(here.receive(mine))
+    await asyncio.sleep(0.2)  # it holds the receive lock, blocked on Redis for up to 5 s
+    await here.group_send("chat.5", {"type": "chat.message"})
+    got = await asyncio.wait_for(waiting, timeout=1)
+    assert got == {"type": "chat.message"}
+    await here.flush()

@@ -248,6 +248,23 @@ def start_server() -> tuple[subprocess.Popen[bytes], int]:
     raise RuntimeError("server did not start")
 
 
+def loadavg() -> str:
+    """The machine's load when a figure was taken (it is shared; read figures with it)."""
+    return Path("/proc/loadavg").read_text().strip()
+
+
+def sched_ns(pid: int) -> tuple[int, int]:
+    """(CPU time, time runnable but waiting for a CPU) of all of a process's threads."""
+    cpu = wait = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            ran, waited, _slices = (int(x) for x in (task / "schedstat").read_text().split())
+        except (OSError, ValueError):
+            continue  # a thread that ended meanwhile
+        cpu, wait = cpu + ran, wait + waited
+    return cpu, wait
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -342,13 +359,13 @@ async def _generate(conn: Any, pairs: list[dict[str, Any]], ports: list[int]) ->
             delay = target - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            pair = sockets[rng.randrange(len(sockets))]
+            duo = sockets[rng.randrange(len(sockets))]
             side = rng.randrange(2)
             mid = uuid.uuid4().hex
             ids.append(mid)
             sent_at[mid] = time.perf_counter()
-            partner_pending[mid] = pair[1 - side]
-            await pair[side].send(
+            partner_pending[mid] = duo[1 - side]
+            await duo[side].send(
                 json.dumps({"type": "message", "id": mid, "body": f"benchmark message {k}"})
             )
         # Late is not lost: wait while messages still arrive, until 10 s without progress.
@@ -376,8 +393,8 @@ async def _generate(conn: Any, pairs: list[dict[str, Any]], ports: list[int]) ->
         )
     for task in readers:
         task.cancel()
-    for pair in sockets:
-        for ws in pair:
+    for duo in sockets:
+        for ws in duo:
             await ws.close()
 
 
@@ -421,20 +438,37 @@ def run(workers: int, pairs: list[dict[str, Any]]) -> None:
             round((after - before) / connected, 1),
             "KiB",
             {"workers": workers, "clients": connected},
+            loadavg=loadavg(),
         )
         parent.send({"cmd": "run", "rate": RATE, "seconds": 5})  # warm-up, not reported
         reply(parent, load)
+        started = [sched_ns(p.pid) for p, _ in servers]
         parent.send({"cmd": "run", "rate": RATE, "seconds": MEASURE_SECONDS})
         result = reply(parent, load)
-        emit("conversations.delivery", "p50_ms", round(result["p50"], 2), "ms", params)
-        emit("conversations.delivery", "p99_ms", round(result["p99"], 2), "ms", params)
+        ended = [sched_ns(p.pid) for p, _ in servers]
+        at = loadavg()
+        emit("conversations.delivery", "p50_ms", round(result["p50"], 2), "ms", params, loadavg=at)
+        emit("conversations.delivery", "p99_ms", round(result["p99"], 2), "ms", params, loadavg=at)
         emit(
             "conversations.delivery",
             "lost",
             result["lost"],
             "messages",
             {**params, "sent": result["sent"]},
+            loadavg=at,
         )
+        # Where the time goes: the workers' CPU per message, and how long their threads were
+        # ready to run but waited for a CPU (a shared machine's other work).
+        for metric, index in (("cpu_ms_per_message", 0), ("cpu_wait_ms_per_message", 1)):
+            spent = sum(e[index] - s[index] for s, e in zip(started, ended, strict=True))
+            emit(
+                "conversations.server",
+                metric,
+                round(spent / 1e6 / max(1, result["sent"]), 3),
+                "ms",
+                params,
+                loadavg=at,
+            )
         # Ramp: 10 s steps, 2 minutes at most, until p99 passes the limit.
         # Start low so a machine that cannot sustain RATE still gets a figure.
         rate, sustainable, spent = RAMP_START, 0.0, 0
@@ -444,7 +478,12 @@ def run(workers: int, pairs: list[dict[str, Any]]) -> None:
             spent += STEP_SECONDS + 2
             print(
                 json.dumps(
-                    {"ramp": workers, "rate": rate, **{k: round(v, 2) for k, v in step.items()}}
+                    {
+                        "ramp": workers,
+                        "rate": rate,
+                        **{k: round(v, 2) for k, v in step.items()},
+                        "loadavg": loadavg(),
+                    }
                 ),
                 file=sys.stderr,
             )
@@ -458,6 +497,7 @@ def run(workers: int, pairs: list[dict[str, Any]]) -> None:
             sustainable,
             "messages/s",
             {"workers": workers, "clients": CLIENTS, "p99_limit_ms": P99_LIMIT_MS},
+            loadavg=loadavg(),
         )
         parent.send({"cmd": "stop"})
         load.join(timeout=30)

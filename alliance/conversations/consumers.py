@@ -107,6 +107,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     user: User
     author: services.Author
     participant_id: int | None = None
+    read_seq = 0  # the furthest read mark this socket has stored
 
     async def connect(self) -> None:
         await self.accept()
@@ -237,9 +238,17 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         )
 
     async def on_read(self, content: dict[str, Any]) -> None:
-        await in_db_thread(services.mark_read)(
-            partnership=self.partnership, user=self.user, seq=content.get("seq")
+        seq = content.get("seq")
+        if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= self.read_seq:
+            return  # this socket already stored a mark at least this far; marks never go back
+        mark = await in_db_thread(services.record_read)(
+            partnership=self.partnership, user=self.user, seq=seq, announce=False
         )
+        self.read_seq = max(self.read_seq, mark.seq)
+        if mark.moved:
+            await self.channel_layer.group_send(
+                self.group, {"type": "chat.read", "user": self.user.pk, "seq": mark.seq}
+            )
 
     async def on_call_join(self, content: dict[str, Any]) -> None:
         await self.leave_call()

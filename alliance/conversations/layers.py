@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
+import weakref
 from typing import Any
 
 from channels_redis.core import RedisChannelLayer as StockRedisChannelLayer
@@ -87,8 +88,14 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
         self.local_wake: asyncio.Event | None = None
         self.pending_pop: asyncio.Future[Any] | None = None
         self.popped: collections.deque[bytes] = collections.deque()
-        self.outbox: list[tuple[bytes, list[Any], asyncio.Future[None]]] = []
-        self.sender: asyncio.Future[None] | None = None
+        # Group sends waiting to go out, and the task sending them, per event loop (a sync
+        # caller outside the server's loop gets a loop of its own from async_to_sync).
+        self.outboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[Any]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.senders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+            weakref.WeakKeyDictionary()
+        )
         self.script_sha: str | None = None
 
     # --- groups -------------------------------------------------------------------------
@@ -114,7 +121,7 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
         local = self.local_groups.get(group)
         if local:
             self.local_events.append((list(local), dict(message)))
-            self._wake().set()
+            self._wake_receiver()
         blob = self.serialize({**message, "__asgi_channel__": []})
         assert blob.endswith(EMPTY_LIST)
         args = [
@@ -126,16 +133,18 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
             self.local_head,
             blob[: -len(EMPTY_LIST)],
         ]
-        done = asyncio.get_running_loop().create_future()
-        self.outbox.append((self._group_key(group), args, done))
-        if self.sender is None or self.sender.done():
-            self.sender = asyncio.ensure_future(self._send_outbox())
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self.outboxes.setdefault(loop, []).append((self._group_key(group), args, done))
+        sender = self.senders.get(loop)
+        if sender is None or sender.done():
+            self.senders[loop] = asyncio.ensure_future(self._send_outbox(loop))
         await done
 
-    async def _send_outbox(self) -> None:
+    async def _send_outbox(self, loop: asyncio.AbstractEventLoop) -> None:
         """Send what has queued up, as one pipeline per round trip, until nothing is left."""
-        while self.outbox:
-            batch, self.outbox = self.outbox, []
+        while self.outboxes.get(loop):
+            batch, self.outboxes[loop] = self.outboxes[loop], []
             try:
                 await self._run_scripts(batch)
             except Exception as exc:  # handed to every sender waiting on this batch
@@ -175,6 +184,16 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
         if self.local_wake is None:
             self.local_wake = asyncio.Event()
         return self.local_wake
+
+    def _wake_receiver(self) -> None:
+        """Wake the receive waiting on Redis, so it hands over the local event now."""
+        event, loop = self.local_wake, self.receive_event_loop
+        if event is None:
+            return  # nothing has waited yet; the next receive looks at local events first
+        if loop is None or loop is asyncio.get_running_loop():
+            event.set()
+        else:  # a sync caller on a loop of its own
+            loop.call_soon_threadsafe(event.set)
 
     async def receive_single(self, channel: str) -> tuple[Any, dict[str, Any]]:
         """The next event for this process (`channel` is its "specific.<prefix>!" name):

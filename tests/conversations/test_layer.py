@@ -8,11 +8,10 @@ import asyncio
 import uuid
 
 import pytest
+from asgiref.sync import async_to_sync
 
 from alliance.conversations.layers import RedisChannelLayer
 from tests.conversations.live import REDIS_URL
-
-pytestmark = pytest.mark.asyncio
 
 
 def worker() -> RedisChannelLayer:
@@ -34,6 +33,7 @@ async def nothing_for(layer: RedisChannelLayer, channel: str) -> bool:
     return False
 
 
+@pytest.mark.asyncio
 async def test_group_events_reach_local_and_remote_sockets_once():
     here, there = await shared_pair()
     assert here.fast and there.fast
@@ -51,6 +51,7 @@ async def test_group_events_reach_local_and_remote_sockets_once():
     await here.flush()
 
 
+@pytest.mark.asyncio
 async def test_events_from_another_worker_keep_their_order():
     here, there = await shared_pair()
     theirs = await there.new_channel()
@@ -62,6 +63,7 @@ async def test_events_from_another_worker_keep_their_order():
     await here.flush()
 
 
+@pytest.mark.asyncio
 async def test_a_discarded_socket_gets_nothing():
     here, there = await shared_pair()
     mine, theirs = await here.new_channel(), await there.new_channel()
@@ -75,6 +77,7 @@ async def test_a_discarded_socket_gets_nothing():
     await here.flush()
 
 
+@pytest.mark.asyncio
 async def test_a_message_popped_for_a_cancelled_receive_is_not_dropped():
     here, there = await shared_pair()
     theirs = await there.new_channel()
@@ -88,6 +91,7 @@ async def test_a_message_popped_for_a_cancelled_receive_is_not_dropped():
     await here.flush()
 
 
+@pytest.mark.asyncio
 async def test_a_local_event_wakes_the_receive_that_waits_on_redis():
     here = worker()
     mine = await here.new_channel()
@@ -98,3 +102,19 @@ async def test_a_local_event_wakes_the_receive_that_waits_on_redis():
     got = await asyncio.wait_for(waiting, timeout=1)
     assert got == {"type": "chat.message"}
     await here.flush()
+
+
+def test_sync_callers_on_loops_of_their_own_send_again_and_again():
+    # The plain HTTP form broadcasts through async_to_sync; outside the server's loop each
+    # call runs on a new loop, and none may wait on a sender task of an earlier one.
+    here, there = async_to_sync(shared_pair)()
+    channel = async_to_sync(there.new_channel)()
+    async_to_sync(there.group_add)("chat.6", channel)
+    for i in range(3):
+        async_to_sync(here.group_send)("chat.6", {"type": "chat.message", "n": i})
+
+    async def collect() -> list[int]:
+        return [(await asyncio.wait_for(there.receive(channel), 3))["n"] for _ in range(3)]
+
+    assert async_to_sync(collect)() == [0, 1, 2]
+    async_to_sync(here.flush)()

@@ -293,3 +293,14 @@ def test_a_retry_after_the_end_is_acknowledged_not_refused(partnership, client_u
         partnership=partnership, sender=client_user, client_id=mid, body="sent before the end"
     )
     assert not again.created and again.message.pk == first.message.pk
+
+
+def test_read_marks_only_move_forward(partnership, client_user, their_therapist):
+    first, second = send(partnership, client_user), send(partnership, client_user)
+    ahead = services.record_read(partnership=partnership, user=their_therapist, seq=second.pk)
+    assert ahead.moved and ahead.seq == second.pk
+    # a late receipt from another tab neither moves the mark back nor announces anything
+    stale = services.record_read(partnership=partnership, user=their_therapist, seq=first.pk)
+    assert not stale.moved and stale.seq == second.pk
+    assert queries.read_marks(partnership)[their_therapist.pk] == second.pk
+    assert services.mark_read(partnership=partnership, user=their_therapist, seq=0) == second.pk

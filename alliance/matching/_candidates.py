@@ -69,6 +69,8 @@ class _Therapists:
         self.load = (weights.load * index.load).astype(F32)
         self.switch = (weights.switch_reason * index.pillar_z).astype(F32)
         self.preference = weights.preference
+        # Working hours repeat across therapists: overlap is computed per distinct pattern.
+        self.avail_ids, self.avail_patterns = _distinct_rows(index.avail)
 
 
 def _distinct_rows(keys: AnyArray) -> tuple[IntArray, AnyArray]:
@@ -84,6 +86,19 @@ def _distinct_rows(keys: AnyArray) -> tuple[IntArray, AnyArray]:
     ids = np.empty(n, dtype=np.int64)
     ids[order] = np.cumsum(new) - 1
     return ids, ordered[new]
+
+
+def _compact(ids: IntArray, size: int) -> tuple[IntArray, IntArray]:
+    """The distinct values of `ids` (all in range(size)), ascending, and each one's position.
+
+    `np.unique` for small non-negative integers, without sorting.
+    """
+    present = np.zeros(size, dtype=bool)
+    present[ids] = True
+    used = np.flatnonzero(present)
+    position = np.empty(size, dtype=np.int64)
+    position[used] = np.arange(used.shape[0])
+    return used, position[ids]
 
 
 class _Keys:
@@ -110,8 +125,8 @@ class _Keys:
     def of(self, name: str, who: IntArray) -> tuple[AnyArray, IntArray]:
         """The distinct keys among clients `who`, and each one's position among them."""
         ids, values = self.distinct[name]
-        used, inv = np.unique(ids[who], return_inverse=True)
-        return values[used], inv.reshape(-1)
+        used, inv = _compact(ids[who], values.shape[0])
+        return values[used], inv
 
 
 class _Lookup:
@@ -139,8 +154,8 @@ class _Lookup:
     def rows(self, sel: IntArray) -> AnyArray:
         if self.table is not None:
             return self.table[self.inv[sel]]
-        used, inv = np.unique(self.inv[sel], return_inverse=True)
-        return self.compute(self.values[used])[inv.reshape(-1)]
+        used, inv = _compact(self.inv[sel], self.values.shape[0])
+        return self.compute(self.values[used])[inv]
 
 
 def top_candidates(
@@ -223,15 +238,17 @@ class _Group:
         self.excluded = [(pos, e) for pos, e in enumerate(excluded) if e]
         self.ids = index.ids[rows]
 
-        # Schedule: overlap of preferred hours with availability, per distinct pattern.
-        avail = np.ascontiguousarray(index.avail[rows].T)
+        # Schedule: overlap of preferred hours with availability, per distinct pattern on
+        # both sides, then spread over the therapists having each availability pattern.
+        used, pattern_of = _compact(th.avail_ids[rows], th.avail_patterns.shape[0])
+        patterns = th.avail_patterns[used]
 
         def schedule(u: AnyArray) -> AnyArray:
-            keys = u.astype(U64)
-            overlap = np.zeros((keys.shape[0], t), dtype=np.uint8)
+            overlap = np.zeros((u.shape[0], patterns.shape[0]), dtype=np.uint8)
             for w in range(3):
-                overlap += np.bitwise_count(avail[w][None, :] & keys[:, w, None])
-            return overlap >= keys[:, 3, None].astype(np.uint8)
+                overlap += np.bitwise_count(patterns[None, :, w] & u[:, w, None])
+            enough = overlap >= u[:, 3, None].astype(np.uint8)
+            return enough[:, pattern_of]
 
         self.schedule = _Lookup(keys, "schedule", members, schedule, t)
 
@@ -242,9 +259,11 @@ class _Group:
         def payment(u: AnyArray) -> AnyArray:
             codes = u[:, 0].astype(np.int64)
             ok = fee[None, :] <= u[:, 1, None]
-            for i, c in enumerate(codes.tolist()):
-                if c >= 0:
-                    ok[i] |= (insurer[c // 64] & (U64(1) << U64(c % 64))) != 0
+            has = np.flatnonzero(codes >= 0)
+            if has.shape[0]:
+                c = codes[has]
+                bit = U64(1) << (c % 64).astype(U64)
+                ok[has] |= (insurer[c // 64] & bit[:, None]) != 0
             return ok
 
         self.payment = _Lookup(keys, "payment", members, payment, t)
@@ -256,13 +275,22 @@ class _Group:
         switch = th.switch[:, rows]
         domains = np.arange(len(DOMAINS))
 
+        # One zero row at the end: padding for clients with fewer concerns than others.
+        padded = np.concatenate([combined, np.zeros((1, t), dtype=F32)])
+
         def base(u: AnyArray) -> AnyArray:
             concerns = u[:, 0].astype(np.int64)
             reason = u[:, 1].astype(np.int64)
-            onehot = ((concerns[:, None] >> domains) & 1).astype(F32)
+            onehot = ((concerns[:, None] >> domains) & 1).astype(bool)
             count = onehot.sum(axis=1)
-            share = onehot / np.maximum(count, 1)[:, None]
-            out: F32Array = np.einsum("ud,dt->ut", share, combined)
+            # Each client's concern domains, padded with the zero row: a sum of a few rows.
+            width = max(int(count.max(initial=0)), 1)
+            codes = np.full((u.shape[0], width), len(DOMAINS), dtype=np.int64)
+            slot = np.cumsum(onehot, axis=1) - 1
+            who, domain = np.nonzero(onehot)
+            codes[who, slot[who, domain]] = domain
+            out: F32Array = padded[codes].sum(axis=1)
+            out *= (1 / np.maximum(count, 1)).astype(F32)[:, None]
             none = count == 0
             if none.any():
                 out[none] = record_mean

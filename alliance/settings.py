@@ -351,6 +351,8 @@ CALL_JOIN_EARLY_MINUTES = env_int("CALL_JOIN_EARLY_MINUTES", 15)
 ICE_SERVERS_JSON = env_str("ICE_SERVERS_JSON", "[]")
 # Longest message (characters); longer ones are refused, not cut.
 CONVERSATION_MESSAGE_MAX_CHARS = env_int("CONVERSATION_MESSAGE_MAX_CHARS", 10_000)
+# Abuse limit: messages one person may send per minute (crisis messages always go through).
+CONVERSATION_MESSAGES_PER_MINUTE = env_int("CONVERSATION_MESSAGES_PER_MINUTE", 60)
 # New-message e-mails: at most one per conversation per this many minutes, sent after a
 # short delay so that a partner reading live in the chat is not e-mailed.
 CONVERSATION_NOTIFY_THROTTLE_MINUTES = env_int("CONVERSATION_NOTIFY_THROTTLE_MINUTES", 15)

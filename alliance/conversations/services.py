@@ -185,6 +185,21 @@ def forget_pending() -> None:
 # --- messages ---------------------------------------------------------------------------
 
 
+def _over_rate_limit(sender_id: int) -> bool:
+    """Count this sender's messages in the current minute in the shared cache (Redis in
+    production, so every worker counts together)."""
+    from django.core.cache import cache
+
+    key = f"conversations:rate:{sender_id}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=120)
+        count = 1
+    return count > settings.CONVERSATION_MESSAGES_PER_MINUTE
+
+
 def post_message(
     *,
     partnership: Partnership,
@@ -206,6 +221,11 @@ def post_message(
     if author is None:
         author = author_for(partnership=partnership, sender=sender)
     phrases = tuple(integrations.crisis_phrases(body)) if author.is_client else ()
+    # Abuse limit per sender; a message with crisis language is never held back by it.
+    if not phrases and _over_rate_limit(sender.pk):
+        raise ConversationError(
+            "rate", _("You are sending messages very quickly. Please wait a moment and try again.")
+        )
     pid = int(partnership.pk)
     notify_key = ("notify", pid, author.recipient_id)
     evaluate_key = ("evaluate", pid, 0)

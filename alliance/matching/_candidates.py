@@ -161,7 +161,11 @@ class _Lookup:
 def top_candidates(
     index: Index, qt: QueryTable, k: int, weights: Weights, *, workers: int = 2
 ) -> Piece:
-    """(client, index row, score) of each client's k best feasible therapists, unsorted."""
+    """(client, index row, score) of each client's k best feasible therapists.
+
+    Each client's entries are contiguous and best first (ties: lowest row, that is lowest
+    therapist id); clients come in no particular order.
+    """
     th = _Therapists(index, weights)
     keys = _Keys(qt)
     n = len(qt)
@@ -400,16 +404,23 @@ class _Group:
 
 
 def _top_by_argmax(score: F32Array, clients: IntArray, rows: IntArray, k: int) -> list[Piece]:
-    """The k best feasible entries per row, by k passes of argmax (ties: lowest column)."""
+    """The k best feasible entries per row, by k passes of argmax (ties: lowest column).
+
+    Returned client by client, each client's entries best first.
+    """
     n = score.shape[0]
     at = np.arange(n)
-    out: list[Piece] = []
-    for _ in range(min(k, score.shape[1])):
-        best = score.argmax(axis=1)
-        value = score[at, best]
-        ok = value > _FEASIBLE_ABOVE
-        if not ok.any():
+    best = np.empty((n, min(k, score.shape[1])), dtype=np.int64)
+    value = np.empty(best.shape, dtype=F32)
+    taken = 0
+    while taken < best.shape[1]:
+        pick = score.argmax(axis=1)
+        best[:, taken] = pick
+        value[:, taken] = score[at, pick]
+        taken += 1
+        if not (value[:, taken - 1] > _FEASIBLE_ABOVE).any():
             break
-        out.append((clients[ok], rows[best[ok]], value[ok]))
-        score[at, best] = -np.inf
-    return out
+        score[at, pick] = -np.inf
+    ok = value[:, :taken] > _FEASIBLE_ABOVE
+    who = np.broadcast_to(clients[:, None], ok.shape)[ok]
+    return [(who, rows[best[:, :taken][ok]], value[:, :taken][ok])]

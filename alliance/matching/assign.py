@@ -117,7 +117,8 @@ def candidates(
     block arithmetic).
     """
     client, row, score = top_candidates(index, qt, k, weights, workers=workers)
-    o = np.lexsort((row, -score, client))
+    # Each client's candidates already come together and best first: order by client only.
+    o = np.argsort(client, kind="stable")
     return Candidates(client[o], row[o], score[o].astype(np.float64), len(qt))
 
 

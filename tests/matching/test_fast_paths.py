@@ -162,12 +162,15 @@ def test_block_candidates_are_each_clients_top_k_by_the_reference_score(case, k)
     q_table = index.encode(queries)
     cands = candidates(index, q_table, k, index.weights, workers=1)
     by_id = {r.id: r for r in rows}
+    assert np.all(np.diff(cands.client) >= 0)
     for i, q in enumerate(queries):
         got_rows, got_scores = _per_client(cands, i)
         ref_rows, ref_scores = _reference_top(index, q_table, i, k)
         assert len(got_rows) == len(ref_rows)
         assert np.allclose(got_scores, ref_scores, atol=1e-5)
-        assert got_scores == sorted(got_scores, reverse=True)
+        # Best first, equal scores by therapist id.
+        keys = [(-s, int(index.ids[r])) for s, r in zip(got_scores, got_rows, strict=True)]
+        assert keys == sorted(keys)
         for r in got_rows:
             assert violations(by_id[int(index.ids[r])], q) == []
 

@@ -188,16 +188,31 @@ def forget_pending() -> None:
 def _over_rate_limit(sender_id: int) -> bool:
     """Count this sender's messages in the current minute in the shared cache (Redis in
     production, so every worker counts together)."""
-    from django.core.cache import cache
-
     key = f"conversations:rate:{sender_id}:{int(time.time() // 60)}"
-    cache.add(key, 0, timeout=120)
+    return _count(key, timeout=120) > settings.CONVERSATION_MESSAGES_PER_MINUTE
+
+
+def _count(key: str, *, timeout: int) -> int:
+    """Add one to a counter in the cache and return it. On Redis one round trip (INCR and
+    EXPIRE NX in a pipeline) instead of the cache API's three (add, then incr's EXISTS and
+    INCRBY): it runs for every message."""
+    from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCache
+
+    if isinstance(cache, RedisCache):
+        full_key = cache.make_and_validate_key(key)
+        client = cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(full_key)
+        pipe.expire(full_key, timeout, nx=True)  # Redis 7.0+
+        count, _expiry_set = pipe.execute()
+        return int(count)
+    cache.add(key, 0, timeout=timeout)
     try:
-        count = cache.incr(key)
+        return int(cache.incr(key))
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=120)
-        count = 1
-    return count > settings.CONVERSATION_MESSAGES_PER_MINUTE
+        cache.add(key, 1, timeout=timeout)
+        return 1
 
 
 def post_message(
@@ -223,6 +238,9 @@ def post_message(
     phrases = tuple(integrations.crisis_phrases(body)) if author.is_client else ()
     # Abuse limit per sender; a message with crisis language is never held back by it.
     if not phrases and _over_rate_limit(sender.pk):
+        stored = Message.objects.filter(partnership=partnership, client_id=client_id).first()
+        if stored is not None:  # a resend of a stored message is acknowledged, not refused
+            return Posted(stored, False, phrases, False)
         raise ConversationError(
             "rate", _("You are sending messages very quickly. Please wait a moment and try again.")
         )

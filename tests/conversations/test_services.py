@@ -304,3 +304,32 @@ def test_read_marks_only_move_forward(partnership, client_user, their_therapist)
     assert not stale.moved and stale.seq == second.pk
     assert queries.read_marks(partnership)[their_therapist.pk] == second.pk
     assert services.mark_read(partnership=partnership, user=their_therapist, seq=0) == second.pk
+
+
+REDIS_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/0",
+        "KEY_PREFIX": f"t{new_id()[:12]}",  # other runs share this Redis
+    }
+}
+
+
+def test_the_rate_limit_counts_in_redis_in_one_round_trip(settings, partnership, client_user):
+    from django.core.cache import cache
+
+    settings.CACHES = REDIS_CACHE
+    settings.CONVERSATION_MESSAGES_PER_MINUTE = 2
+    assert [services._count("probe", timeout=120) for _ in range(3)] == [1, 2, 3]
+    assert 0 < cache._cache.get_client("", write=False).ttl(cache.make_key("probe")) <= 120
+    assert cache.get("probe") == 3  # the cache API reads the same counter
+    sent = [send(partnership, client_user) for _ in range(2)]
+    with pytest.raises(services.ConversationError) as refused:
+        send(partnership, client_user)
+    assert refused.value.code == "rate"
+    # a resend of a stored message (a lost ack) is acknowledged again, not refused
+    again = services.post_message(
+        partnership=partnership, sender=client_user, client_id=sent[0].client_id, body="hello"
+    )
+    assert not again.created and again.message.pk == sent[0].pk
+    assert Message.objects.count() == 2

@@ -196,9 +196,10 @@ def _count(key: str, *, timeout: int) -> int:
     """Add one to a counter in the cache and return it. On Redis one round trip (INCR and
     EXPIRE NX in a pipeline) instead of the cache API's three (add, then incr's EXISTS and
     INCRBY): it runs for every message."""
-    from django.core.cache import cache
+    from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
+    cache = caches["default"]  # the backend itself (django.core.cache.cache is a proxy)
     if isinstance(cache, RedisCache):
         full_key = cache.make_and_validate_key(key)
         client = cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]

@@ -45,7 +45,7 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # language is checked synchronously, in the call that stores the message. So a conversation's
 # re-evaluation runs at most once per this many seconds, after the burst that asked for it
 # (it then counts every message of the burst).
-ALERT_EVALUATION_EVERY_SECONDS = 30
+ALERT_EVALUATION_EVERY_SECONDS = 60
 # A pending task covers messages that commit before it runs; stop relying on it this long
 # before it is due, so a message whose transaction is still open then enqueues its own.
 PENDING_MARGIN_SECONDS = 5.0

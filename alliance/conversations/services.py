@@ -22,6 +22,7 @@ import functools
 import re
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,6 +193,10 @@ def _over_rate_limit(sender_id: int) -> bool:
     return _count(key, timeout=120) > settings.CONVERSATION_MESSAGES_PER_MINUTE
 
 
+# The cache backend (one per thread) -> its Redis client, made once.
+_redis_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
 def _count(key: str, *, timeout: int) -> int:
     """Add one to a counter in the cache and return it. On Redis one round trip (INCR and
     EXPIRE NX in a pipeline) instead of the cache API's three (add, then incr's EXISTS and
@@ -201,8 +206,12 @@ def _count(key: str, *, timeout: int) -> int:
 
     cache = caches["default"]  # the backend itself (django.core.cache.cache is a proxy)
     if isinstance(cache, RedisCache):
-        full_key = cache.make_and_validate_key(key)
-        client = cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
+        full_key = cache.make_key(key)
+        client = _redis_clients.get(cache)
+        if client is None:  # building a redis-py client costs more than the round trip
+            client = _redis_clients[cache] = cache._cache.get_client(  # type: ignore[attr-defined]
+                full_key, write=True
+            )
         pipe = client.pipeline(transaction=False)
         pipe.incr(full_key)
         pipe.expire(full_key, timeout, nx=True)  # Redis 7.0+

@@ -159,16 +159,25 @@ class _Lookup:
 
 
 def top_candidates(
-    index: Index, qt: QueryTable, k: int, weights: Weights, *, workers: int = 2
+    index: Index,
+    qt: QueryTable,
+    k: int,
+    weights: Weights,
+    *,
+    workers: int = 2,
+    tie_keys: IntArray | None = None,
 ) -> Piece:
     """(client, index row, score) of each client's k best feasible therapists.
 
-    Each client's entries are contiguous and best first (ties: lowest row, that is lowest
-    therapist id); clients come in no particular order.
+    Each client's entries are contiguous and best first (equal scores by row, that is by
+    therapist id); clients come in no particular order. Therapists tied at the cut are
+    chosen per client in a fixed pseudo-random order keyed by `tie_keys` (one per client,
+    such as its id; by default its position in `qt`).
     """
     th = _Therapists(index, weights)
     keys = _Keys(qt)
     n = len(qt)
+    tie = np.arange(n, dtype=np.int64) if tie_keys is None else np.asarray(tie_keys, np.int64)
     group, _ = _distinct_rows(
         np.column_stack([qt.jurisdiction.astype(U64), qt.modality, qt.languages])
     )
@@ -191,7 +200,7 @@ def top_candidates(
         rows = rows[ok & hit]
         if rows.shape[0] == 0:
             return []
-        return _Group(index, th, qt, keys, members, rows).top(k)
+        return _Group(index, th, qt, keys, members, rows, tie).top(k)
 
     parts = np.split(order, bounds) if n else []
     # Largest groups first so the threads finish together.
@@ -223,11 +232,13 @@ class _Group:
         keys: _Keys,
         members: IntArray,
         rows: IntArray,
+        tie_keys: IntArray,
     ) -> None:
         # Clients with the same stated preferences side by side: a block then only pays for
         # the preferences its clients stated.
         members = members[np.lexsort((members, qt.must[members], qt.stated[members]))]
         self.members = members
+        self.tie_keys = tie_keys[members]
         self.rows = rows
         self.qt = qt
         self.keys = keys
@@ -400,17 +411,23 @@ class _Group:
             coef = F32(self.pref_weight) / np.maximum(n_nice, F32(1))
             score += coef[:, None] * count
         score += _INFEASIBLE * ~feasible
-        return _top_by_argmax(score, self.members[sel], self.rows, k)
+        members, tie_keys = self.members[sel], self.tie_keys[sel]
+        return _top_by_argmax(score, members, tie_keys, self.rows, self.ids, k)
 
 
-def _top_by_argmax(score: F32Array, clients: IntArray, rows: IntArray, k: int) -> list[Piece]:
-    """The k best feasible entries per row, by k passes of argmax (ties: lowest column).
+def _top_by_argmax(
+    score: F32Array, clients: IntArray, tie_keys: IntArray, rows: IntArray, ids: IntArray, k: int
+) -> list[Piece]:
+    """The k best feasible entries per row, by k passes of argmax.
 
-    Returned client by client, each client's entries best first.
+    Returned client by client, each client's entries best first (equal scores by row).
+    Where therapists tie with the k-th best, which of them make the list is decided per
+    client by a fixed pseudo-random order (`_tie_order`), so clients with equal scores
+    spread over the tied therapists instead of all queueing for the lowest ids.
     """
-    n = score.shape[0]
+    n, t = score.shape
     at = np.arange(n)
-    best = np.empty((n, min(k, score.shape[1])), dtype=np.int64)
+    best = np.empty((n, min(k, t)), dtype=np.int64)
     value = np.empty(best.shape, dtype=F32)
     taken = 0
     while taken < best.shape[1]:
@@ -421,6 +438,43 @@ def _top_by_argmax(score: F32Array, clients: IntArray, rows: IntArray, k: int) -
         if not (value[:, taken - 1] > _FEASIBLE_ABOVE).any():
             break
         score[at, pick] = -np.inf
+    if taken == best.shape[1] and taken < t:
+        kth = value[:, taken - 1]
+        tied = np.flatnonzero((score.max(axis=1) == kth) & (kth > _FEASIBLE_ABOVE))
+        if tied.shape[0]:
+            sub = score[tied]
+            sub[np.arange(tied.shape[0])[:, None], best[tied]] = value[tied]
+            best[tied], value[tied] = _break_ties(sub, kth[tied], tie_keys[tied], ids, taken)
     ok = value[:, :taken] > _FEASIBLE_ABOVE
     who = np.broadcast_to(clients[:, None], ok.shape)[ok]
     return [(who, rows[best[:, :taken][ok]], value[:, :taken][ok])]
+
+
+def _break_ties(
+    score: F32Array, kth: F32Array, tie_keys: IntArray, ids: IntArray, k: int
+) -> tuple[IntArray, F32Array]:
+    """Per row: every entry above `kth`, then the entries equal to it first in `_tie_order`,
+    k in all, ordered by score (descending) then column."""
+    n = score.shape[0]
+    above_r, above_c = np.nonzero(score > kth[:, None])
+    room = k - np.bincount(above_r, minlength=n)
+    eq_r, eq_c = np.nonzero(score == kth[:, None])
+    order = np.lexsort((_tie_order(tie_keys[eq_r], ids[eq_c]), eq_r))
+    eq_r, eq_c = eq_r[order], eq_c[order]
+    rank = np.arange(eq_r.shape[0]) - np.searchsorted(eq_r, eq_r)
+    keep = rank < room[eq_r]
+    r = np.concatenate([above_r, eq_r[keep]])
+    c = np.concatenate([above_c, eq_c[keep]])
+    v = score[r, c]
+    o = np.lexsort((c, -v, r))
+    return c[o].reshape(n, k), v[o].reshape(n, k)
+
+
+def _tie_order(clients: IntArray, ids: IntArray) -> WordArray:
+    """A fixed pseudo-random order of therapists per client (a 64-bit mix of both keys)."""
+    h = clients.astype(U64) * U64(0x9E3779B97F4A7C15)
+    h ^= ids.astype(U64) * U64(0xC2B2AE3D27D4EB4F)
+    h ^= h >> U64(31)
+    h *= U64(0xBF58476D1CE4E5B9)
+    h ^= h >> U64(29)
+    return h

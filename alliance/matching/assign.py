@@ -109,14 +109,22 @@ class Assignment:
 
 
 def candidates(
-    index: Index, qt: QueryTable, k: int, weights: Weights, *, workers: int = 2
+    index: Index,
+    qt: QueryTable,
+    k: int,
+    weights: Weights,
+    *,
+    workers: int = 2,
+    tie_keys: IntArray | None = None,
 ) -> Candidates:
     """Top-k feasible therapists per client, as matrix blocks per group of clients.
 
     See `_candidates`: groups run on `workers` threads (numpy releases the GIL in the
-    block arithmetic).
+    block arithmetic). Therapists tied at the cut are chosen per client in a fixed
+    pseudo-random order keyed by `tie_keys` (client ids; by default positions), so that
+    clients with equal scores spread over them.
     """
-    client, row, score = top_candidates(index, qt, k, weights, workers=workers)
+    client, row, score = top_candidates(index, qt, k, weights, workers=workers, tie_keys=tie_keys)
     # Each client's candidates already come together and best first: order by client only.
     o = np.argsort(client, kind="stable")
     return Candidates(client[o], row[o], score[o].astype(np.float64), len(qt))
@@ -373,7 +381,8 @@ def assign_waiting(
     weights = weights or index.weights
     start = time.perf_counter()
     qt = index.encode([c.query for c in clients])
-    cands = candidates(index, qt, config.k, weights)
+    ids = np.array([c.id for c in clients], dtype=np.int64)
+    cands = candidates(index, qt, config.k, weights, tie_keys=ids)
     waited = np.array([c.waited_days for c in clients], dtype=np.float64)
     safety = np.array([c.safety_alert for c in clients], dtype=bool)
     problem = flow_problem(cands, index.free, waited, safety, config)
@@ -381,13 +390,12 @@ def assign_waiting(
     if method == "flow":
         choice, cost = solve_flow(problem)
     elif method == "greedy":
-        ids = np.array([c.id for c in clients], dtype=np.int64)
         choice, cost = solve_greedy(problem, np.lexsort((ids, -waited)))
     else:
         raise ValueError(f"unknown method {method!r}")
     solved = time.perf_counter()
     return Assignment(
-        client_ids=np.array([c.id for c in clients], dtype=np.int64),
+        client_ids=ids,
         therapist_ids=np.where(choice >= 0, index.ids[np.maximum(choice, 0)], -1),
         has_candidate=np.bincount(cands.client, minlength=len(clients)) > 0,
         due=problem.due,

@@ -5,15 +5,15 @@ therapist rows, already narrowed by language, modality and free capacity. Within
 every part of the score and of the hard constraints that depends on only one property of
 the client is computed once per distinct value of that property and gathered per client:
 
-- schedule overlap per distinct (preferred hours, minimum overlap),
+- schedule overlap per distinct (preferred hours, minimum overlap) x distinct availability,
 - payment per distinct (insurer, budget),
 - the record, specialty, load and switch-reason terms per distinct (concerns, reason),
 - each preference per distinct stated value (a gender set, an age range, a culture set...).
 
 A block of clients x therapists is then a handful of gathers and byte-wide adds, with no
 per-pair Python and no BLAS call (a multi-threaded BLAS on a busy machine is slower than
-plain loops). The k best per client are taken by k passes of argmax, which also breaks
-ties by row, that is by therapist id, as a live match does.
+plain loops). The k best per client are taken by k passes of argmax; therapists tied with
+the k-th best are chosen per client in a fixed pseudo-random order (see `_top_by_argmax`).
 
 The arithmetic is `Index.score_block`'s (the reference, used by the tests) in float32,
 regrouped: scores agree to float32 rounding.

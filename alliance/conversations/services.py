@@ -22,7 +22,6 @@ import functools
 import re
 import threading
 import time
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,35 +192,42 @@ def _over_rate_limit(sender_id: int) -> bool:
     return _count(key, timeout=120) > settings.CONVERSATION_MESSAGES_PER_MINUTE
 
 
-# The cache backend (one per thread) -> its Redis client, made once.
-_redis_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# (cache settings, backend, Redis client or None): made once and shared by every thread.
+# `caches["default"]` is not: it is per context, and each database call from a socket runs
+# in a fresh copy of the context, so it would build a backend, a pool and a connection (with
+# redis-py's handshake) for every message.
+_counter_cache: tuple[str, Any, Any] | None = None
 
 
 def _count(key: str, *, timeout: int) -> int:
     """Add one to a counter in the cache and return it. On Redis one round trip (INCR and
     EXPIRE NX in a pipeline) instead of the cache API's three (add, then incr's EXISTS and
     INCRBY): it runs for every message."""
+    global _counter_cache
     from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
-    cache = caches["default"]  # the backend itself (django.core.cache.cache is a proxy)
-    if isinstance(cache, RedisCache):
-        full_key = cache.make_key(key)
-        client = _redis_clients.get(cache)
-        if client is None:  # building a redis-py client costs more than the round trip
-            client = _redis_clients[cache] = cache._cache.get_client(  # type: ignore[attr-defined]
-                full_key, write=True
-            )
+    config = repr(settings.CACHES.get("default"))
+    found = _counter_cache
+    if found is None or found[0] != config:
+        backend = caches.create_connection("default")
+        client = None
+        if isinstance(backend, RedisCache):  # writes go to the first server, whatever the key
+            client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
+        found = _counter_cache = (config, backend, client)
+    _config, backend, client = found
+    if client is not None:
+        full_key = backend.make_key(key)
         pipe = client.pipeline(transaction=False)
         pipe.incr(full_key)
         pipe.expire(full_key, timeout, nx=True)  # Redis 7.0+
         count, _expiry_set = pipe.execute()
         return int(count)
-    cache.add(key, 0, timeout=timeout)
+    backend.add(key, 0, timeout=timeout)
     try:
-        return int(cache.incr(key))
+        return int(backend.incr(key))
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=timeout)
+        backend.add(key, 1, timeout=timeout)
         return 1
 
 

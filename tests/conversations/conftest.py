@@ -40,9 +40,12 @@ async def receive_until(socket: WebsocketCommunicator, kind: str, timeout: float
 def _no_pending_tasks_from_other_tests():
     # The record of pending notification and evaluation tasks is per process; ids repeat
     # across test databases, so each test starts without it.
+    from django.core.cache import caches
+
     from alliance.conversations import services
 
     services.forget_pending()
+    caches["default"].clear()  # per-sender message counts (the abuse limit)
     yield
     services.forget_pending()
 

@@ -1,8 +1,11 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels."""
+"""ASGI entry point: HTTP through Django, websockets through Channels, and the lifespan
+protocol for what a serving worker sets up once (run servers with lifespan on)."""
 
 from __future__ import annotations
 
 import os
+from importlib import import_module
+from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
 
@@ -13,9 +16,12 @@ from django.core.asgi import get_asgi_application
 
 django_application = get_asgi_application()
 
+from django.conf import settings  # noqa: E402
+
+from alliance.core import collector  # noqa: E402
 from alliance.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
+router = ProtocolTypeRouter(
     {
         "http": django_application,
         "websocket": AllowedHostsOriginValidator(
@@ -23,3 +29,28 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+
+async def lifespan(receive: Any, send: Any) -> None:
+    """Start-up and shutdown of one worker process."""
+    schedule = None
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            import_module(settings.ROOT_URLCONF)  # loaded now, so frozen with the rest
+            schedule = collector.start(
+                every_seconds=settings.WORKER_GC_EVERY_SECONDS,
+                max_new_objects=settings.WORKER_GC_MAX_NEW_OBJECTS,
+            )
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            collector.stop(schedule)
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await lifespan(receive, send)
+    else:
+        await router(scope, receive, send)

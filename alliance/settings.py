@@ -175,6 +175,13 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# --- Serving workers (alliance/core/collector.py) ----------------------------------------
+# Each worker freezes its start-up objects, turns the automatic garbage collector off and
+# collects every this many seconds (0: Python's own collector), or sooner once this many
+# more objects have been allocated than freed since the last collection.
+WORKER_GC_EVERY_SECONDS = env_int("WORKER_GC_EVERY_SECONDS", 300)
+WORKER_GC_MAX_NEW_OBJECTS = env_int("WORKER_GC_MAX_NEW_OBJECTS", 1_000_000)
+
 # --- Cache (rate-limit counters) ------------------------------------------------------
 if REDIS_URL:
     CACHES = {

@@ -220,7 +220,7 @@ def start_server() -> tuple[subprocess.Popen[bytes], int]:
             "--port",
             str(port),
             "--lifespan",
-            "off",
+            "on",
             "--log-level",
             "error",
             "--loop",

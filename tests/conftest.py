@@ -256,7 +256,7 @@ def start_asgi_server(mail_dir: Path, *, extra_env: dict[str, str] | None = None
             "--port",
             str(port),
             "--lifespan",
-            "off",
+            "on",
             "--log-level",
             "warning",
         ],

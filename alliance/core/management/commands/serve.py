@@ -21,7 +21,7 @@ class Command(BaseCommand):
             host=options["host"],
             port=options["port"],
             workers=options["workers"],
-            lifespan="off",
+            lifespan="on",  # the worker's start-up (alliance/asgi.py)
             proxy_headers=True,
             log_level="info",
             # Chat frames are a few hundred bytes: per-message deflate costs CPU on every

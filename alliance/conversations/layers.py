@@ -1,11 +1,14 @@
-"""The Redis channel layer with fewer round trips per conversation event.
+"""The Redis channel layer with fewer round trips and wake-ups per conversation event.
 
 channels-redis spends eight Redis round trips on every group message: four to send it
 (expire old members, read the group, expire old messages, push) and four to receive it (a
-clean-up script, the blocking pop, a copy into a backup queue and its removal). Live chat sends
-one group message per chat message, so on a busy worker the Redis client was a third of the
-CPU. This layer keeps channels-redis' storage format and names (workers running the stock
-layer still understand each other's messages) and changes three things:
+clean-up script, the blocking pop, a copy into a backup queue and its removal). And every
+socket of a worker waits on two tasks at once (its own buffer, and a lock to become the one
+receive that pops from Redis for all of them), so each delivered event also wakes a second
+socket, which takes the lock and pops next. Live chat sends one group message per chat
+message, so on a busy worker this was a third of the CPU. This layer keeps channels-redis'
+storage format and names (workers running the stock layer still understand each other's
+messages) and changes four things:
 
 - **Local first.** Sockets of this process in the group get the event in memory; Redis carries
   it only to other processes (with one worker, a chat message never touches Redis).
@@ -15,12 +18,15 @@ layer still understand each other's messages) and changes three things:
   go out together in one pipeline on one connection (one round trip for the lot, in order),
   instead of each taking a pooled connection of its own (new connections cost a handshake
   and, in redis-py, a read of package metadata).
-- **Blocking pops of many, no backup queue.** A receive pops up to 100 queued events at once
-  (BZMPOP). The backup queue exists to redeliver a message popped by a receiver that was
-  cancelled; here the pop is not cancelled with its caller (the next receive takes its
-  result), so nothing popped is dropped. A worker that dies loses what was queued for its
-  own sockets, which die with it; their pages resynchronise from the database on reconnect,
-  where every acknowledged message is stored.
+- **One pump per process.** A single task pops this process's queue in Redis, many events at
+  a time (BZMPOP), and puts each into the buffers of the sockets it names; a socket's receive
+  waits on its own buffer only. No lock, no second socket woken, and nothing popped can be
+  dropped with a cancelled receive (the pump is nobody's receive). If Redis fails, every
+  waiting receive gets the error, as with channels-redis, so sockets close and their pages
+  reconnect and resynchronise from the database, where every acknowledged message is stored.
+- **No backup queue.** It exists to redeliver a message popped by a receive that was
+  cancelled; the pump is not cancelled with a receive. A worker that dies loses what was
+  queued for its own sockets, which die with it.
 
 Only for a single Redis host (7.0 or later), the msgpack serializer and no symmetric
 encryption (the settings here); otherwise it behaves exactly like channels-redis.
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import time
 import weakref
 from typing import Any
@@ -68,6 +75,8 @@ end
 return over
 """
 
+log = logging.getLogger(__name__)
+
 EMPTY_LIST = b"\x90"  # msgpack's empty array: the placeholder the script replaces
 POP_BATCH = 100
 
@@ -83,11 +92,9 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
         )
         self.local_head = f"specific.{self.client_prefix}!"
         self.local_groups: dict[str, set[str]] = collections.defaultdict(set)
-        # Events for this process's sockets, handed to whichever receive holds the lock.
-        self.local_events: collections.deque[tuple[list[str], dict[str, Any]]] = collections.deque()
-        self.local_wake: asyncio.Event | None = None
-        self.pending_pop: asyncio.Future[Any] | None = None
-        self.popped: collections.deque[bytes] = collections.deque()
+        # The task popping this process's queue in Redis, and the loop it runs on.
+        self.pump: asyncio.Task[None] | None = None
+        self.receive_loop: asyncio.AbstractEventLoop | None = None
         # Group sends waiting to go out, and the task sending them, per event loop (a sync
         # caller outside the server's loop gets a loop of its own from async_to_sync).
         self.outboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[Any]] = (
@@ -120,8 +127,7 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
         assert self.require_valid_group_name(group), "Group name not valid"
         local = self.local_groups.get(group)
         if local:
-            self.local_events.append((list(local), dict(message)))
-            self._wake_receiver()
+            self._deliver_local(list(local), dict(message))
         blob = self.serialize({**message, "__asgi_channel__": []})
         assert blob.endswith(EMPTY_LIST)
         args = [
@@ -180,64 +186,76 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
 
     # --- receiving ----------------------------------------------------------------------
 
-    def _wake(self) -> asyncio.Event:
-        if self.local_wake is None:
-            self.local_wake = asyncio.Event()
-        return self.local_wake
+    def _deliver(self, channels: list[str], message: Any) -> None:
+        for channel in channels:
+            self.receive_buffer[channel].put_nowait(message)
 
-    def _wake_receiver(self) -> None:
-        """Wake the receive waiting on Redis, so it hands over the local event now."""
-        event, loop = self.local_wake, self.receive_event_loop
-        if event is None:
-            return  # nothing has waited yet; the next receive looks at local events first
-        if loop is None or loop is asyncio.get_running_loop():
-            event.set()
-        else:  # a sync caller on a loop of its own
-            loop.call_soon_threadsafe(event.set)
+    def _deliver_local(self, channels: list[str], message: dict[str, Any]) -> None:
+        """Into this process's buffers, on the loop their receives wait on (a sync caller,
+        such as the plain HTTP form, sends from a loop of its own in another thread)."""
+        loop = self.receive_loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is not None and loop is not running and not loop.is_closed():
+            loop.call_soon_threadsafe(self._deliver, channels, message)
+        else:
+            self._deliver(channels, message)
 
-    async def receive_single(self, channel: str) -> tuple[Any, dict[str, Any]]:
-        """The next event for this process (`channel` is its "specific.<prefix>!" name):
-        one handed over in memory, or one popped from Redis."""
-        if not self.fast or not channel.endswith("!"):
-            return await super().receive_single(channel)  # type: ignore[no-any-return]
-        wake = self._wake()
-        key = self.prefix + channel
-        while True:
-            if self.local_events:
-                channels, message = self.local_events.popleft()
-                return channels, message
-            if self.popped:
-                message = self.deserialize(self.popped.popleft())
-                return message.pop("__asgi_channel__", channel), message
-            pop = self.pending_pop
-            if pop is None or pop.get_loop() is not asyncio.get_running_loop():
-                pop = self.pending_pop = asyncio.ensure_future(
-                    self.connection(0).execute_command(
-                        "BZMPOP", self.brpop_timeout, 1, key, "MIN", "COUNT", POP_BATCH
-                    )
+    async def receive(self, channel: str) -> dict[str, Any]:
+        if not self.fast or "!" not in channel:
+            return await super().receive(channel)  # type: ignore[no-any-return]
+        assert self.require_valid_channel_name(channel)
+        self._start_pump()
+        buffer = self.receive_buffer[channel]
+        try:
+            message = await buffer.get()
+        except asyncio.CancelledError:
+            if buffer.empty() and self.receive_buffer.get(channel) is buffer:
+                del self.receive_buffer[channel]  # the socket is closing (as channels-redis)
+            raise
+        if isinstance(message, BaseException):
+            raise message
+        return message  # type: ignore[no-any-return]
+
+    def _start_pump(self) -> None:
+        loop = asyncio.get_running_loop()
+        pump = self.pump
+        if pump is not None and not pump.done():
+            if pump.get_loop() is loop:
+                return
+            if not pump.get_loop().is_closed():
+                raise RuntimeError(
+                    "Two event loops are trying to receive() on one channel layer at once!"
                 )
-                # If no receive ever takes it (shutdown), its error is not an unhandled one.
-                pop.add_done_callback(lambda f: f.cancelled() or f.exception())
-            wake.clear()
-            waiter = asyncio.ensure_future(wake.wait())
-            try:
-                # asyncio.wait does not cancel `pop` if this receive is cancelled: the next
-                # receive takes its result, so a popped message is never dropped.
-                await asyncio.wait({pop, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                waiter.cancel()
-            if not pop.done():
-                continue  # woken for a local event
-            self.pending_pop = None
-            result = pop.result()
-            if result:  # [key, [[member, score], ...]]; None when the pop timed out
-                self.popped.extend(member for member, _score in result[1])
+        self.receive_loop = loop
+        self.pump = loop.create_task(self._pump(), name="channel-layer-pump")
+
+    async def _pump(self) -> None:
+        """Pop this process's events from Redis and hand each to the sockets it names."""
+        key = self.prefix + self.local_head
+        try:
+            while True:
+                result = await self.connection(0).execute_command(
+                    "BZMPOP", self.brpop_timeout, 1, key, "MIN", "COUNT", POP_BATCH
+                )
+                if not result:  # [key, [[member, score], ...]]; None when the pop timed out
+                    continue
+                for member, _score in result[1]:
+                    message = self.deserialize(member)
+                    targets = message.pop("__asgi_channel__", None)
+                    self._deliver(targets if isinstance(targets, list) else [targets], message)
+        except Exception as exc:  # every waiting socket learns of it; the next receive restarts
+            log.warning("channel layer pump stopped: %r", exc)
+            for channel in [c for c in self.receive_buffer if "!" in c]:
+                error = ConnectionError(f"the channel layer lost Redis: {exc!r}")
+                error.__cause__ = exc
+                self._deliver([channel], error)
 
     async def flush(self) -> None:
         self.local_groups.clear()
-        self.local_events.clear()
-        self.popped.clear()
-        if self.pending_pop is not None:
-            self.pending_pop.cancel()
-            self.pending_pop = None
+        if self.pump is not None and self.pump.get_loop() is asyncio.get_running_loop():
+            self.pump.cancel()
+        self.pump = None
         await super().flush()

@@ -118,3 +118,43 @@ def test_sync_callers_on_loops_of_their_own_send_again_and_again():
 
     assert async_to_sync(collect)() == [0, 1, 2]
     async_to_sync(here.flush)()
+
+
+@pytest.mark.asyncio
+async def test_a_local_event_sent_from_another_thread_reaches_the_waiting_receive():
+    # The plain HTTP form broadcasts from a database thread, on a loop of that thread.
+    here = worker()
+    mine = await here.new_channel()
+    await here.group_add("chat.7", mine)
+    waiting = asyncio.ensure_future(here.receive(mine))
+    await asyncio.sleep(0.1)
+    await asyncio.to_thread(async_to_sync(here.group_send), "chat.7", {"type": "chat.message"})
+    assert await asyncio.wait_for(waiting, timeout=1) == {"type": "chat.message"}
+    await here.flush()
+
+
+@pytest.mark.asyncio
+async def test_an_event_for_one_socket_leaves_the_others_waiting():
+    here, there = await shared_pair()
+    channels = [await there.new_channel() for _ in range(20)]
+    waiting = {c: asyncio.ensure_future(there.receive(c)) for c in channels}
+    await there.group_add("chat.8", channels[0])
+    await here.group_send("chat.8", {"type": "chat.message"})
+    assert await asyncio.wait_for(waiting.pop(channels[0]), timeout=3) == {"type": "chat.message"}
+    await asyncio.sleep(0.1)
+    assert not any(task.done() for task in waiting.values())
+    for task in waiting.values():
+        task.cancel()
+    await here.flush()
+
+
+@pytest.mark.asyncio
+async def test_losing_redis_reaches_every_waiting_receive():
+    # Sockets then close and their pages reconnect and resynchronise from the database.
+    cut_off = RedisChannelLayer(hosts=["redis://127.0.0.1:1/0"], prefix=f"t{uuid.uuid4().hex[:10]}")
+    first, second = await cut_off.new_channel(), await cut_off.new_channel()
+    results = await asyncio.wait_for(
+        asyncio.gather(cut_off.receive(first), cut_off.receive(second), return_exceptions=True),
+        timeout=10,
+    )
+    assert all(isinstance(r, ConnectionError) for r in results), results

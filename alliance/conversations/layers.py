@@ -11,7 +11,9 @@ storage format and names (workers running the stock layer still understand each 
 messages) and changes four things:
 
 - **Local first.** Sockets of this process in the group get the event in memory; Redis carries
-  it only to other processes (with one worker, a chat message never touches Redis).
+  it only to other processes (with one worker, the script finds none and pushes nothing).
+  An event marked `"exclude": <channel>` (the sender's own socket) is not handed to that
+  channel at all.
 - **One script per group send, pipelined.** Expiring members, reading the group and pushing
   one message per other process happen in a single Lua script, using Redis' bundled cmsgpack
   to add each process's channel list to the message. Group sends waiting at the same moment
@@ -127,7 +129,12 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
         assert self.require_valid_group_name(group), "Group name not valid"
         local = self.local_groups.get(group)
         if local:
-            self._deliver_local(list(local), dict(message))
+            # The sender's own socket skips events marked `"exclude": <its channel>`
+            # (consumers.py); not handing them over spares a wake-up per chat message.
+            skip = message.get("exclude")
+            targets = [channel for channel in local if channel != skip]
+            if targets:
+                self._deliver_local(targets, dict(message))
         blob = self.serialize({**message, "__asgi_channel__": []})
         assert blob.endswith(EMPTY_LIST)
         args = [

@@ -158,3 +158,15 @@ async def test_losing_redis_reaches_every_waiting_receive():
         timeout=10,
     )
     assert all(isinstance(r, ConnectionError) for r in results), results
+
+
+@pytest.mark.asyncio
+async def test_an_event_is_not_handed_to_the_channel_it_excludes():
+    here = worker()
+    sender, other_tab = await here.new_channel(), await here.new_channel()
+    for channel in (sender, other_tab):
+        await here.group_add("chat.9", channel)
+    await here.group_send("chat.9", {"type": "chat.message", "exclude": sender})
+    assert (await asyncio.wait_for(here.receive(other_tab), timeout=1))["exclude"] == sender
+    assert await nothing_for(here, sender)
+    await here.flush()

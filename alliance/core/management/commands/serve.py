@@ -24,7 +24,11 @@ class Command(BaseCommand):
             lifespan="on",  # the worker's start-up (alliance/asgi.py)
             proxy_headers=True,
             log_level="info",
-            # Chat frames are a few hundred bytes: per-message deflate costs CPU on every
-            # frame and about 100 KiB of buffers per connection (docs/conversations.md).
+            # What benchmarks/conversations.py measures: uvloop and the sans-I/O websockets
+            # server. Chat frames are a few hundred bytes: per-message deflate costs CPU on
+            # every frame and about 100 KiB of buffers per connection (docs/conversations.md).
+            loop="uvloop",
+            ws="websockets-sansio",
             ws_per_message_deflate=False,
+            backlog=4096,  # many sockets reconnect at once after a restart
         )

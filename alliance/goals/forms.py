@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from alliance.goals import services
 from alliance.goals.models import GAS_LABELS, GAS_MAX, GAS_MIN, Goal
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class GoalForm(forms.Form):
@@ -67,37 +70,22 @@ class OutcomeForm(forms.Form):
     )
 
 
+def _agreement_field(label: StrOrPromise) -> forms.CharField:
+    """One optional answer of the working agreement."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=services.AGREEMENT_FIELD_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class ClientAgreementForm(forms.Form):
-    connected = forms.CharField(
-        label=_("What helps me feel connected in our sessions"),
-        required=False,
-        max_length=services.AGREEMENT_FIELD_MAX_CHARS,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    distance = forms.CharField(
-        label=_("What makes me feel distant or shut down"),
-        required=False,
-        max_length=services.AGREEMENT_FIELD_MAX_CHARS,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    communication = forms.CharField(
-        label=_("How I like to be in touch between sessions"),
-        required=False,
-        max_length=services.AGREEMENT_FIELD_MAX_CHARS,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    session_structure = forms.CharField(
-        label=_("How I like our sessions to be shaped"),
-        required=False,
-        max_length=services.AGREEMENT_FIELD_MAX_CHARS,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    feedback = forms.CharField(
-        label=_("How I like to hear feedback"),
-        required=False,
-        max_length=services.AGREEMENT_FIELD_MAX_CHARS,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+    connected = _agreement_field(_("What helps me feel connected in our sessions"))
+    distance = _agreement_field(_("What makes me feel distant or shut down"))
+    communication = _agreement_field(_("How I like to be in touch between sessions"))
+    session_structure = _agreement_field(_("How I like our sessions to be shaped"))
+    feedback = _agreement_field(_("How I like to hear feedback"))
 
 
 class TherapistAgreementForm(forms.Form):

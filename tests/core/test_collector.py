@@ -107,10 +107,9 @@ def test_cycles_are_collected_early_when_allocations_pile_up():
     assert left is None
 
 
-def test_lifespan_starts_and_stops_the_schedule(settings):
+def during_lifespan() -> tuple[bool, int]:
+    """Start a worker's lifespan, note the collector's state, shut it down cleanly."""
     from alliance.asgi import application
-
-    settings.WORKER_GC_EVERY_SECONDS = 300
 
     async def main():
         life = ApplicationCommunicator(application, {"type": "lifespan"})
@@ -122,23 +121,17 @@ def test_lifespan_starts_and_stops_the_schedule(settings):
         await life.wait(5)
         return running
 
-    enabled, frozen = asyncio.run(main())
+    return asyncio.run(main())
+
+
+def test_lifespan_starts_and_stops_the_schedule(settings):
+    settings.WORKER_GC_EVERY_SECONDS = 300
+    enabled, frozen = during_lifespan()
     assert not enabled and frozen > 0
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_lifespan_without_a_schedule_changes_nothing(settings):
-    from alliance.asgi import application
-
     settings.WORKER_GC_EVERY_SECONDS = 0
-
-    async def main():
-        life = ApplicationCommunicator(application, {"type": "lifespan"})
-        await life.send_input({"type": "lifespan.startup"})
-        assert (await life.receive_output(5))["type"] == "lifespan.startup.complete"
-        running = gc.isenabled()
-        await life.send_input({"type": "lifespan.shutdown"})
-        assert (await life.receive_output(5))["type"] == "lifespan.shutdown.complete"
-        return running
-
-    assert asyncio.run(main())
+    enabled, frozen = during_lifespan()
+    assert enabled and frozen == 0

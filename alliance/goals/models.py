@@ -7,6 +7,8 @@ alert rules can read rather than an impression. Every change is kept as history.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -34,7 +36,29 @@ class Side(models.TextChoices):
     THERAPIST = "therapist", _("Therapist")
 
 
-class Goal(models.Model):
+class TwoSided:
+    """What goals and tasks share: each side's agreement time, and the client whose record
+    an audit row names."""
+
+    agreed_by_client_at: Any
+    agreed_by_therapist_at: Any
+    partnership: Any
+
+    @property
+    def audit_client_id(self) -> int:
+        return int(self.partnership.client_id)
+
+    @property
+    def is_agreed(self) -> bool:
+        return self.agreed_by_client_at is not None and self.agreed_by_therapist_at is not None
+
+    def agreed_by(self, side: str) -> bool:
+        if side == Side.CLIENT:
+            return self.agreed_by_client_at is not None
+        return self.agreed_by_therapist_at is not None
+
+
+class Goal(TwoSided, models.Model):
     """A goal one side proposed and both sides agree to.
 
     A goal is agreed when both `agreed_by_client_at` and `agreed_by_therapist_at` are set;
@@ -74,14 +98,6 @@ class Goal(models.Model):
         return f"goal {self.pk}"
 
     @property
-    def audit_client_id(self) -> int:
-        return self.partnership.client_id
-
-    @property
-    def is_agreed(self) -> bool:
-        return self.agreed_by_client_at is not None and self.agreed_by_therapist_at is not None
-
-    @property
     def agreed_at(self):  # type: ignore[no-untyped-def]
         """When the second side agreed: the moment the goal became shared."""
         if not self.is_agreed:
@@ -91,11 +107,6 @@ class Goal(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
-
-    def agreed_by(self, side: str) -> bool:
-        if side == Side.CLIENT:
-            return self.agreed_by_client_at is not None
-        return self.agreed_by_therapist_at is not None
 
     @property
     def rating_list(self) -> list[GoalRating]:
@@ -164,7 +175,7 @@ class GoalEvent(models.Model):
         return f"{self.kind} goal {self.goal_id}"
 
 
-class Task(models.Model):
+class Task(TwoSided, models.Model):
     """Homework between sessions: set by the therapist or proposed by the client, agreed by
     both, due on a date, then done or not done with an optional reflection."""
 
@@ -203,19 +214,6 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"task {self.pk}"
-
-    @property
-    def audit_client_id(self) -> int:
-        return self.partnership.client_id
-
-    @property
-    def is_agreed(self) -> bool:
-        return self.agreed_by_client_at is not None and self.agreed_by_therapist_at is not None
-
-    def agreed_by(self, side: str) -> bool:
-        if side == Side.CLIENT:
-            return self.agreed_by_client_at is not None
-        return self.agreed_by_therapist_at is not None
 
 
 class WorkingAgreement(models.Model):

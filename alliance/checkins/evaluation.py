@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alliance.care.models import Partnership
@@ -112,13 +112,39 @@ def persist(histories: dict[int, ClientHistory], summary: Summary) -> Summary:
                         _mark_repaired(alert, now)
                         summary.repaired += 1
     # New alerts in two statements however many there are (the whole-practice recompute).
-    with transaction.atomic():
-        created = Alert.objects.bulk_create(to_create, batch_size=500)
-        AlertEvent.objects.bulk_create(
-            [AlertEvent(alert=a, action=AlertEvent.Action.RAISED, created_at=now) for a in created],
-            batch_size=1000,
-        )
+    try:
+        with transaction.atomic():
+            created = Alert.objects.bulk_create(to_create, batch_size=500)
+            AlertEvent.objects.bulk_create(
+                [
+                    AlertEvent(alert=a, action=AlertEvent.Action.RAISED, created_at=now)
+                    for a in created
+                ],
+                batch_size=1000,
+            )
+    except IntegrityError:
+        # Another evaluation of one of these partnerships (a check-in's and a message's can
+        # run at once) raised the same kind meanwhile: one open alert per kind is the rule,
+        # so keep theirs and create the rest one by one.
+        summary.raised -= _create_one_by_one(to_create, now)
     return summary
+
+
+def _create_one_by_one(alerts: list[Alert], now: dt.datetime) -> int:
+    """Create each alert with its event; returns how many already existed."""
+    existed = 0
+    for alert in alerts:
+        alert.pk = None
+        alert._state.adding = True
+        try:
+            with transaction.atomic():
+                alert.save(force_insert=True)
+                AlertEvent.objects.create(
+                    alert=alert, action=AlertEvent.Action.RAISED, created_at=now
+                )
+        except IntegrityError:
+            existed += 1
+    return existed
 
 
 def _new(pid: int, client_id: int, found: EngineAlert, now: dt.datetime) -> Alert:

@@ -64,6 +64,27 @@ def test_db_allows_one_open_alert_per_kind(partnership, client_user):
         Alert.objects.create(**fields)
 
 
+def test_an_alert_raised_meanwhile_by_another_evaluation_is_kept(
+    partnership, client_user, monkeypatch
+):
+    # A check-in's and a message's evaluation of one partnership can run at once: both see
+    # no open bond alert, and the second to commit must not fail on the one-open rule.
+    for v in (6, 6):
+        rate(partnership, client_user, v)
+    original = evaluation._new
+
+    def raised_meanwhile(pid, client_id, found, now):
+        theirs = original(pid, client_id, found, now)
+        theirs.explanation = "raised by the other evaluation"
+        theirs.save(force_insert=True)
+        return original(pid, client_id, found, now)
+
+    monkeypatch.setattr(evaluation, "_new", raised_meanwhile)
+    rate(partnership, client_user, 3)
+    open_bond = Alert.objects.filter(kind="bond", is_open=True)
+    assert [a.explanation for a in open_bond] == ["raised by the other evaluation"]
+
+
 def test_acknowledge_plan_and_two_good_checkins_mark_it_repaired(
     partnership, client_user, their_therapist
 ):

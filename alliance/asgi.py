@@ -18,6 +18,7 @@ django_application = get_asgi_application()
 
 from django.conf import settings  # noqa: E402
 
+from alliance.conversations import fastpath  # noqa: E402
 from alliance.core import collector  # noqa: E402
 from alliance.routing import websocket_urlpatterns  # noqa: E402
 
@@ -44,6 +45,7 @@ async def lifespan(receive: Any, send: Any) -> None:
             )
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            await fastpath.close()  # the chat pool of this loop, if any
             collector.stop(schedule)
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -366,6 +366,10 @@ CONVERSATION_NOTIFY_THROTTLE_MINUTES = env_int("CONVERSATION_NOTIFY_THROTTLE_MIN
 CONVERSATION_NOTIFY_DELAY_SECONDS = env_int("CONVERSATION_NOTIFY_DELAY_SECONDS", 60)
 # Channel-layer group names start with this (lets several deployments share one Redis).
 CONVERSATION_GROUP_PREFIX = env_str("CONVERSATION_GROUP_PREFIX", "conversation")
+# On PostgreSQL with Redis, store plain chat messages from the event loop (no thread hop) on
+# a small pool of this many connections per worker (alliance/conversations/fastpath.py).
+CONVERSATION_STORE_ON_LOOP = env_bool("CONVERSATION_STORE_ON_LOOP", True)
+CONVERSATION_LOOP_POOL_SIZE = env_int("CONVERSATION_LOOP_POOL_SIZE", 4)
 # Threads per worker for the sockets' database work (keep DATABASE_POOL_MAX at least this).
 CONVERSATION_DB_THREADS = env_int("CONVERSATION_DB_THREADS", 16)
 # redis-py 8 defaults break the Redis channel layer: a 5 s socket timeout equals

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
 from alliance.care.queries import partnership_for
-from alliance.conversations import queries, realtime, services, signalling
+from alliance.conversations import fastpath, queries, realtime, services, signalling
 from alliance.core.crisis import resources_for_user
 from alliance.privacy.access import needs_onboarding
 
@@ -107,6 +107,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     user: User
     author: services.Author
     participant_id: int | None = None
+    on_loop = False  # store plain messages from the event loop (fastpath.py)
     read_seq = 0  # the furthest read mark this socket has stored
 
     async def connect(self) -> None:
@@ -119,6 +120,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.close(code=4404)
             return
         self.author, self.partnership, self.user = author, author.partnership, user
+        self.on_loop = await in_db_thread(fastpath.enabled)()
         self.group = realtime.group_name(self.partnership.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.send_json({"type": "ready", "user": user.pk, "partnership": self.partnership.pk})
@@ -176,14 +178,21 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.send_error(exc.code, str(exc), ref=content.get("id"))
 
     async def on_message(self, content: dict[str, Any]) -> None:
-        posted = await in_db_thread(services.post_message)(
-            partnership=self.partnership,
-            sender=self.user,
-            client_id=content.get("id"),
-            body=content.get("body"),
-            author=self.author,
-            announce=False,
-        )
+        posted, counted = None, None
+        if self.on_loop:  # the common case without a thread hop (fastpath.py)
+            posted, counted = await fastpath.post(
+                author=self.author, client_id=content.get("id"), body=content.get("body")
+            )
+        if posted is None:
+            posted = await in_db_thread(services.post_message)(
+                partnership=self.partnership,
+                sender=self.user,
+                client_id=content.get("id"),
+                body=content.get("body"),
+                author=self.author,
+                announce=False,
+                counted=counted,
+            )
         message = posted.message
         # Sent only now that the service has committed: an ack means stored.
         await self.send_json(

@@ -185,11 +185,37 @@ def forget_pending() -> None:
 # --- messages ---------------------------------------------------------------------------
 
 
-def _over_rate_limit(sender_id: int) -> bool:
+RATE_WINDOW_TTL = 120  # seconds a minute's counter lives
+
+
+def rate_key(sender_id: int) -> str:
+    return f"conversations:rate:{sender_id}:{int(time.time() // 60)}"
+
+
+def _over_rate_limit(sender_id: int, counted: int | None = None) -> bool:
     """Count this sender's messages in the current minute in the shared cache (Redis in
-    production, so every worker counts together)."""
-    key = f"conversations:rate:{sender_id}:{int(time.time() // 60)}"
-    return _count(key, timeout=120) > settings.CONVERSATION_MESSAGES_PER_MINUTE
+    production, so every worker counts together); `counted`: the count already taken."""
+    if counted is None:
+        counted = _count(rate_key(sender_id), timeout=RATE_WINDOW_TTL)
+    return counted > settings.CONVERSATION_MESSAGES_PER_MINUTE
+
+
+def counter_backend() -> tuple[Any, Any]:
+    """The cache backend the abuse-limit counter uses, and its Redis client (None when the
+    cache is not Redis)."""
+    global _counter_cache
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    config = repr(settings.CACHES.get("default"))
+    found = _counter_cache
+    if found is None or found[0] != config:
+        backend = caches.create_connection("default")
+        client = None
+        if isinstance(backend, RedisCache):  # writes go to the first server, whatever the key
+            client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
+        found = _counter_cache = (config, backend, client)
+    return found[1], found[2]
 
 
 # (cache settings, backend, Redis client or None): made once and shared by every thread.
@@ -203,19 +229,7 @@ def _count(key: str, *, timeout: int) -> int:
     """Add one to a counter in the cache and return it. On Redis one round trip (INCR and
     EXPIRE NX in a pipeline) instead of the cache API's three (add, then incr's EXISTS and
     INCRBY): it runs for every message."""
-    global _counter_cache
-    from django.core.cache import caches
-    from django.core.cache.backends.redis import RedisCache
-
-    config = repr(settings.CACHES.get("default"))
-    found = _counter_cache
-    if found is None or found[0] != config:
-        backend = caches.create_connection("default")
-        client = None
-        if isinstance(backend, RedisCache):  # writes go to the first server, whatever the key
-            client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
-        found = _counter_cache = (config, backend, client)
-    _config, backend, client = found
+    backend, client = counter_backend()
     if client is not None:
         full_key = backend.make_key(key)
         pipe = client.pipeline(transaction=False)
@@ -239,13 +253,15 @@ def post_message(
     body: Any,
     author: Author | None = None,
     announce: bool = True,
+    counted: int | None = None,
 ) -> Posted:
     """Store a message once per client id; check a client's words for crisis language in the
     same call and alert at once (DESIGN.md: safety pre-empts everything).
 
     `author` (from `author_for`) saves loading the data key again; with `announce=False` the
     caller sends the partner's copy itself after this returns (the socket does, without a
-    thread hop), otherwise it goes to the conversation's sockets on commit.
+    thread hop), otherwise it goes to the conversation's sockets on commit. `counted`: this
+    sender's count this minute, if `fastpath` already counted this message and handed over.
     """
     _check_member(partnership, sender)
     client_id, body = clean_message(client_id=client_id, body=body)
@@ -253,7 +269,7 @@ def post_message(
         author = author_for(partnership=partnership, sender=sender)
     phrases = tuple(integrations.crisis_phrases(body)) if author.is_client else ()
     # Abuse limit per sender; a message with crisis language is never held back by it.
-    if not phrases and _over_rate_limit(sender.pk):
+    if not phrases and _over_rate_limit(sender.pk, counted):
         stored = Message.objects.filter(partnership=partnership, client_id=client_id).first()
         if stored is not None:  # a resend of a stored message is acknowledged, not refused
             return Posted(stored, False, phrases, False)
@@ -280,16 +296,7 @@ def post_message(
                 if found is None:
                     raise ConversationError("retry", _("That could not be stored; try again."))
                 return Posted(found, False, phrases, bool(phrases))
-        message = Message(
-            pk=seq,
-            partnership=partnership,
-            sender=sender,
-            client_id=client_id,
-            body=body,
-            created_at=now,
-        )
-        message._state.adding = False
-        message._state.db = router.db_for_write(Message)
+        message = inserted_message(author, seq, client_id, body, now)
         alerted = False
         if phrases:
             alerted = integrations.raise_safety_alert(
@@ -319,8 +326,22 @@ def _insert_message(author: Author, client_id: str, body: str, now: dt.datetime)
     """Insert unless the client id is already stored, the partnership has ended or the data
     key is gone; returns the new sequence number, or None. One statement."""
     connection = connections[router.db_for_write(Message)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _insert_sql(connection.ops.quote_name),
+            insert_params(author, client_id, body, now, connection),
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
+def insert_params(
+    author: Author, client_id: str, body: str, now: dt.datetime, connection: Any
+) -> list[Any]:
+    """The parameters of `insert_sql`, prepared as Django would for `connection` (this
+    touches no database: it may run on the event loop)."""
     meta = Message._meta
-    params = [
+    return [
         meta.get_field("partnership").get_db_prep_save(author.partnership.pk, connection),
         meta.get_field("sender").get_db_prep_save(author.sender.pk, connection),
         client_id,
@@ -330,10 +351,34 @@ def _insert_message(author: Author, client_id: str, body: str, now: dt.datetime)
         Partnership.Status.ACTIVE.value,
         author.key_id,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection.ops.quote_name), params)
-        row = cursor.fetchone()
-    return None if row is None else int(row[0])
+
+
+def insert_sql(connection: Any) -> str:
+    return _insert_sql(connection.ops.quote_name)
+
+
+def inserted_message(
+    author: Author, seq: int, client_id: str, body: str, now: dt.datetime
+) -> Message:
+    """The Message just inserted, without reading it back."""
+    message = Message(
+        pk=seq,
+        partnership=author.partnership,
+        sender=author.sender,
+        client_id=client_id,
+        body=body,
+        created_at=now,
+    )
+    message._state.adding = False
+    message._state.db = router.db_for_write(Message)
+    return message
+
+
+def follow_ups_due(author: Author) -> bool:
+    """Whether a message now would enqueue its conversation's e-mail notification or alert
+    re-evaluation (the first message of a window does, in its own transaction)."""
+    pid = int(author.partnership.pk)
+    return not (_covered(("notify", pid, author.recipient_id)) and _covered(("evaluate", pid, 0)))
 
 
 @functools.cache

@@ -1,0 +1,120 @@
+"""Storing the common chat message without leaving the socket's event loop (PostgreSQL).
+
+`services.post_message` runs in a database thread: a hop from the event loop and back for
+every message, and the thread's Python work (Django's cursor, psycopg, redis-py) competes
+for the GIL with the loop serving every other socket. Under load, time stamps put about half
+of a message's time in the server there, not in PostgreSQL or Redis. Most messages need
+nothing Django's ORM gives: no crisis language, no follow-up due in this window (the e-mail
+notification and the alert re-evaluation, `services.follow_ups_due`), under the abuse limit,
+not a resend. For those, `post` counts the sender's message in Redis and runs the very same
+INSERT statement (`services.insert_sql`, with parameters prepared by Django) on an
+asynchronous psycopg connection, committing on its own, and the ack goes out after it
+returns. Anything else, and any INSERT that stores nothing (a resend, an ended partnership,
+an erased client, a replaced data key), returns None: the caller takes the thread path,
+which decides exactly as before (with `counted=True`, so a message is counted once).
+
+Only on PostgreSQL with the cache on Redis (the production set-up); elsewhere, or with
+`CONVERSATION_STORE_ON_LOOP=0`, every message takes the thread path. Each worker keeps one
+small pool per event loop (`CONVERSATION_LOOP_POOL_SIZE` connections), opened on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from typing import Any
+
+from django.conf import settings
+from django.db import connections, router
+from django.utils import timezone
+
+from alliance.conversations import integrations, services
+from alliance.conversations.models import Message
+
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+_redis: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+
+def enabled() -> bool:
+    if not settings.CONVERSATION_STORE_ON_LOOP:
+        return False
+    if connections[router.db_for_write(Message)].vendor != "postgresql":
+        return False
+    _backend, client = services.counter_backend()
+    return client is not None
+
+
+async def post(
+    *, author: services.Author, client_id: Any, body: Any
+) -> tuple[services.Posted | None, int | None]:
+    """Store a plain message from the event loop. Returns (the stored message, or None when
+    the thread path must decide; the sender's count this minute if it was taken here).
+
+    Bad input raises `services.ConversationError` exactly as `post_message` does.
+    """
+    client_id, body = services.clean_message(client_id=client_id, body=body)
+    if author.is_client and integrations.crisis_phrases(body):
+        return None, None  # safety first: the alert is raised in the message's transaction
+    if services.follow_ups_due(author):
+        return None, None
+    count = await _count(services.rate_key(author.sender.pk))
+    if count > settings.CONVERSATION_MESSAGES_PER_MINUTE:
+        return None, count  # the thread path refuses it, or acknowledges a resend
+    now = timezone.now()
+    connection = connections[router.db_for_write(Message)]
+    params = services.insert_params(author, client_id, body, now, connection)
+    async with (await _pool()).connection() as conn:
+        cursor = await conn.execute(services.insert_sql(connection), params)
+        row = await cursor.fetchone()
+    if row is None:
+        return None, count
+    message = services.inserted_message(author, int(row[0]), client_id, body, now)
+    return services.Posted(message, True, (), False), count
+
+
+async def _count(key: str) -> int:
+    """`services._count` on the event loop: the same key, one pipelined round trip."""
+    backend, _client = services.counter_backend()
+    loop = asyncio.get_running_loop()
+    client = _redis.get(loop)
+    if client is None:
+        import redis.asyncio
+
+        url = backend._servers[0]  # the server the cache writes to
+        client = _redis[loop] = redis.asyncio.Redis.from_url(url)
+    full_key = backend.make_key(key)
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(full_key)
+    pipe.expire(full_key, services.RATE_WINDOW_TTL, nx=True)  # Redis 7.0+
+    count, _expiry_set = await pipe.execute()
+    return int(count)
+
+
+async def _pool() -> Any:
+    loop = asyncio.get_running_loop()
+    pool = _pools.get(loop)
+    if pool is None:
+        from psycopg_pool import AsyncConnectionPool
+
+        params = connections[router.db_for_write(Message)].get_connection_params()
+        params.pop("cursor_factory", None)  # Django's (sync) cursor class
+        params["prepare_threshold"] = 5  # psycopg's default: the INSERT is prepared once
+        pool = _pools[loop] = AsyncConnectionPool(
+            kwargs={**params, "autocommit": True},
+            min_size=1,
+            max_size=settings.CONVERSATION_LOOP_POOL_SIZE,
+            open=False,
+            name="conversations-loop",
+        )
+        await pool.open()
+    return pool
+
+
+async def close() -> None:
+    """Close this loop's pool and Redis client (the worker is shutting down)."""
+    loop = asyncio.get_running_loop()
+    pool, redis = _pools.pop(loop, None), _redis.pop(loop, None)
+    if pool is not None:
+        await pool.close()
+    if redis is not None:
+        await redis.aclose()

@@ -1,0 +1,156 @@
+"""Plain chat messages stored from the event loop (alliance/conversations/fastpath.py): the
+same row as the thread path, counted once, and everything unusual handed back to the thread
+path, which decides as before. The loop path exists on PostgreSQL with the cache on Redis
+only; the multi-worker tests (`-m live`) run it end to end."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from alliance.care.models import Partnership
+from alliance.conversations import fastpath, services
+from alliance.conversations.models import Message
+from tests.conversations.conftest import new_id
+from tests.conversations.test_services import REDIS_CACHE
+
+ON_POSTGRESQL = connection.vendor == "postgresql"
+postgresql_only = pytest.mark.skipif(
+    not ON_POSTGRESQL, reason="the loop path is for PostgreSQL (CI runs it in that stage)"
+)
+
+
+@pytest.mark.django_db
+def test_the_loop_path_is_on_only_with_postgresql_and_redis(settings):
+    settings.CACHES = REDIS_CACHE
+    assert fastpath.enabled() is ON_POSTGRESQL
+    settings.CONVERSATION_STORE_ON_LOOP = False
+    assert fastpath.enabled() is False
+    settings.CONVERSATION_STORE_ON_LOOP = True
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert fastpath.enabled() is False
+
+
+def post_on_loop(author, client_id, body):
+    async def main():
+        try:
+            return await fastpath.post(author=author, client_id=client_id, body=body)
+        finally:
+            await fastpath.close()
+
+    return asyncio.run(main())
+
+
+@pytest.fixture
+def on_loop(settings, transactional_db):
+    # Committed rows: the loop path writes on connections of its own.
+    settings.CACHES = REDIS_CACHE
+    assert fastpath.enabled()
+
+
+def warmed_author(partnership, sender):
+    """An author whose conversation has its follow-ups pending, as after its first message."""
+    services.post_message(partnership=partnership, sender=sender, client_id=new_id(), body="hi")
+    return services.author_for(partnership=partnership, sender=sender)
+
+
+@postgresql_only
+def test_a_plain_message_is_stored_as_the_thread_path_stores_it(on_loop, partnership, client_user):
+    author = warmed_author(partnership, client_user)
+    client_id = new_id()
+    posted, count = post_on_loop(author, client_id, "  see you thursday  ")
+    assert posted is not None and posted.created and count == 2
+    row = Message.objects.get(pk=posted.message.pk)
+    assert (row.client_id, row.sender_id, row.body) == (
+        client_id,
+        client_user.pk,
+        "see you thursday",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT body FROM conversations_message WHERE id = %s", [row.pk])
+        assert "see you thursday" not in cursor.fetchone()[0]  # ciphertext at rest
+    assert posted.message.created_at == row.created_at
+
+
+@postgresql_only
+def test_a_resend_is_handed_back_and_acknowledged_once(on_loop, partnership, client_user):
+    author = warmed_author(partnership, client_user)
+    client_id = new_id()
+    first, _ = post_on_loop(author, client_id, "hello")
+    again, count = post_on_loop(author, client_id, "hello")
+    assert again is None and count == 3
+    resent = services.post_message(
+        partnership=partnership,
+        sender=client_user,
+        client_id=client_id,
+        body="hello",
+        author=author,
+        counted=count,
+    )
+    assert not resent.created and resent.message.pk == first.message.pk
+    assert Message.objects.filter(client_id=client_id).count() == 1
+
+
+@postgresql_only
+def test_crisis_language_and_due_follow_ups_take_the_thread_path(on_loop, partnership, client_user):
+    fresh = services.author_for(partnership=partnership, sender=client_user)
+    assert post_on_loop(fresh, new_id(), "hello") == (None, None)  # first of its window
+    author = warmed_author(partnership, client_user)
+    assert post_on_loop(author, new_id(), "I want to kill myself") == (None, None)
+    assert Message.objects.count() == 1  # only the warm-up message; nothing counted either
+
+
+@postgresql_only
+def test_over_the_limit_is_refused_by_the_thread_path_without_counting_twice(
+    on_loop, settings, partnership, client_user
+):
+    settings.CONVERSATION_MESSAGES_PER_MINUTE = 2
+    author = warmed_author(partnership, client_user)
+    assert post_on_loop(author, new_id(), "two")[0] is not None
+    client_id = new_id()
+    posted, count = post_on_loop(author, client_id, "three")
+    assert posted is None and count == 3
+    with pytest.raises(services.ConversationError) as refused:
+        services.post_message(
+            partnership=partnership,
+            sender=client_user,
+            client_id=client_id,
+            body="three",
+            author=author,
+            counted=count,
+        )
+    assert refused.value.code == "rate"
+    assert services._count(services.rate_key(client_user.pk), timeout=120) == 4
+
+
+@postgresql_only
+def test_an_ended_partnership_takes_nothing_on_the_loop(on_loop, partnership, client_user):
+    author = warmed_author(partnership, client_user)
+    Partnership.objects.filter(pk=partnership.pk).update(
+        status=Partnership.Status.ENDED, ended_at=timezone.now(), end_reason="client_ended"
+    )
+    client_id = new_id()
+    posted, count = post_on_loop(author, client_id, "still there?")
+    assert posted is None and count == 2
+    with pytest.raises(services.ConversationError) as refused:
+        services.post_message(
+            partnership=partnership,
+            sender=client_user,
+            client_id=client_id,
+            body="still there?",
+            author=author,
+            counted=count,
+        )
+    assert refused.value.code == "ended"
+
+
+@postgresql_only
+def test_bad_input_is_refused_as_on_the_thread_path(on_loop, partnership, client_user):
+    author = warmed_author(partnership, client_user)
+    for client_id, body, code in (("x", "hi", "bad_id"), (new_id(), "   ", "empty")):
+        with pytest.raises(services.ConversationError) as refused:
+            post_on_loop(author, client_id, body)
+        assert refused.value.code == code

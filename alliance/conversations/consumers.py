@@ -120,7 +120,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.close(code=4404)
             return
         self.author, self.partnership, self.user = author, author.partnership, user
-        self.on_loop = await in_db_thread(fastpath.enabled)()
+        self.on_loop = fastpath.enabled()  # settings only: no database, no thread
         self.group = realtime.group_name(self.partnership.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.send_json({"type": "ready", "user": user.pk, "partnership": self.partnership.pk})

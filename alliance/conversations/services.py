@@ -328,7 +328,7 @@ def _insert_message(author: Author, client_id: str, body: str, now: dt.datetime)
     connection = connections[router.db_for_write(Message)]
     with connection.cursor() as cursor:
         cursor.execute(
-            _insert_sql(connection.ops.quote_name),
+            insert_sql(connection),
             insert_params(author, client_id, body, now, connection),
         )
         row = cursor.fetchone()

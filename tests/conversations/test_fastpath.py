@@ -44,6 +44,18 @@ def post_on_loop(author, client_id, body):
     return asyncio.run(main())
 
 
+def on_thread(author, client_id, body, counted):
+    """The thread path after the loop path handed a message over (the consumer's order)."""
+    return services.post_message(
+        partnership=author.partnership,
+        sender=author.sender,
+        client_id=client_id,
+        body=body,
+        author=author,
+        counted=counted,
+    )
+
+
 @pytest.fixture
 def on_loop(settings, transactional_db):
     # Committed rows: the loop path writes on connections of its own.
@@ -82,14 +94,7 @@ def test_a_resend_is_handed_back_and_acknowledged_once(on_loop, partnership, cli
     first, _ = post_on_loop(author, client_id, "hello")
     again, count = post_on_loop(author, client_id, "hello")
     assert again is None and count == 3
-    resent = services.post_message(
-        partnership=partnership,
-        sender=client_user,
-        client_id=client_id,
-        body="hello",
-        author=author,
-        counted=count,
-    )
+    resent = on_thread(author, client_id, "hello", count)
     assert not resent.created and resent.message.pk == first.message.pk
     assert Message.objects.filter(client_id=client_id).count() == 1
 
@@ -114,14 +119,7 @@ def test_over_the_limit_is_refused_by_the_thread_path_without_counting_twice(
     posted, count = post_on_loop(author, client_id, "three")
     assert posted is None and count == 3
     with pytest.raises(services.ConversationError) as refused:
-        services.post_message(
-            partnership=partnership,
-            sender=client_user,
-            client_id=client_id,
-            body="three",
-            author=author,
-            counted=count,
-        )
+        on_thread(author, client_id, "three", count)
     assert refused.value.code == "rate"
     assert services._count(services.rate_key(client_user.pk), timeout=120) == 4
 
@@ -136,14 +134,7 @@ def test_an_ended_partnership_takes_nothing_on_the_loop(on_loop, partnership, cl
     posted, count = post_on_loop(author, client_id, "still there?")
     assert posted is None and count == 2
     with pytest.raises(services.ConversationError) as refused:
-        services.post_message(
-            partnership=partnership,
-            sender=client_user,
-            client_id=client_id,
-            body="still there?",
-            author=author,
-            counted=count,
-        )
+        on_thread(author, client_id, "still there?", count)
     assert refused.value.code == "ended"
 
 

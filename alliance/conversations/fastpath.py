@@ -4,18 +4,21 @@
 every message, and the thread's Python work (Django's cursor, psycopg, redis-py) competes
 for the GIL with the loop serving every other socket. Under load, time stamps put about half
 of a message's time in the server there, not in PostgreSQL or Redis. Most messages need
-nothing Django's ORM gives: no crisis language, no follow-up due in this window (the e-mail
-notification and the alert re-evaluation, `services.follow_ups_due`), under the abuse limit,
-not a resend. For those, `post` counts the sender's message in Redis and runs the very same
-INSERT statement (`services.insert_sql`, with parameters prepared by Django) on an
-asynchronous psycopg connection, committing on its own, and the ack goes out after it
-returns. Anything else, and any INSERT that stores nothing (a resend, an ended partnership,
-an erased client, a replaced data key), returns None: the caller takes the thread path,
-which decides exactly as before (with `counted=True`, so a message is counted once).
+nothing Django's ORM gives: no crisis language, under the abuse limit, not a resend. For
+those, `post` counts the sender's message in Redis and runs the very same INSERT statement
+(`services.insert_sql`, with parameters prepared by Django) on an asynchronous psycopg
+connection, committing on its own, and the ack goes out after it returns. The first message
+of a window also writes its follow-up tasks' rows (the e-mail notification and the alert
+re-evaluation, `services.follow_ups`) in the same transaction, built by Django's compiler
+(`alliance.core.taskrows`), so no message commits without them. Anything else, and any
+INSERT that stores nothing (a resend, an ended partnership, an erased client, a replaced
+data key), returns None: the caller takes the thread path, which decides exactly as before
+(with `counted`, so a message is counted once).
 
 Only on PostgreSQL with the cache on Redis (the production set-up); elsewhere, or with
 `CONVERSATION_STORE_ON_LOOP=0`, every message takes the thread path. Each worker keeps one
-small pool per event loop (`CONVERSATION_LOOP_POOL_SIZE` connections), opened on first use.
+small pool per event loop for PostgreSQL and one for Redis (`CONVERSATION_LOOP_POOL_SIZE`
+connections each), opened on first use.
 """
 
 from __future__ import annotations
@@ -30,9 +33,13 @@ from django.utils import timezone
 
 from alliance.conversations import integrations, services
 from alliance.conversations.models import Message
+from alliance.core import taskrows
 
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
 _redis: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+# How long a count waits for a free Redis connection before the message fails (the socket
+# then closes and the page reconnects and resends: nothing is lost).
+REDIS_WAIT_SECONDS = 10.0
 
 
 def enabled() -> bool:
@@ -55,21 +62,59 @@ async def post(
     client_id, body = services.clean_message(client_id=client_id, body=body)
     if author.is_client and integrations.crisis_phrases(body):
         return None, None  # safety first: the alert is raised in the message's transaction
-    if services.follow_ups_due(author):
-        return None, None
     count = await _count(services.rate_key(author.sender.pk))
     if count > settings.CONVERSATION_MESSAGES_PER_MINUTE:
         return None, count  # the thread path refuses it, or acknowledges a resend
     now = timezone.now()
     connection = connections[router.db_for_write(Message)]
     params = services.insert_params(author, client_id, body, now, connection)
+    due = services.follow_ups_due(author)
     async with (await _pool()).connection() as conn:
+        if not due:
+            cursor = await conn.execute(services.insert_sql(connection), params)
+            row = await cursor.fetchone()
+            seq = None if row is None else int(row[0])
+        else:
+            seq = await _insert_with_follow_ups(conn, author, params, due, connection)
+    if seq is None:
+        return None, count
+    message = services.inserted_message(author, seq, client_id, body, now)
+    return services.Posted(message, True, (), False), count
+
+
+async def _insert_with_follow_ups(
+    conn: Any, author: services.Author, params: list[Any], due: tuple[str, ...], connection: Any
+) -> int | None:
+    """The first message of a window: the message and its follow-up tasks' rows in one
+    transaction, as `post_message` writes them. None (and nothing written) when the insert
+    stores nothing or a task cannot be written as a row: the thread path decides."""
+    import psycopg
+
+    inserts: list[taskrows.RowInsert] = []
+    pending: list[services.FollowUp] = []
+    committed = False
+    async with conn.transaction():  # psycopg.Rollback leaves the block, rolled back
         cursor = await conn.execute(services.insert_sql(connection), params)
         row = await cursor.fetchone()
-    if row is None:
-        return None, count
-    message = services.inserted_message(author, int(row[0]), client_id, body, now)
-    return services.Posted(message, True, (), False), count
+        if row is None:
+            raise psycopg.Rollback()
+        seq = int(row[0])
+        pending = services.follow_ups(author, seq, due)
+        for follow_up in pending:
+            found = taskrows.row_insert(follow_up.task, follow_up.args, connection)
+            if found is None:
+                raise psycopg.Rollback()
+            inserts.append(found)
+        async with conn.pipeline():  # the rows in one round trip
+            for insert in inserts:
+                await conn.execute(insert.sql, insert.params)
+        committed = True
+    if not committed:
+        return None
+    services.mark_covered(pending)
+    for insert in inserts:
+        taskrows.announce(insert)
+    return seq
 
 
 async def _count(key: str) -> int:
@@ -80,8 +125,14 @@ async def _count(key: str) -> int:
     if client is None:
         import redis.asyncio
 
-        url = backend._servers[0]  # the server the cache writes to
-        client = _redis[loop] = redis.asyncio.Redis.from_url(url)
+        # A bounded pool that waits for a free connection: redis-py's default pool raises
+        # "Too many connections" once 100 counts are in flight, as after a stall under load.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            backend._servers[0],  # the server the cache writes to
+            max_connections=settings.CONVERSATION_LOOP_POOL_SIZE,
+            timeout=REDIS_WAIT_SECONDS,
+        )
+        client = _redis[loop] = redis.asyncio.Redis.from_pool(pool)
     full_key = backend.make_key(key)
     pipe = client.pipeline(transaction=False)
     pipe.incr(full_key)

@@ -38,12 +38,19 @@ def request_alert_evaluation(*, partnership_id: int, delay_seconds: int = 0) -> 
 
         services.request_alert_evaluation(partnership_id=partnership_id)
         return
+    task, args = alert_evaluation_task(partnership_id=partnership_id, delay_seconds=delay_seconds)
+    task.enqueue(*args)
+
+
+def alert_evaluation_task(*, partnership_id: int, delay_seconds: int) -> tuple[Any, tuple[int]]:
+    """The delayed re-evaluation task and its arguments, for the caller to enqueue (or to
+    write as a row in its own transaction, `alliance.core.taskrows`)."""
     from django.utils import timezone
 
     from alliance.checkins.tasks import evaluate_alerts
 
     run_after = timezone.now() + dt.timedelta(seconds=delay_seconds)
-    evaluate_alerts.using(run_after=run_after).enqueue(partnership_id)
+    return evaluate_alerts.using(run_after=run_after), (partnership_id,)
 
 
 def appointment_for_call(*, partnership: Partnership, at: dt.datetime) -> int | None:

@@ -152,11 +152,60 @@ def clean_message(*, client_id: Any, body: Any) -> tuple[str, str]:
 
 
 # --- debounced follow-ups ---------------------------------------------------------------
-# key -> monotonic time until which a committed, not yet due task covers new messages. Per
-# process: after a restart, or on another worker, the first message enqueues again, which
-# the tasks tolerate (they are idempotent and the e-mail is throttled in ReadState).
+# A conversation's messages are followed up by two delayed tasks: the partner's e-mail
+# notification and the alert re-evaluation. The first message of a window enqueues them, in
+# its own transaction (no message without its follow-ups), and they cover every later
+# message until they run. key -> monotonic time until which a committed, not yet due task
+# covers new messages. Per process: after a restart, or on another worker, the first message
+# enqueues again, which the tasks tolerate (they are idempotent and the e-mail is throttled
+# in ReadState).
 _pending: dict[tuple[str, int, int], float] = {}
 _pending_lock = threading.Lock()
+
+NOTIFY, EVALUATE = "notify", "evaluate"
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One task to enqueue with a message: `task.enqueue(*args)` or its row, same commit."""
+
+    key: tuple[str, int, int]
+    task: Any
+    args: tuple[Any, ...]
+    covers_until: float  # monotonic; meaningful only once the task has committed
+
+
+def _follow_up_key(author: Author, kind: str) -> tuple[str, int, int]:
+    recipient = author.recipient_id if kind == NOTIFY else 0
+    return (kind, int(author.partnership.pk), recipient)
+
+
+def follow_ups_due(author: Author) -> tuple[str, ...]:
+    """The follow-ups a message now would enqueue (none while pending tasks cover it)."""
+    return tuple(k for k in (NOTIFY, EVALUATE) if not _covered(_follow_up_key(author, k)))
+
+
+def follow_ups(author: Author, seq: int, due: tuple[str, ...]) -> list[FollowUp]:
+    """The tasks for message `seq`'s due follow-ups (`follow_ups_due`)."""
+    found = []
+    now = time.monotonic()
+    if NOTIFY in due:
+        # Delayed a little: a partner reading live in the chat gets no e-mail.
+        from alliance.conversations.tasks import notify_new_message
+
+        delay = settings.CONVERSATION_NOTIFY_DELAY_SECONDS
+        task = notify_new_message
+        if delay:
+            task = task.using(run_after=timezone.now() + dt.timedelta(seconds=delay))
+        found.append(FollowUp(_follow_up_key(author, NOTIFY), task, (seq,), now + delay))
+    if EVALUATE in due:
+        task, args = integrations.alert_evaluation_task(
+            partnership_id=int(author.partnership.pk),
+            delay_seconds=ALERT_EVALUATION_EVERY_SECONDS,
+        )
+        until = now + ALERT_EVALUATION_EVERY_SECONDS
+        found.append(FollowUp(_follow_up_key(author, EVALUATE), task, args, until))
+    return found
 
 
 def _covered(key: tuple[str, int, int]) -> bool:
@@ -164,16 +213,12 @@ def _covered(key: tuple[str, int, int]) -> bool:
         return _pending.get(key, 0.0) > time.monotonic()
 
 
-def _cover_on_commit(key: tuple[str, int, int], seconds: float) -> None:
-    """After commit, let the task just enqueued cover `key` for `seconds` less the margin."""
-    until = time.monotonic() + seconds - PENDING_MARGIN_SECONDS
-
-    def mark() -> None:
-        with _pending_lock:
-            _pending[key] = until
-
-    if seconds > PENDING_MARGIN_SECONDS:
-        transaction.on_commit(mark)
+def mark_covered(committed: list[FollowUp]) -> None:
+    """Record committed follow-ups: they cover the conversation's messages until they are
+    almost due (a message whose transaction is still open then enqueues its own)."""
+    with _pending_lock:
+        for follow_up in committed:
+            _pending[follow_up.key] = follow_up.covers_until - PENDING_MARGIN_SECONDS
 
 
 def forget_pending() -> None:
@@ -277,13 +322,10 @@ def post_message(
             "rate", _("You are sending messages very quickly. Please wait a moment and try again.")
         )
     pid = int(partnership.pk)
-    notify_key = ("notify", pid, author.recipient_id)
-    evaluate_key = ("evaluate", pid, 0)
-    notify = not _covered(notify_key)
-    evaluate = not _covered(evaluate_key)
+    due = follow_ups_due(author)
     now = timezone.now()
     # Only the message: its INSERT commits on its own. With follow-ups, one transaction.
-    block = transaction.atomic() if (phrases or notify or evaluate) else contextlib.nullcontext()
+    block = transaction.atomic() if (phrases or due) else contextlib.nullcontext()
     with block:
         seq = _insert_message(author, client_id, body, now)
         if seq is None:
@@ -304,16 +346,12 @@ def post_message(
                 partnership=partnership,
                 evidence={"message_id": seq, "phrases": list(phrases)},
             )
-        if notify:
-            # The task row commits with the message (no message without its notification);
-            # it covers every later message until it runs (tasks.notify_new_message).
-            delay = _enqueue_notification(seq)
-            _cover_on_commit(notify_key, delay)
-        if evaluate:
-            integrations.request_alert_evaluation(
-                partnership_id=pid, delay_seconds=ALERT_EVALUATION_EVERY_SECONDS
-            )
-            _cover_on_commit(evaluate_key, ALERT_EVALUATION_EVERY_SECONDS)
+        if due:
+            # The task rows commit with the message and cover later messages until they run.
+            pending = follow_ups(author, seq, due)
+            for follow_up in pending:
+                follow_up.task.enqueue(*follow_up.args)
+            transaction.on_commit(lambda: mark_covered(pending))
         if announce:
             payload = message_payload(message, author.sender_name)
             transaction.on_commit(
@@ -374,13 +412,6 @@ def inserted_message(
     return message
 
 
-def follow_ups_due(author: Author) -> bool:
-    """Whether a message now would enqueue its conversation's e-mail notification or alert
-    re-evaluation (the first message of a window does, in its own transaction)."""
-    pid = int(author.partnership.pk)
-    return not (_covered(("notify", pid, author.recipient_id)) and _covered(("evaluate", pid, 0)))
-
-
 @functools.cache
 def _insert_sql(qn: Any) -> str:
     # PostgreSQL and SQLite (3.35+) both take INSERT ... SELECT ... ON CONFLICT ... RETURNING;
@@ -415,19 +446,6 @@ def _not_inserted(author: Author, client_id: str) -> Message | None:
             "ended", _("This conversation has ended; it can be read, not added to.")
         ) from exc
     return None
-
-
-def _enqueue_notification(message_id: int) -> float:
-    """Enqueue the e-mail task; returns its delay in seconds."""
-    from alliance.conversations.tasks import notify_new_message
-
-    delay = settings.CONVERSATION_NOTIFY_DELAY_SECONDS
-    task = notify_new_message
-    if delay:
-        # A short grace period: a partner reading live in the chat gets no e-mail.
-        task = task.using(run_after=timezone.now() + dt.timedelta(seconds=delay))
-    task.enqueue(message_id)
-    return float(delay)
 
 
 @dataclass(frozen=True)

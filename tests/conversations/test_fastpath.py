@@ -100,12 +100,47 @@ def test_a_resend_is_handed_back_and_acknowledged_once(on_loop, partnership, cli
 
 
 @postgresql_only
-def test_crisis_language_and_due_follow_ups_take_the_thread_path(on_loop, partnership, client_user):
-    fresh = services.author_for(partnership=partnership, sender=client_user)
-    assert post_on_loop(fresh, new_id(), "hello") == (None, None)  # first of its window
+def test_crisis_language_takes_the_thread_path(on_loop, partnership, client_user):
     author = warmed_author(partnership, client_user)
     assert post_on_loop(author, new_id(), "I want to kill myself") == (None, None)
     assert Message.objects.count() == 1  # only the warm-up message; nothing counted either
+
+
+def task_rows():
+    from django_tasks_db.models import DBTaskResult
+
+    return sorted((r.task_path, r.args_kwargs["args"]) for r in DBTaskResult.objects.all())
+
+
+@postgresql_only
+def test_the_first_message_of_a_window_commits_with_its_follow_up_tasks(
+    on_loop, partnership, client_user
+):
+    author = services.author_for(partnership=partnership, sender=client_user)
+    assert services.follow_ups_due(author) == (services.NOTIFY, services.EVALUATE)
+    posted, count = post_on_loop(author, new_id(), "hello")
+    assert posted is not None and posted.created and count == 1
+    assert task_rows() == [
+        ("alliance.checkins.tasks.evaluate_alerts", [partnership.pk]),
+        ("alliance.conversations.tasks.notify_new_message", [posted.message.pk]),
+    ]
+    assert services.follow_ups_due(author) == ()  # the committed tasks cover what follows
+    assert post_on_loop(author, new_id(), "and again")[0] is not None
+    assert len(task_rows()) == 2
+
+
+@postgresql_only
+def test_a_resend_due_follow_ups_writes_nothing_and_hands_back(on_loop, partnership, client_user):
+    author = services.author_for(partnership=partnership, sender=client_user)
+    client_id = new_id()
+    first, _count = post_on_loop(author, client_id, "hello")
+    services.forget_pending()  # as on another worker: the follow-ups are due again there
+    again, count = post_on_loop(author, client_id, "hello")
+    assert again is None and count == 2
+    assert len(task_rows()) == 2 and Message.objects.count() == 1  # rolled back
+    assert services.follow_ups_due(author) == (services.NOTIFY, services.EVALUATE)
+    resent = on_thread(author, client_id, "hello", count)
+    assert not resent.created and resent.message.pk == first.message.pk
 
 
 @postgresql_only
@@ -145,3 +180,17 @@ def test_bad_input_is_refused_as_on_the_thread_path(on_loop, partnership, client
         with pytest.raises(services.ConversationError) as refused:
             post_on_loop(author, client_id, body)
         assert refused.value.code == code
+
+
+def test_counts_beyond_the_pool_wait_for_a_connection_instead_of_failing(settings):
+    settings.CACHES = REDIS_CACHE
+    settings.CONVERSATION_LOOP_POOL_SIZE = 2
+    key = f"test:burst:{new_id()}"
+
+    async def main():
+        try:
+            return await asyncio.gather(*(fastpath._count(key) for _ in range(150)))
+        finally:
+            await fastpath.close()
+
+    assert sorted(asyncio.run(main())) == list(range(1, 151))

@@ -10,7 +10,7 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
-from alliance.conversations import integrations, queries, services
+from alliance.conversations import queries, services
 from alliance.conversations.models import CallParticipant, CallSession, Message
 from alliance.conversations.tasks import notify_new_message
 from tests.conversations.conftest import new_id
@@ -60,21 +60,21 @@ def test_no_mail_when_already_read(partnership, client_user, their_therapist):
     assert mail.outbox == []
 
 
-def test_posting_enqueues_the_notification_and_the_alert_evaluation(
-    partnership, client_user, monkeypatch, django_capture_on_commit_callbacks
+def test_posting_enqueues_the_notification_and_the_alert_evaluation_once_per_window(
+    partnership, client_user, django_capture_on_commit_callbacks
 ):
-    evaluated, enqueued = [], []
-    monkeypatch.setattr(integrations, "request_alert_evaluation", lambda **kw: evaluated.append(kw))
-    monkeypatch.setattr(services, "_enqueue_notification", lambda mid: enqueued.append(mid) or 60.0)
+    from django_tasks_db.models import DBTaskResult
+
     with django_capture_on_commit_callbacks(execute=True):
         message = send(partnership, client_user)
-    assert evaluated == [
-        {
-            "partnership_id": partnership.pk,
-            "delay_seconds": services.ALERT_EVALUATION_EVERY_SECONDS,
-        }
-    ]
-    assert enqueued == [message.pk]
+    rows = {r.task_path: r.args_kwargs["args"] for r in DBTaskResult.objects.all()}
+    assert rows == {
+        "alliance.conversations.tasks.notify_new_message": [message.pk],
+        "alliance.checkins.tasks.evaluate_alerts": [partnership.pk],
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        send(partnership, client_user)  # covered by the pending tasks
+    assert DBTaskResult.objects.count() == 2
 
 
 def test_enqueued_notification_is_delayed(

@@ -178,9 +178,9 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.send_error(exc.code, str(exc), ref=content.get("id"))
 
     async def on_message(self, content: dict[str, Any]) -> None:
-        posted, counted = None, None
+        posted = None
         if self.on_loop:  # the common case without a thread hop (fastpath.py)
-            posted, counted = await fastpath.post(
+            posted = await fastpath.post(
                 author=self.author, client_id=content.get("id"), body=content.get("body")
             )
         if posted is None:
@@ -191,7 +191,6 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 body=content.get("body"),
                 author=self.author,
                 announce=False,
-                counted=counted,
             )
         message = posted.message
         # Sent only now that the service has committed: an ack means stored.

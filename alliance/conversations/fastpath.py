@@ -1,24 +1,23 @@
 """Storing the common chat message without leaving the socket's event loop (PostgreSQL).
 
 `services.post_message` runs in a database thread: a hop from the event loop and back for
-every message, and the thread's Python work (Django's cursor, psycopg, redis-py) competes
-for the GIL with the loop serving every other socket. Under load, time stamps put about half
-of a message's time in the server there, not in PostgreSQL or Redis. Most messages need
-nothing Django's ORM gives: no crisis language, under the abuse limit, not a resend. For
-those, `post` counts the sender's message in Redis and runs the very same INSERT statement
-(`services.insert_sql`, with parameters prepared by Django) on an asynchronous psycopg
-connection, committing on its own, and the ack goes out after it returns. The first message
-of a window also writes its follow-up tasks' rows (the e-mail notification and the alert
+every message, and the thread's Python work (Django's cursor, psycopg) competes for the GIL
+with the loop serving every other socket. Under load, time stamps put about half of a
+message's time in the server there, not in PostgreSQL. Most messages need nothing Django's
+ORM gives: no crisis language, not a resend. For those, `post` runs the very same INSERT
+statement (`services.insert_sql`, with parameters prepared by Django; it also checks the
+partnership, the data key and the abuse limit) on an asynchronous psycopg connection,
+committing on its own, and the ack goes out after it returns. The first message of a window
+also writes its follow-up tasks' rows (the e-mail notification and the alert
 re-evaluation, `services.follow_ups`) in the same transaction, built by Django's compiler
 (`alliance.core.taskrows`), so no message commits without them. Anything else, and any
 INSERT that stores nothing (a resend, an ended partnership, an erased client, a replaced
-data key), returns None: the caller takes the thread path, which decides exactly as before
-(with `counted`, so a message is counted once).
+data key, the abuse limit), returns None: the caller takes the thread path, which decides
+exactly as before.
 
-Only on PostgreSQL with the cache on Redis (the production set-up); elsewhere, or with
-`CONVERSATION_STORE_ON_LOOP=0`, every message takes the thread path. Each worker keeps one
-small pool per event loop for PostgreSQL and one for Redis (`CONVERSATION_LOOP_POOL_SIZE`
-connections each), opened on first use.
+Only on PostgreSQL; elsewhere, or with `CONVERSATION_STORE_ON_LOOP=0`, every message takes
+the thread path. Each worker keeps one small pool per event loop
+(`CONVERSATION_LOOP_POOL_SIZE` connections), opened on first use.
 """
 
 from __future__ import annotations
@@ -36,54 +35,47 @@ from alliance.conversations.models import Message
 from alliance.core import taskrows
 
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
-_redis: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
-# How long a count waits for a free Redis connection before the message fails (the socket
-# then closes and the page reconnects and resends: nothing is lost).
-REDIS_WAIT_SECONDS = 10.0
 
 
 def enabled() -> bool:
     if not settings.CONVERSATION_STORE_ON_LOOP:
         return False
-    if connections[router.db_for_write(Message)].vendor != "postgresql":
-        return False
-    _backend, client = services.counter_backend()
-    return client is not None
+    return bool(connections[router.db_for_write(Message)].vendor == "postgresql")
 
 
-async def post(
-    *, author: services.Author, client_id: Any, body: Any
-) -> tuple[services.Posted | None, int | None]:
-    """Store a plain message from the event loop. Returns (the stored message, or None when
-    the thread path must decide; the sender's count this minute if it was taken here).
+async def post(*, author: services.Author, client_id: Any, body: Any) -> services.Posted | None:
+    """Store a plain message from the event loop; None when the thread path must decide.
 
     Bad input raises `services.ConversationError` exactly as `post_message` does.
     """
     client_id, body = services.clean_message(client_id=client_id, body=body)
     if author.is_client and integrations.crisis_phrases(body):
-        return None, None  # safety first: the alert is raised in the message's transaction
-    count = await _count(services.rate_key(author.sender.pk))
-    if count > settings.CONVERSATION_MESSAGES_PER_MINUTE:
-        return None, count  # the thread path refuses it, or acknowledges a resend
+        return None  # safety first: the alert is raised in the message's transaction
     now = timezone.now()
     connection = connections[router.db_for_write(Message)]
-    params = services.insert_params(author, client_id, body, now, connection)
+    params = services.insert_params(author, client_id, body, now, connection, limited=True)
+    sql = services.insert_sql(connection, limited=True)
     due = services.follow_ups_due(author)
     async with (await _pool()).connection() as conn:
         if not due:
-            cursor = await conn.execute(services.insert_sql(connection), params)
+            cursor = await conn.execute(sql, params)
             row = await cursor.fetchone()
             seq = None if row is None else int(row[0])
         else:
-            seq = await _insert_with_follow_ups(conn, author, params, due, connection)
+            seq = await _insert_with_follow_ups(conn, author, sql, params, due, connection)
     if seq is None:
-        return None, count
+        return None
     message = services.inserted_message(author, seq, client_id, body, now)
-    return services.Posted(message, True, (), False), count
+    return services.Posted(message, True, (), False)
 
 
 async def _insert_with_follow_ups(
-    conn: Any, author: services.Author, params: list[Any], due: tuple[str, ...], connection: Any
+    conn: Any,
+    author: services.Author,
+    sql: str,
+    params: list[Any],
+    due: tuple[str, ...],
+    connection: Any,
 ) -> int | None:
     """The first message of a window: the message and its follow-up tasks' rows in one
     transaction, as `post_message` writes them. None (and nothing written) when the insert
@@ -94,7 +86,7 @@ async def _insert_with_follow_ups(
     pending: list[services.FollowUp] = []
     committed = False
     async with conn.transaction():  # psycopg.Rollback leaves the block, rolled back
-        cursor = await conn.execute(services.insert_sql(connection), params)
+        cursor = await conn.execute(sql, params)
         row = await cursor.fetchone()
         if row is None:
             raise psycopg.Rollback()
@@ -115,30 +107,6 @@ async def _insert_with_follow_ups(
     for insert in inserts:
         taskrows.announce(insert)
     return seq
-
-
-async def _count(key: str) -> int:
-    """`services._count` on the event loop: the same key, one pipelined round trip."""
-    backend, _client = services.counter_backend()
-    loop = asyncio.get_running_loop()
-    client = _redis.get(loop)
-    if client is None:
-        import redis.asyncio
-
-        # A bounded pool that waits for a free connection: redis-py's default pool raises
-        # "Too many connections" once 100 counts are in flight, as after a stall under load.
-        pool = redis.asyncio.BlockingConnectionPool.from_url(
-            backend._servers[0],  # the server the cache writes to
-            max_connections=settings.CONVERSATION_LOOP_POOL_SIZE,
-            timeout=REDIS_WAIT_SECONDS,
-        )
-        client = _redis[loop] = redis.asyncio.Redis.from_pool(pool)
-    full_key = backend.make_key(key)
-    pipe = client.pipeline(transaction=False)
-    pipe.incr(full_key)
-    pipe.expire(full_key, services.RATE_WINDOW_TTL, nx=True)  # Redis 7.0+
-    count, _expiry_set = await pipe.execute()
-    return int(count)
 
 
 async def _pool() -> Any:
@@ -162,10 +130,7 @@ async def _pool() -> Any:
 
 
 async def close() -> None:
-    """Close this loop's pool and Redis client (the worker is shutting down)."""
-    loop = asyncio.get_running_loop()
-    pool, redis = _pools.pop(loop, None), _redis.pop(loop, None)
+    """Close this loop's pool (the worker is shutting down)."""
+    pool = _pools.pop(asyncio.get_running_loop(), None)
     if pool is not None:
         await pool.close()
-    if redis is not None:
-        await redis.aclose()

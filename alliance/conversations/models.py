@@ -21,7 +21,10 @@ class Message(models.Model):
     partnership = models.ForeignKey(
         "care.Partnership", on_delete=models.PROTECT, related_name="messages"
     )
-    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Indexed with created_at below (the abuse limit counts a sender's recent messages).
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     client_id = models.CharField(max_length=64)
     body = EncryptedTextField(owner="partnership.client_id")
     created_at = models.DateTimeField(db_index=True)
@@ -33,7 +36,10 @@ class Message(models.Model):
                 fields=["partnership", "client_id"], name="message_unique_client_id"
             )
         ]
-        indexes = [models.Index(fields=["partnership", "id"], name="message_partnership_seq")]
+        indexes = [
+            models.Index(fields=["partnership", "id"], name="message_partnership_seq"),
+            models.Index(fields=["sender", "created_at"], name="message_sender_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"message {self.pk}"

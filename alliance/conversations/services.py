@@ -230,64 +230,20 @@ def forget_pending() -> None:
 # --- messages ---------------------------------------------------------------------------
 
 
-RATE_WINDOW_TTL = 120  # seconds a minute's counter lives
+# The abuse limit: a sender may store CONVERSATION_MESSAGES_PER_MINUTE messages in any window
+# of this many seconds, across all their conversations and every worker. The INSERT itself
+# checks it (it counts the sender's stored messages since `now - window` on the
+# message_sender_recent index, reading at most the limit), so it costs no round trip of its
+# own and needs no shared counter: the database every worker writes to is the count.
+RATE_WINDOW_SECONDS = 60
 
 
-def rate_key(sender_id: int) -> str:
-    return f"conversations:rate:{sender_id}:{int(time.time() // 60)}"
-
-
-def _over_rate_limit(sender_id: int, counted: int | None = None) -> bool:
-    """Count this sender's messages in the current minute in the shared cache (Redis in
-    production, so every worker counts together); `counted`: the count already taken."""
-    if counted is None:
-        counted = _count(rate_key(sender_id), timeout=RATE_WINDOW_TTL)
-    return counted > settings.CONVERSATION_MESSAGES_PER_MINUTE
-
-
-def counter_backend() -> tuple[Any, Any]:
-    """The cache backend the abuse-limit counter uses, and its Redis client (None when the
-    cache is not Redis)."""
-    global _counter_cache
-    from django.core.cache import caches
-    from django.core.cache.backends.redis import RedisCache
-
-    config = repr(settings.CACHES.get("default"))
-    found = _counter_cache
-    if found is None or found[0] != config:
-        backend = caches.create_connection("default")
-        client = None
-        if isinstance(backend, RedisCache):  # writes go to the first server, whatever the key
-            client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
-        found = _counter_cache = (config, backend, client)
-    return found[1], found[2]
-
-
-# (cache settings, backend, Redis client or None): made once and shared by every thread.
-# `caches["default"]` is not: it is per context, and each database call from a socket runs
-# in a fresh copy of the context, so it would build a backend, a pool and a connection (with
-# redis-py's handshake) for every message.
-_counter_cache: tuple[str, Any, Any] | None = None
-
-
-def _count(key: str, *, timeout: int) -> int:
-    """Add one to a counter in the cache and return it. On Redis one round trip (INCR and
-    EXPIRE NX in a pipeline) instead of the cache API's three (add, then incr's EXISTS and
-    INCRBY): it runs for every message."""
-    backend, client = counter_backend()
-    if client is not None:
-        full_key = backend.make_key(key)
-        pipe = client.pipeline(transaction=False)
-        pipe.incr(full_key)
-        pipe.expire(full_key, timeout, nx=True)  # Redis 7.0+
-        count, _expiry_set = pipe.execute()
-        return int(count)
-    backend.add(key, 0, timeout=timeout)
-    try:
-        return int(backend.incr(key))
-    except ValueError:  # expired between add and incr
-        backend.add(key, 1, timeout=timeout)
-        return 1
+def _over_rate_limit(author: Author, now: dt.datetime) -> bool:
+    limit = settings.CONVERSATION_MESSAGES_PER_MINUTE
+    recent = Message.objects.filter(
+        sender_id=author.sender.pk, created_at__gt=now - dt.timedelta(seconds=RATE_WINDOW_SECONDS)
+    )
+    return recent[:limit].count() >= limit
 
 
 def post_message(
@@ -298,43 +254,35 @@ def post_message(
     body: Any,
     author: Author | None = None,
     announce: bool = True,
-    counted: int | None = None,
 ) -> Posted:
     """Store a message once per client id; check a client's words for crisis language in the
     same call and alert at once (DESIGN.md: safety pre-empts everything).
 
     `author` (from `author_for`) saves loading the data key again; with `announce=False` the
     caller sends the partner's copy itself after this returns (the socket does, without a
-    thread hop), otherwise it goes to the conversation's sockets on commit. `counted`: this
-    sender's count this minute, if `fastpath` already counted this message and handed over.
+    thread hop), otherwise it goes to the conversation's sockets on commit.
     """
     _check_member(partnership, sender)
     client_id, body = clean_message(client_id=client_id, body=body)
     if author is None:
         author = author_for(partnership=partnership, sender=sender)
     phrases = tuple(integrations.crisis_phrases(body)) if author.is_client else ()
-    # Abuse limit per sender; a message with crisis language is never held back by it.
-    if not phrases and _over_rate_limit(sender.pk, counted):
-        stored = Message.objects.filter(partnership=partnership, client_id=client_id).first()
-        if stored is not None:  # a resend of a stored message is acknowledged, not refused
-            return Posted(stored, False, phrases, False)
-        raise ConversationError(
-            "rate", _("You are sending messages very quickly. Please wait a moment and try again.")
-        )
+    # The abuse limit holds back anything but a message with crisis language.
+    limited = not phrases
     pid = int(partnership.pk)
     due = follow_ups_due(author)
     now = timezone.now()
     # Only the message: its INSERT commits on its own. With follow-ups, one transaction.
     block = transaction.atomic() if (phrases or due) else contextlib.nullcontext()
     with block:
-        seq = _insert_message(author, client_id, body, now)
+        seq = _insert_message(author, client_id, body, now, limited)
         if seq is None:
-            found = _not_inserted(author, client_id)
+            found = _not_inserted(author, client_id, now, limited)
             if found is not None:
                 return Posted(found, False, phrases, bool(phrases))
-            seq = _insert_message(author, client_id, body, now)
+            seq = _insert_message(author, client_id, body, now, limited)
             if seq is None:  # stored by a concurrent retry meanwhile, or ended meanwhile
-                found = _not_inserted(author, client_id)
+                found = _not_inserted(author, client_id, now, limited)
                 if found is None:
                     raise ConversationError("retry", _("That could not be stored; try again."))
                 return Posted(found, False, phrases, bool(phrases))
@@ -360,39 +308,48 @@ def post_message(
     return Posted(message, True, phrases, alerted)
 
 
-def _insert_message(author: Author, client_id: str, body: str, now: dt.datetime) -> int | None:
-    """Insert unless the client id is already stored, the partnership has ended or the data
-    key is gone; returns the new sequence number, or None. One statement."""
+def _insert_message(
+    author: Author, client_id: str, body: str, now: dt.datetime, limited: bool
+) -> int | None:
+    """Insert unless the client id is already stored, the partnership has ended, the data
+    key is gone or (`limited`) the sender is over the abuse limit; returns the new sequence
+    number, or None. One statement."""
     connection = connections[router.db_for_write(Message)]
     with connection.cursor() as cursor:
         cursor.execute(
-            insert_sql(connection),
-            insert_params(author, client_id, body, now, connection),
+            insert_sql(connection, limited),
+            insert_params(author, client_id, body, now, connection, limited),
         )
         row = cursor.fetchone()
     return None if row is None else int(row[0])
 
 
 def insert_params(
-    author: Author, client_id: str, body: str, now: dt.datetime, connection: Any
+    author: Author, client_id: str, body: str, now: dt.datetime, connection: Any, limited: bool
 ) -> list[Any]:
     """The parameters of `insert_sql`, prepared as Django would for `connection` (this
     touches no database: it may run on the event loop)."""
     meta = Message._meta
-    return [
+    created_at = meta.get_field("created_at")
+    params = [
         meta.get_field("partnership").get_db_prep_save(author.partnership.pk, connection),
         meta.get_field("sender").get_db_prep_save(author.sender.pk, connection),
         client_id,
         meta.get_field("body").get_db_prep_save(author.encrypt(body), connection),
-        meta.get_field("created_at").get_db_prep_save(now, connection),
+        created_at.get_db_prep_save(now, connection),
         author.partnership.pk,
         Partnership.Status.ACTIVE.value,
         author.key_id,
     ]
+    if limited:
+        limit = settings.CONVERSATION_MESSAGES_PER_MINUTE
+        since = now - dt.timedelta(seconds=RATE_WINDOW_SECONDS)
+        params += [author.sender.pk, created_at.get_db_prep_save(since, connection), limit, limit]
+    return params
 
 
-def insert_sql(connection: Any) -> str:
-    return _insert_sql(connection.ops.quote_name)
+def insert_sql(connection: Any, limited: bool) -> str:
+    return _insert_sql(connection.ops.quote_name, limited)
 
 
 def inserted_message(
@@ -413,32 +370,43 @@ def inserted_message(
 
 
 @functools.cache
-def _insert_sql(qn: Any) -> str:
+def _insert_sql(qn: Any, limited: bool) -> str:
     # PostgreSQL and SQLite (3.35+) both take INSERT ... SELECT ... ON CONFLICT ... RETURNING;
     # ON CONFLICT names the columns of the message_unique_client_id constraint.
     message, partnership, key = (qn(m._meta.db_table) for m in (Message, Partnership, ClientKey))
+    under_limit = (
+        f"AND (SELECT COUNT(*) FROM (SELECT 1 FROM {message} "  # noqa: S608 - as below
+        "WHERE sender_id = %s AND created_at > %s LIMIT %s) AS recent) < %s "
+    )
     return (
         f"INSERT INTO {message} "  # noqa: S608 - quoted model names only; values are params
         "(partnership_id, sender_id, client_id, body, created_at) "
         "SELECT %s, %s, %s, %s, %s "
         f"WHERE EXISTS (SELECT 1 FROM {partnership} WHERE id = %s AND status = %s) "
         f"AND EXISTS (SELECT 1 FROM {key} WHERE id = %s AND destroyed_at IS NULL) "
+        f"{under_limit if limited else ''}"
         "ON CONFLICT (partnership_id, client_id) DO NOTHING "
         "RETURNING id"
     )
 
 
-def _not_inserted(author: Author, client_id: str) -> Message | None:
+def _not_inserted(
+    author: Author, client_id: str, now: dt.datetime, limited: bool
+) -> Message | None:
     """Why the insert stored nothing: a retry (returns the stored message), an ended
-    partnership or an erased client (raises), or a data key replaced since the socket opened
-    (reloads the client's current key and returns None: insert again)."""
+    partnership, an erased client or the abuse limit (raises), or a data key replaced since
+    the socket opened (reloads the client's current key and returns None: insert again)."""
     partnership = author.partnership
     existing = Message.objects.filter(partnership=partnership, client_id=client_id).first()
     if existing is not None:
         # A retry of a stored message (or the same id arriving at the same moment on another
-        # socket): acknowledge it again, store and alert nothing new.
+        # socket): acknowledge it again, even over the limit; store and alert nothing new.
         return existing
     _check_open(partnership)
+    if limited and _over_rate_limit(author, now):
+        raise ConversationError(
+            "rate", _("You are sending messages very quickly. Please wait a moment and try again.")
+        )
     try:
         author.reload_key()
     except keys.KeyDestroyed as exc:  # the client's data was erased: nothing more is written

@@ -1,7 +1,7 @@
 """Plain chat messages stored from the event loop (alliance/conversations/fastpath.py): the
-same row as the thread path, counted once, and everything unusual handed back to the thread
-path, which decides as before. The loop path exists on PostgreSQL with the cache on Redis
-only; the multi-worker tests (`-m live`) run it end to end."""
+same row as the thread path, and everything unusual handed back to the thread path, which
+decides as before. The loop path exists on PostgreSQL only; the multi-worker tests
+(`-m live`) run it end to end."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from alliance.care.models import Partnership
 from alliance.conversations import fastpath, services
 from alliance.conversations.models import Message
 from tests.conversations.conftest import new_id
-from tests.conversations.test_services import REDIS_CACHE
 
 ON_POSTGRESQL = connection.vendor == "postgresql"
 postgresql_only = pytest.mark.skipif(
@@ -24,13 +23,9 @@ postgresql_only = pytest.mark.skipif(
 
 
 @pytest.mark.django_db
-def test_the_loop_path_is_on_only_with_postgresql_and_redis(settings):
-    settings.CACHES = REDIS_CACHE
+def test_the_loop_path_is_on_only_with_postgresql(settings):
     assert fastpath.enabled() is ON_POSTGRESQL
     settings.CONVERSATION_STORE_ON_LOOP = False
-    assert fastpath.enabled() is False
-    settings.CONVERSATION_STORE_ON_LOOP = True
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     assert fastpath.enabled() is False
 
 
@@ -44,7 +39,7 @@ def post_on_loop(author, client_id, body):
     return asyncio.run(main())
 
 
-def on_thread(author, client_id, body, counted):
+def on_thread(author, client_id, body):
     """The thread path after the loop path handed a message over (the consumer's order)."""
     return services.post_message(
         partnership=author.partnership,
@@ -52,14 +47,12 @@ def on_thread(author, client_id, body, counted):
         client_id=client_id,
         body=body,
         author=author,
-        counted=counted,
     )
 
 
 @pytest.fixture
 def on_loop(settings, transactional_db):
     # Committed rows: the loop path writes on connections of its own.
-    settings.CACHES = REDIS_CACHE
     assert fastpath.enabled()
 
 
@@ -73,8 +66,8 @@ def warmed_author(partnership, sender):
 def test_a_plain_message_is_stored_as_the_thread_path_stores_it(on_loop, partnership, client_user):
     author = warmed_author(partnership, client_user)
     client_id = new_id()
-    posted, count = post_on_loop(author, client_id, "  see you thursday  ")
-    assert posted is not None and posted.created and count == 2
+    posted = post_on_loop(author, client_id, "  see you thursday  ")
+    assert posted is not None and posted.created
     row = Message.objects.get(pk=posted.message.pk)
     assert (row.client_id, row.sender_id, row.body) == (
         client_id,
@@ -91,10 +84,9 @@ def test_a_plain_message_is_stored_as_the_thread_path_stores_it(on_loop, partner
 def test_a_resend_is_handed_back_and_acknowledged_once(on_loop, partnership, client_user):
     author = warmed_author(partnership, client_user)
     client_id = new_id()
-    first, _ = post_on_loop(author, client_id, "hello")
-    again, count = post_on_loop(author, client_id, "hello")
-    assert again is None and count == 3
-    resent = on_thread(author, client_id, "hello", count)
+    first = post_on_loop(author, client_id, "hello")
+    assert post_on_loop(author, client_id, "hello") is None
+    resent = on_thread(author, client_id, "hello")
     assert not resent.created and resent.message.pk == first.message.pk
     assert Message.objects.filter(client_id=client_id).count() == 1
 
@@ -102,8 +94,8 @@ def test_a_resend_is_handed_back_and_acknowledged_once(on_loop, partnership, cli
 @postgresql_only
 def test_crisis_language_takes_the_thread_path(on_loop, partnership, client_user):
     author = warmed_author(partnership, client_user)
-    assert post_on_loop(author, new_id(), "I want to kill myself") == (None, None)
-    assert Message.objects.count() == 1  # only the warm-up message; nothing counted either
+    assert post_on_loop(author, new_id(), "I want to kill myself") is None
+    assert Message.objects.count() == 1  # only the warm-up message
 
 
 def task_rows():
@@ -118,14 +110,14 @@ def test_the_first_message_of_a_window_commits_with_its_follow_up_tasks(
 ):
     author = services.author_for(partnership=partnership, sender=client_user)
     assert services.follow_ups_due(author) == (services.NOTIFY, services.EVALUATE)
-    posted, count = post_on_loop(author, new_id(), "hello")
-    assert posted is not None and posted.created and count == 1
+    posted = post_on_loop(author, new_id(), "hello")
+    assert posted is not None and posted.created
     assert task_rows() == [
         ("alliance.checkins.tasks.evaluate_alerts", [partnership.pk]),
         ("alliance.conversations.tasks.notify_new_message", [posted.message.pk]),
     ]
     assert services.follow_ups_due(author) == ()  # the committed tasks cover what follows
-    assert post_on_loop(author, new_id(), "and again")[0] is not None
+    assert post_on_loop(author, new_id(), "and again") is not None
     assert len(task_rows()) == 2
 
 
@@ -133,30 +125,28 @@ def test_the_first_message_of_a_window_commits_with_its_follow_up_tasks(
 def test_a_resend_due_follow_ups_writes_nothing_and_hands_back(on_loop, partnership, client_user):
     author = services.author_for(partnership=partnership, sender=client_user)
     client_id = new_id()
-    first, _count = post_on_loop(author, client_id, "hello")
+    first = post_on_loop(author, client_id, "hello")
     services.forget_pending()  # as on another worker: the follow-ups are due again there
-    again, count = post_on_loop(author, client_id, "hello")
-    assert again is None and count == 2
+    assert post_on_loop(author, client_id, "hello") is None
     assert len(task_rows()) == 2 and Message.objects.count() == 1  # rolled back
     assert services.follow_ups_due(author) == (services.NOTIFY, services.EVALUATE)
-    resent = on_thread(author, client_id, "hello", count)
+    resent = on_thread(author, client_id, "hello")
     assert not resent.created and resent.message.pk == first.message.pk
 
 
 @postgresql_only
-def test_over_the_limit_is_refused_by_the_thread_path_without_counting_twice(
+def test_over_the_limit_stores_nothing_and_the_thread_path_refuses_it(
     on_loop, settings, partnership, client_user
 ):
     settings.CONVERSATION_MESSAGES_PER_MINUTE = 2
     author = warmed_author(partnership, client_user)
-    assert post_on_loop(author, new_id(), "two")[0] is not None
+    assert post_on_loop(author, new_id(), "two") is not None
     client_id = new_id()
-    posted, count = post_on_loop(author, client_id, "three")
-    assert posted is None and count == 3
+    assert post_on_loop(author, client_id, "three") is None
     with pytest.raises(services.ConversationError) as refused:
-        on_thread(author, client_id, "three", count)
+        on_thread(author, client_id, "three")
     assert refused.value.code == "rate"
-    assert services._count(services.rate_key(client_user.pk), timeout=120) == 4
+    assert Message.objects.count() == 2
 
 
 @postgresql_only
@@ -166,10 +156,9 @@ def test_an_ended_partnership_takes_nothing_on_the_loop(on_loop, partnership, cl
         status=Partnership.Status.ENDED, ended_at=timezone.now(), end_reason="client_ended"
     )
     client_id = new_id()
-    posted, count = post_on_loop(author, client_id, "still there?")
-    assert posted is None and count == 2
+    assert post_on_loop(author, client_id, "still there?") is None
     with pytest.raises(services.ConversationError) as refused:
-        on_thread(author, client_id, "still there?", count)
+        on_thread(author, client_id, "still there?")
     assert refused.value.code == "ended"
 
 
@@ -180,17 +169,3 @@ def test_bad_input_is_refused_as_on_the_thread_path(on_loop, partnership, client
         with pytest.raises(services.ConversationError) as refused:
             post_on_loop(author, client_id, body)
         assert refused.value.code == code
-
-
-def test_counts_beyond_the_pool_wait_for_a_connection_instead_of_failing(settings):
-    settings.CACHES = REDIS_CACHE
-    settings.CONVERSATION_LOOP_POOL_SIZE = 2
-    key = f"test:burst:{new_id()}"
-
-    async def main():
-        try:
-            return await asyncio.gather(*(fastpath._count(key) for _ in range(150)))
-        finally:
-            await fastpath.close()
-
-    assert sorted(asyncio.run(main())) == list(range(1, 151))

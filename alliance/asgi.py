@@ -41,6 +41,7 @@ async def lifespan(receive: Any, send: Any) -> None:
             import_module(settings.ROOT_URLCONF)  # loaded now, so frozen with the rest
             schedule = collector.start(
                 every_seconds=settings.WORKER_GC_EVERY_SECONDS,
+                full_every_seconds=settings.WORKER_GC_FULL_EVERY_SECONDS,
                 max_new_objects=settings.WORKER_GC_MAX_NEW_OBJECTS,
             )
             await send({"type": "lifespan.startup.complete"})

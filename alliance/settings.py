@@ -176,10 +176,12 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Serving workers (alliance/core/collector.py) ----------------------------------------
-# Each worker freezes its start-up objects, turns the automatic garbage collector off and
-# collects every this many seconds (0: Python's own collector), or sooner once this many
-# more objects have been allocated than freed since the last collection.
+# Each worker freezes its start-up objects, turns the automatic garbage collector off,
+# collects the young generations every WORKER_GC_EVERY_SECONDS (0: Python's own collector)
+# and everything every WORKER_GC_FULL_EVERY_SECONDS, or sooner once
+# WORKER_GC_MAX_NEW_OBJECTS more objects have been allocated than freed since the last one.
 WORKER_GC_EVERY_SECONDS = env_int("WORKER_GC_EVERY_SECONDS", 300)
+WORKER_GC_FULL_EVERY_SECONDS = env_int("WORKER_GC_FULL_EVERY_SECONDS", 3600)
 WORKER_GC_MAX_NEW_OBJECTS = env_int("WORKER_GC_MAX_NEW_OBJECTS", 1_000_000)
 
 # --- Cache (rate-limit counters) ------------------------------------------------------
@@ -358,7 +360,8 @@ CALL_JOIN_EARLY_MINUTES = env_int("CALL_JOIN_EARLY_MINUTES", 15)
 ICE_SERVERS_JSON = env_str("ICE_SERVERS_JSON", "[]")
 # Longest message (characters); longer ones are refused, not cut.
 CONVERSATION_MESSAGE_MAX_CHARS = env_int("CONVERSATION_MESSAGE_MAX_CHARS", 10_000)
-# Abuse limit: messages one person may send per minute (crisis messages always go through).
+# Abuse limit: messages one person may send in any 60 seconds, across all their conversations
+# (crisis messages always go through).
 CONVERSATION_MESSAGES_PER_MINUTE = env_int("CONVERSATION_MESSAGES_PER_MINUTE", 60)
 # New-message e-mails: at most one per conversation per this many minutes, sent after a
 # short delay so that a partner reading live in the chat is not e-mailed.
@@ -366,7 +369,7 @@ CONVERSATION_NOTIFY_THROTTLE_MINUTES = env_int("CONVERSATION_NOTIFY_THROTTLE_MIN
 CONVERSATION_NOTIFY_DELAY_SECONDS = env_int("CONVERSATION_NOTIFY_DELAY_SECONDS", 60)
 # Channel-layer group names start with this (lets several deployments share one Redis).
 CONVERSATION_GROUP_PREFIX = env_str("CONVERSATION_GROUP_PREFIX", "conversation")
-# On PostgreSQL with Redis, store plain chat messages from the event loop (no thread hop) on
+# On PostgreSQL, store plain chat messages from the event loop (no thread hop) on
 # a small pool of this many connections per worker (alliance/conversations/fastpath.py).
 CONVERSATION_STORE_ON_LOOP = env_bool("CONVERSATION_STORE_ON_LOOP", True)
 CONVERSATION_LOOP_POOL_SIZE = env_int("CONVERSATION_LOOP_POOL_SIZE", 4)

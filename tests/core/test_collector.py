@@ -33,21 +33,40 @@ def cycle() -> weakref.ref[Node]:
     return weakref.ref(Node())
 
 
-def test_due_on_time_or_allocations():
-    assert collector.due(since_last=10, every_seconds=10, new_objects=0, max_new=5) == "schedule"
-    assert collector.due(since_last=1, every_seconds=10, new_objects=5, max_new=5) == "allocations"
-    assert collector.due(since_last=1, every_seconds=10, new_objects=4, max_new=5) == ""
+def due(since_young=0.0, since_full=0.0, every=10.0, full_every=100.0, new=0, max_new=5):
+    return collector.due(
+        since_young=since_young,
+        since_full=since_full,
+        every_seconds=every,
+        full_every_seconds=full_every,
+        new_objects=new,
+        max_new=max_new,
+    )
+
+
+def test_young_on_schedule_full_rarely_or_on_allocations():
+    assert due(since_young=10) == (collector.YOUNG, "schedule")
+    assert due(since_young=10, since_full=100) == (collector.FULL, "schedule")
+    assert due(since_young=1, new=5) == (collector.FULL, "allocations")
+    assert due(since_young=1, since_full=99, new=4) is None
 
 
 @given(
-    since=st.floats(0, 1e6),
+    since_young=st.floats(0, 1e6),
+    since_full=st.floats(0, 1e6),
     every=st.floats(0.001, 1e6),
+    full_every=st.floats(0.001, 1e6),
     new=st.integers(0, 10**9),
     max_new=st.integers(1, 10**9),
 )
-def test_due_exactly_when_a_limit_is_reached(since, every, new, max_new):
-    reason = collector.due(since_last=since, every_seconds=every, new_objects=new, max_new=max_new)
-    assert bool(reason) == (since >= every or new >= max_new)
+def test_due_exactly_when_a_limit_is_reached(
+    since_young, since_full, every, full_every, new, max_new
+):
+    found = due(since_young, since_full, every, full_every, new, max_new)
+    full = since_full >= full_every or new >= max_new
+    assert (found is not None) == (full or since_young >= every)
+    if found is not None:
+        assert found[0] == (collector.FULL if full else collector.YOUNG)
 
 
 def test_zero_leaves_python_in_charge():
@@ -105,6 +124,36 @@ def test_cycles_are_collected_early_when_allocations_pile_up():
     untouched, left, _ = asyncio.run(main())
     assert untouched
     assert left is None
+
+
+def old_cycle() -> weakref.ref[Node]:
+    """A cycle that became garbage after it had lived long enough to reach the old
+    generation (a closed socket's objects, say)."""
+    node = Node()
+    gc.collect(1)  # it survives, so it moves to the oldest generation
+    return weakref.ref(node)
+
+
+def test_young_collections_leave_old_cycles_to_the_full_one():
+    async def main(full_every):
+        task = collector.start(
+            every_seconds=0.02,
+            full_every_seconds=full_every,
+            max_new_objects=10**9,
+            check_seconds=0.01,
+        )
+        young, old = cycle(), old_cycle()
+        for _ in range(30):
+            await asyncio.sleep(0.01)
+        collector.stop(task)
+        return young(), old()
+
+    young, old = asyncio.run(main(full_every=3600))
+    assert young is None and old is not None  # several young collections, no full one
+    del old
+    gc.collect()
+    young, old = asyncio.run(main(full_every=0.1))
+    assert young is None and old is None
 
 
 def during_lifespan() -> tuple[bool, int]:

@@ -29,22 +29,10 @@ def raise_safety_alert(*, client: User, partnership: Partnership, evidence: dict
     return True
 
 
-def request_alert_evaluation(*, partnership_id: int, delay_seconds: int = 0) -> None:
-    """Re-run the alert rules for the partnership: on commit, or with `delay_seconds`, as a
-    task row written in the caller's transaction that runs that much later (so a burst of
-    messages is evaluated once, after it, and the row commits with the message)."""
-    if not delay_seconds:
-        from alliance.checkins import services
-
-        services.request_alert_evaluation(partnership_id=partnership_id)
-        return
-    task, args = alert_evaluation_task(partnership_id=partnership_id, delay_seconds=delay_seconds)
-    task.enqueue(*args)
-
-
 def alert_evaluation_task(*, partnership_id: int, delay_seconds: int) -> tuple[Any, tuple[int]]:
-    """The delayed re-evaluation task and its arguments, for the caller to enqueue (or to
-    write as a row in its own transaction, `alliance.core.taskrows`)."""
+    """Re-run the alert rules for the partnership `delay_seconds` from now (so a burst of
+    messages is evaluated once, after it): the task and its arguments, for the caller to
+    enqueue in the message's transaction (or to write as a row, `alliance.core.taskrows`)."""
     from django.utils import timezone
 
     from alliance.checkins.tasks import evaluate_alerts

@@ -238,10 +238,14 @@ def forget_pending() -> None:
 RATE_WINDOW_SECONDS = 60
 
 
+def _rate_window_start(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(seconds=RATE_WINDOW_SECONDS)
+
+
 def _over_rate_limit(author: Author, now: dt.datetime) -> bool:
     limit = settings.CONVERSATION_MESSAGES_PER_MINUTE
     recent = Message.objects.filter(
-        sender_id=author.sender.pk, created_at__gt=now - dt.timedelta(seconds=RATE_WINDOW_SECONDS)
+        sender_id=author.sender.pk, created_at__gt=_rate_window_start(now)
     )
     return recent[:limit].count() >= limit
 
@@ -343,8 +347,8 @@ def insert_params(
     ]
     if limited:
         limit = settings.CONVERSATION_MESSAGES_PER_MINUTE
-        since = now - dt.timedelta(seconds=RATE_WINDOW_SECONDS)
-        params += [author.sender.pk, created_at.get_db_prep_save(since, connection), limit, limit]
+        since = created_at.get_db_prep_save(_rate_window_start(now), connection)
+        params += [author.sender.pk, since, limit, limit]
     return params
 
 

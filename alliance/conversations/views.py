@@ -74,7 +74,9 @@ def _thread_context(
     request: HttpRequest, partnership: Partnership, form: MessageForm
 ) -> dict[str, object]:
     user: User = request.user  # type: ignore[assignment]
-    messages = queries.latest_messages(partnership)
+    # Not "messages": that name is the messages framework's notices, which base.html lists
+    # at the top of every page (a chat message there would show as a notice).
+    chat_messages = queries.latest_messages(partnership)
     partner_id = (
         partnership.therapist_id if user.pk == partnership.client_id else partnership.client_id
     )
@@ -84,10 +86,10 @@ def _thread_context(
         response_time = humane_duration(queries.usual_response_time(partnership.therapist_id))
     return {
         "partnership": partnership,
-        "messages": messages,
+        "chat_messages": chat_messages,
         "form": form,
         "partner_read": marks.get(partner_id, 0),
-        "last_seq": messages[-1].pk if messages else 0,
+        "last_seq": chat_messages[-1].pk if chat_messages else 0,
         "response_time": response_time,
         "max_chars": settings.CONVERSATION_MESSAGE_MAX_CHARS,
     }

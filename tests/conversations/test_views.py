@@ -331,3 +331,13 @@ def test_therapist_joins_without_location(partnership, their_therapist):
         .content.decode()
     )
     assert 'id="call"' in html
+
+
+def test_chat_messages_are_listed_in_the_conversation_not_as_notices(partnership, client_user):
+    # base.html lists the messages framework's notices; the chat must not pose as them.
+    browser = logged_in(client_user)
+    post(browser, partnership, "Hello there")
+    html = browser.get(url(partnership)).content.decode()
+    stored = Message.objects.get()
+    assert 'class="messages"' not in html and str(stored) not in html
+    assert f'data-seq="{stored.pk}"' in html and "Hello there" in html

@@ -5,17 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from alliance.checkins.instruments import localized
 from alliance.checkins.models import SafetyAssessment
 from alliance.checkins.services import COMMENT_MAX_CHARS, NOTE_MAX_CHARS
 from alliance.measures.schema import Instrument
-
-
-def _text(mapping: Any) -> str:
-    lang = (get_language() or "en")[:2]
-    return str(mapping.get(lang) or mapping.get("en") or next(iter(mapping.values()), ""))
 
 
 class InstrumentForm(forms.Form):
@@ -33,8 +28,8 @@ class InstrumentForm(forms.Form):
             name = f"item_{item.id}"
             if item.kind == "choice":
                 self.fields[name] = forms.TypedChoiceField(
-                    label=_text(item.text),
-                    choices=[(str(o.value), _text(o.text)) for o in item.options],
+                    label=localized(item.text),
+                    choices=[(str(o.value), localized(o.text)) for o in item.options],
                     coerce=lambda v: float(v) if "." in str(v) else int(v),
                     widget=forms.RadioSelect,
                     required=item.required and item.scored,
@@ -42,14 +37,14 @@ class InstrumentForm(forms.Form):
                 )
             elif item.kind == "numeric":
                 self.fields[name] = forms.FloatField(
-                    label=_text(item.text),
+                    label=localized(item.text),
                     min_value=item.min_value,
                     max_value=item.max_value,
                     required=item.required,
                 )
             else:
                 self.fields[name] = forms.CharField(
-                    label=_text(item.text),
+                    label=localized(item.text),
                     required=False,
                     max_length=COMMENT_MAX_CHARS,
                     widget=forms.Textarea(attrs={"rows": 3}),

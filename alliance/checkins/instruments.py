@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from django.utils.translation import get_language
+
 from alliance.checkins.models import CHECKIN, CHECKIN_THERAPIST, PracticeInstrument
 from alliance.measures.registry import get_instrument, instrument_ids
 from alliance.measures.schema import Instrument, instrument_from_dict
@@ -28,3 +32,17 @@ def outcome_instrument_ids() -> list[str]:
         PracticeInstrument.objects.order_by("instrument_id").values_list("instrument_id", flat=True)
     )
     return shipped + [p for p in practice if p not in shipped]
+
+
+def localized(mapping: Mapping[str, str]) -> str:
+    """A definition's text in the active language, else English, else whichever it has."""
+    lang = (get_language() or "en")[:2]
+    return str(mapping.get(lang) or mapping.get("en") or next(iter(mapping.values()), ""))
+
+
+def band_label(inst: Instrument, code: str | None) -> str:
+    """A severity band as people read it ("Moderately severe"), not its stored code."""
+    for band in inst.bands:
+        if band.code == code:
+            return localized(band.label)
+    return code or ""

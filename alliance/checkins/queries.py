@@ -100,7 +100,7 @@ def _outcome_chart(
                 "expected_low": exp[1] if exp else None,
                 "expected_high": exp[2] if exp else None,
                 "reliable": reliable,
-                "band": "" if for_client else r.band,
+                "band": "" if for_client else lookup.band_label(inst, r.band),
             }
         )
     band_label = _("The range we would expect by now") if for_client else _("Expected range")
@@ -386,7 +386,7 @@ def caseload_by_risk(therapist: User) -> list[dict[str, Any]]:
                     "instrument": outcome[0],
                     "name": lookup.instrument(outcome[0]).short_name,
                     "total": outcome[1],
-                    "band": outcome[2],
+                    "band": lookup.band_label(lookup.instrument(outcome[0]), outcome[2]),
                     "session": outcome[3],
                 }
                 if outcome

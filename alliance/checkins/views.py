@@ -228,6 +228,15 @@ def done(request: HttpRequest, pk: int) -> HttpResponse:
 # --- progress and schedule -----------------------------------------------------------------
 
 
+def _names(response: Response) -> tuple[str, str]:
+    """The instrument's name and the band's label as people read them, not stored codes."""
+    try:
+        inst = lookup.instrument(response.instrument_id)
+    except lookup.UnknownInstrument:
+        return response.instrument_id, response.band
+    return inst.short_name, lookup.band_label(inst, response.band)
+
+
 @access("client", "therapist", scope="own_partnerships")
 @require_GET
 def progress(request: HttpRequest, pk: int) -> HttpResponse:
@@ -242,9 +251,12 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
             _outcome_choices(), initial={"instruments": wanted, "every_n_sessions": every}
         )
         context["alerts"] = list(queries.open_alerts_for(partnership))
-        context["responses"] = list(
-            Response.objects.filter(partnership=partnership).order_by("-session_number", "-id")[:20]
-        )
+        context["responses"] = [
+            (r, *_names(r))
+            for r in Response.objects.filter(partnership=partnership).order_by(
+                "-session_number", "-id"
+            )[:20]
+        ]
     else:
         context["prompts"] = list(
             queries.open_alerts_for(partnership)

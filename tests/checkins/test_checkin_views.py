@@ -161,3 +161,20 @@ def test_fhir_export_of_a_response(client_user, their_therapist, other_therapist
         == f"QuestionnaireResponse/{bundle['entry'][0]['resource']['id']}"
     )
     assert logged_in(other_therapist).get(f"/checkins/responses/{phq.pk}/fhir/").status_code == 404
+
+
+def test_therapist_pages_name_severity_bands_not_codes(partnership, client_user, their_therapist):
+    from alliance.checkins import services
+
+    services.submit_response(
+        partnership=partnership,
+        respondent=client_user,
+        instrument_id="phq9",
+        answers=phq9_answers([2, 2, 2, 2, 2, 2, 2, 2, 0]),  # 16: moderately severe
+        request=services.request_checkin(partnership=partnership),
+    )
+    assert Response.objects.get(instrument_id="phq9").band == "moderately_severe"
+    browser = logged_in(their_therapist)
+    for path in ("/home/", f"/checkins/partnerships/{partnership.pk}/progress/"):
+        page = browser.get(path).content.decode()
+        assert "Moderately severe" in page and "moderately_severe" not in page, path

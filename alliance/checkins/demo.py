@@ -6,7 +6,8 @@ the top of the scale (ceiling effects), higher and steadier for clients with a s
 alliance; the therapist's mirrored rating tracks it, a little lower. PHQ-9 and GAD-7 start
 at intake levels typical of outpatient care and follow a log-shaped decline whose size
 depends on z_o: most improve, some stall, some deteriorate; partnerships that ended as
-dropouts stop early. Alerts are then computed by the practice-wide batch recompute.
+dropouts stop early. Alerts are computed by the practice-wide batch recompute once every
+step has run (alliance/checkins/demo_alerts.py).
 """
 
 from __future__ import annotations
@@ -132,9 +133,7 @@ def run(ctx: DemoContext) -> None:
                         _response(p, req, inst, "client", s, answers, {}, "", total=total_i)
                     )
     Response.objects.bulk_create(rows, batch_size=2000)
-    from alliance.checkins.evaluation import recompute_all
-
-    recompute_all()
+    # Alerts are computed by the last step (alliance/checkins/demo_alerts.py).
 
 
 _BANDS = {

@@ -24,6 +24,7 @@ STEPS = [
     "alliance.conversations.demo",
     "alliance.goals.demo",
     "alliance.journal.demo",
+    "alliance.checkins.demo_alerts",  # last: the rules read every other part's data
 ]
 
 DEMO_PASSWORD = "alliance-demo-2026"  # noqa: S105 - printed on purpose for the demo

@@ -1,9 +1,10 @@
 """Demo goals, tasks and working agreements (see alliance/core/demo.py).
 
-Detail is given to the demo client's partnership and a sample of the other active ones;
-every encrypted text costs a key lookup and a Fernet operation, so the sample keeps the
-whole seed well inside its time budget. About one partnership in five has no goal agreed
-by both sides, so the "goals never co-agreed" signal has something to show.
+Detail (several goals, ratings, tasks, working agreements) is given to the demo client's
+partnership and a sample of the other active ones; every encrypted text costs a key lookup
+and a Fernet operation, so the sample keeps the whole seed well inside its time budget. The
+other active partnerships get one goal each. About one goal in seven is not yet agreed by
+both sides, so the "goals never co-agreed" signal has something to show.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ REFLECTIONS = [
 
 # Detail for this many partnerships besides the demo client's (scaled with the seed).
 SAMPLE = 200
+# The share of goals agreed by both sides.
+AGREED_SHARE = 0.85
 
 
 class Encrypter:
@@ -95,7 +98,7 @@ def run(ctx: DemoContext) -> None:
         for title in rng.sample(GOALS, n):
             side = rng.choice([Side.CLIENT, Side.THERAPIST])
             created = min(now, p.started_at + dt.timedelta(days=rng.randint(0, 14)))
-            agreed = demo or rng.random() < 0.85
+            agreed = demo or rng.random() < AGREED_SHARE
             other_at = created + dt.timedelta(days=rng.randint(0, 7)) if agreed else None
             if other_at is not None and other_at > now:
                 other_at = now
@@ -113,6 +116,29 @@ def run(ctx: DemoContext) -> None:
                 goal.status = Goal.Status.ACHIEVED
                 goal.closed_at = now - dt.timedelta(days=rng.randint(1, 10))
             goals.append(goal)
+    # The other active partnerships get one goal each, agreed by both sides in most: a
+    # partnership with none agreed after a few sessions is an alert (collaboration), which
+    # in a real practice marks the exception, not the rule.
+    sampled = {p.pk for p in partnerships}
+    for p in ctx.shared["partnerships"]:
+        if p.status != Partnership.Status.ACTIVE or p.pk in sampled:
+            continue
+        created = min(now, p.started_at + dt.timedelta(days=rng.randint(0, 14)))
+        agreed_at = min(now, created + dt.timedelta(days=rng.randint(0, 7)))
+        if rng.random() >= AGREED_SHARE:
+            agreed_at = None
+        title = rng.choice(GOALS)
+        goal = Goal(
+            partnership=p,
+            title=enc(p.client_id, title),
+            proposed_by_id=p.client_id,
+            proposed_by_side=Side.CLIENT,
+            created_at=created,
+            agreed_by_client_at=created,
+            agreed_by_therapist_at=agreed_at,
+        )
+        goal.demo_title = title  # type: ignore[attr-defined]
+        goals.append(goal)
     Goal.objects.bulk_create(goals, batch_size=500)
 
     events: list[GoalEvent] = []

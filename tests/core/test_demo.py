@@ -51,3 +51,23 @@ def test_seed_demo_is_deterministic_and_sane():
     second, _ = seeded_fingerprint(7)
     assert first == second
     assert not User.objects.exists()
+
+
+def test_demo_alerts_are_computed_from_every_part_of_the_demo():
+    # Computed before the goals were seeded, every partnership past its first sessions was
+    # flagged "goals never co-agreed"; in the demo that is the exception.
+    from alliance.checkins.models import Alert
+
+    try:
+        with transaction.atomic():
+            demo.seed(seed=7, scale=0.05)
+            active = Partnership.objects.filter(status="active").count()
+            never_agreed = sum(
+                any(e.get("label") == "goals co-agreed" for e in alert.evidence)
+                for alert in Alert.objects.filter(kind="collaboration", is_open=True)
+            )
+            assert active >= 20
+            assert never_agreed <= active * 0.4, (never_agreed, active)
+            raise Rollback
+    except Rollback:
+        pass

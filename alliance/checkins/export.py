@@ -64,6 +64,8 @@ def import_questionnaire(
         raise ImportError_(f"an instrument {instrument_id!r} already exists")
     if not isinstance(questionnaire, dict):
         raise ImportError_("the Questionnaire must be a JSON object")
+    if _has_nul(questionnaire):  # PostgreSQL's JSON and text cannot store it
+        raise ImportError_("the Questionnaire contains the NUL character (\\u0000)")
     try:
         definition = fhir.definition_from_questionnaire(
             questionnaire,
@@ -79,11 +81,25 @@ def import_questionnaire(
     from alliance.measures.schema import instrument_from_dict
 
     inst = instrument_from_dict(definition)
+    title = inst.title.get("en", instrument_id)
+    for name, value, limit in (("title", title, 200), ("version", inst.version, 30)):
+        if len(value) > limit:
+            raise ImportError_(f"the {name} is longer than {limit} characters")
     return PracticeInstrument.objects.create(
         instrument_id=instrument_id,
         version=inst.version,
-        title=inst.title.get("en", instrument_id),
+        title=title,
         definition=definition,
         source="fhir",
         added_by=actor,
     )
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False

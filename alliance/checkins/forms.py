@@ -125,7 +125,9 @@ class SafetyCloseForm(forms.Form):
 
 
 class ImportQuestionnaireForm(forms.Form):
-    instrument_id = forms.SlugField(label=_("Instrument id (letters, digits, _ or -)"))
+    instrument_id = forms.SlugField(
+        label=_("Instrument id (letters, digits, _ or -)"), max_length=60
+    )
     questionnaire = forms.CharField(
         label=_("FHIR Questionnaire (JSON)"), widget=forms.Textarea(attrs={"rows": 12})
     )

@@ -437,6 +437,8 @@ def admin_instruments(request: HttpRequest) -> HttpResponse:
                     max_missing=form.cleaned_data.get("max_missing"),
                     actor=_user(request),
                 )
+            except RecursionError:  # JSON nested deeper than any questionnaire
+                form.add_error("questionnaire", _("That JSON is nested too deeply."))
             except (ValueError, export.ImportError_) as exc:
                 form.add_error("questionnaire", str(exc)[:500])
             else:

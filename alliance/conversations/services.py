@@ -484,7 +484,8 @@ def licensed_in(*, therapist_id: int, jurisdiction: Jurisdiction) -> bool:
 
 def confirm_location(*, partnership: Partnership, code: Any) -> Jurisdiction:
     """The jurisdiction a client says they are in now, if their therapist may see them there."""
-    jurisdiction = Jurisdiction.objects.filter(code=code).first() if isinstance(code, str) else None
+    usable = isinstance(code, str) and len(code) <= 16 and "\x00" not in code  # no lookup else
+    jurisdiction = Jurisdiction.objects.filter(code=code).first() if usable else None
     if jurisdiction is None:
         raise CallRefused("bad_location", _("Choose where you are right now."))
     if not licensed_in(therapist_id=partnership.therapist_id, jurisdiction=jurisdiction):

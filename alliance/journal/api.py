@@ -92,10 +92,14 @@ def _written(request: HttpRequest, result: services.EntryResult) -> dict[str, An
     }
 
 
+# Past any journal's end, and within the database's integer range for OFFSET.
+MAX_OFFSET = 1_000_000
+
+
 @router.get("/entries", response=list[EntryOut], auth=CLIENT)
 def list_entries(request: HttpRequest, offset: int = 0) -> Any:
     """The client's own entries, newest first, 50 at a time."""
-    offset = max(0, offset)
+    offset = min(max(0, offset), MAX_OFFSET)
     return [_entry(e) for e in queries.own_entries(request.auth)[offset : offset + PAGE]]  # type: ignore[attr-defined]
 
 
@@ -146,5 +150,5 @@ def shared_entries(request: HttpRequest, pk: int, offset: int = 0) -> Any:
     partnership = partnership_for(user, pk)
     if user.is_therapist:
         audit.record(user, audit.Action.OPEN_RECORD, partnership)
-    offset = max(0, offset)
+    offset = min(max(0, offset), MAX_OFFSET)
     return [_entry(e) for e in queries.shared_entries(partnership)[offset : offset + PAGE]]

@@ -77,8 +77,12 @@ def _check_value(item: Item, value: Answer) -> int | float | str:
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ScoringError(item.id, f"wrong type: answer must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise ScoringError(item.id, f"answer must be a finite number, got {value!r}")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer beyond any float
+        finite = False
+    if not finite:
+        raise ScoringError(item.id, f"answer must be a finite number, got {value!r:.40}")
     if item.kind == "choice":
         if value not in item.values:
             allowed = ", ".join(str(v) for v in item.values)

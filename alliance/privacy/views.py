@@ -35,7 +35,7 @@ def _with_actor_names(events: list[AuditEvent]) -> list[AuditEvent]:
 def audit_log(request: HttpRequest) -> HttpResponse:
     events = AuditEvent.objects.order_by("-id")
     client = request.GET.get("client", "").strip()
-    if client.isdigit():
+    if client.isdecimal():
         events = events.filter(client_id=int(client))
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     page.object_list = _with_actor_names(list(page.object_list))
@@ -173,7 +173,7 @@ class BreakGlassForm(forms.Form):
         query = User.objects.filter(role=User.Role.CLIENT)
         found = (
             query.filter(pk=int(value)).first()
-            if value.isdigit()
+            if value.isdecimal()
             else query.filter(email__iexact=value).first()
         )
         if found is None:

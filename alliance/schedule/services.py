@@ -38,6 +38,16 @@ class SlotTaken(ScheduleError):
     pass
 
 
+def _span(starts_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """Start (to the minute) and end of an appointment starting then; a start at the very
+    end of the calendar (year 9999) has no end to compute and is refused."""
+    starts_at = starts_at.replace(second=0, microsecond=0)
+    try:
+        return starts_at, starts_at + availability.appointment_length()
+    except OverflowError:
+        raise ScheduleError(_("That time is too far ahead to book.")) from None
+
+
 NOTE_MAX_CHARS = 20_000
 
 
@@ -192,8 +202,7 @@ def book_appointment(
     offered = getattr(getattr(partnership.therapist, "therapist_profile", None), "modalities", [])
     if offered and modality not in offered:
         raise ScheduleError(_("Your therapist does not offer this way of meeting."))
-    starts_at = starts_at.replace(second=0, microsecond=0)
-    ends_at = starts_at + availability.appointment_length()
+    starts_at, ends_at = _span(starts_at)
     _check_time(partnership=partnership, starts_at=starts_at, ends_at=ends_at, now=now)
     appointment = _insert(
         Appointment(
@@ -236,8 +245,7 @@ def reschedule_appointment(
     _check_party(partnership, by)
     if locked.status != Appointment.Status.SCHEDULED or locked.starts_at <= now:
         raise ScheduleError(_("Only an upcoming appointment can be moved."))
-    starts_at = starts_at.replace(second=0, microsecond=0)
-    ends_at = starts_at + availability.appointment_length()
+    starts_at, ends_at = _span(starts_at)
     if starts_at == locked.starts_at:
         raise ScheduleError(_("That is the time it already has."))
     late = by.pk == locked.client_id and is_late(locked, now)

@@ -225,9 +225,20 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             raise services.ConversationError(
                 "bad_seq", _("sync needs the last message number seen.")
             )
-        await self.send_json(await database_sync_to_async(self._history)(after))
+        history = await database_sync_to_async(self._history)(after)
+        if history is None:
+            await self.send_error("not_found", _("No such conversation, or it is not yours."))
+            await self.close(code=4404)
+            return
+        await self.send_json(history)
 
-    def _history(self, after: int) -> dict[str, Any]:
+    def _history(self, after: int) -> dict[str, Any] | None:
+        # Access is checked again: it may have ended since the socket opened (a switch ends
+        # the former therapist's access to the conversation, as the page's 404 does).
+        try:
+            partnership_for(self.user, self.partnership.pk)
+        except Http404:
+            return None
         found = queries.messages_after(self.partnership, after)
         names = {
             self.partnership.client_id: self.partnership.client.name,

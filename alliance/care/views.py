@@ -57,9 +57,9 @@ def partnership_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("care:partnership_detail", pk=partnership.pk)
     notes = []
     if user.is_therapist:
-        if request.method == "GET" and not request.htmx:  # type: ignore[attr-defined]
-            # One audit row per opening of the record, not per fragment refresh.
-            audit.record(user, audit.Action.OPEN_RECORD, partnership)
+        # One audit row per opening of the record, not per fragment refresh (audit.py).
+        refresh = request.method != "GET" or bool(request.htmx)  # type: ignore[attr-defined]
+        audit.record_opening(user, partnership, refresh=refresh)
         notes = list(CaseNote.objects.filter(partnership=partnership)[:50])
     status = 400 if request.method == "POST" else 200
     return render(

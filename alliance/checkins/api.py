@@ -143,6 +143,8 @@ def submit(request: HttpRequest, payload: SubmitIn):  # type: ignore[no-untyped-
 def scores(request: HttpRequest, partnership_id: int, instrument: str | None = None):  # type: ignore[no-untyped-def]
     user: User = request.auth  # type: ignore[attr-defined]
     partnership = _partnership(user, partnership_id)
+    if user.is_therapist:  # audited as the progress page is; repeated calls are refreshes
+        audit.record_opening(user, partnership, refresh=True)
     rows = Response.objects.filter(partnership=partnership).order_by("session_number", "id")
     if instrument:
         rows = rows.filter(instrument_id=instrument)

@@ -244,8 +244,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
     partnership = care_queries.partnership_for(user, pk)
     context: dict[str, Any] = queries.progress_context(partnership, viewer=user)
     if user.is_therapist:
-        if not request.htmx:  # type: ignore[attr-defined]
-            audit.record(user, audit.Action.OPEN_RECORD, partnership)
+        audit.record_opening(user, partnership, refresh=bool(request.htmx))  # type: ignore[attr-defined]
         wanted, every = services.outcome_schedule_of(partnership)
         context["schedule_form"] = ScheduleForm(
             _outcome_choices(), initial={"instruments": wanted, "every_n_sessions": every}
@@ -340,8 +339,11 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     return redirect("checkins:alert_detail", pk=alert.pk)
             else:
                 status = 400
-    elif not request.htmx:  # type: ignore[attr-defined]
-        audit.record(user, audit.Action.OPEN_RECORD, alert)
+    audit.record_opening(
+        user,
+        alert,
+        refresh=request.method != "GET" or bool(request.htmx),  # type: ignore[attr-defined]
+    )
     events = list(alert.events.select_related("actor"))
     context = {
         "alert": alert,

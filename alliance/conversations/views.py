@@ -128,9 +128,10 @@ def thread(request: HttpRequest, pk: int) -> HttpResponse:
             status = 400
     else:
         form = _fresh_form()
-        if user.is_therapist and not request.htmx:  # type: ignore[attr-defined]
-            # One audit row per opening of the conversation, not per message or refresh.
-            audit.record(user, audit.Action.OPEN_RECORD, partnership, reason="conversation")
+    if user.is_therapist:
+        # One audit row per opening of the conversation, not per message or refresh.
+        refresh = request.method != "GET" or bool(request.htmx)  # type: ignore[attr-defined]
+        audit.record_opening(user, partnership, refresh=refresh, reason="conversation")
     context = _thread_context(request, partnership, form)
     context["crisis"] = crisis
     template = "conversations/thread.html"

@@ -11,6 +11,7 @@ from ninja import Router, Schema, Status
 from alliance.care.queries import partnership_for
 from alliance.goals import queries, services
 from alliance.goals.models import Goal, GoalRating, Task
+from alliance.privacy import audit
 from alliance.privacy.access import ApiAccess
 
 router = Router(tags=["goals"])
@@ -143,12 +144,21 @@ def _fresh_goal(request: HttpRequest, goal_id: int) -> dict[str, Any]:
     return _goal(queries.goals_of(goal.partnership).get(pk=goal.pk))
 
 
+def _opened(request: HttpRequest, partnership: Any) -> None:
+    """A therapist's read of goals or tasks is audited as the pages' are; repeated calls
+    count as refreshes (one row per record and reader per audit.REFRESH_WINDOW)."""
+    user = request.auth  # type: ignore[attr-defined]
+    if user.is_therapist:
+        audit.record_opening(user, partnership, refresh=True)
+
+
 # --- goals ----------------------------------------------------------------------------
 
 
 @router.get("/partnerships/{pk}/goals", response=list[GoalOut], auth=BOTH)
 def list_goals(request: HttpRequest, pk: int) -> Any:
     partnership = partnership_for(request.auth, pk)  # type: ignore[attr-defined]
+    _opened(request, partnership)
     return [_goal(g) for g in queries.goals_of(partnership)]
 
 
@@ -167,7 +177,9 @@ def propose_goal(request: HttpRequest, pk: int, payload: GoalIn) -> Any:
 
 @router.get("/goals/{goal_id}", response=GoalOut, auth=BOTH)
 def get_goal(request: HttpRequest, goal_id: int) -> Any:
-    return _fresh_goal(request, goal_id)
+    found = _fresh_goal(request, goal_id)
+    _opened(request, queries.goal_for(request.auth, goal_id).partnership)  # type: ignore[attr-defined]
+    return found
 
 
 @router.put("/goals/{goal_id}", response={200: GoalOut, 400: ErrorOut}, auth=BOTH)
@@ -220,6 +232,7 @@ def close_goal(request: HttpRequest, goal_id: int, payload: CloseIn) -> Any:
 @router.get("/partnerships/{pk}/tasks", response=TasksOut, auth=BOTH)
 def list_tasks(request: HttpRequest, pk: int) -> Any:
     partnership = partnership_for(request.auth, pk)  # type: ignore[attr-defined]
+    _opened(request, partnership)
     completion = queries.completion_for(partnership)
     return {
         "tasks": [_task(t) for t in queries.tasks_of(partnership)],

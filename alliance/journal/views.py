@@ -132,8 +132,8 @@ def shared_entries(request: HttpRequest, pk: int) -> HttpResponse:
     """Entries the client shared in this partnership; never a private one."""
     user = _user(request)
     partnership = care_queries.partnership_for(user, pk)
-    if user.is_therapist and not request.htmx:  # type: ignore[attr-defined]
-        audit.record(user, audit.Action.OPEN_RECORD, partnership)
+    if user.is_therapist:
+        audit.record_opening(user, partnership, refresh=bool(request.htmx))  # type: ignore[attr-defined]
     entries = Paginator(queries.shared_entries(partnership), 20).get_page(request.GET.get("page"))
     return render(
         request,
@@ -259,6 +259,8 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     entries = assignment.entries.all()
     if user.is_therapist:
         entries = entries.filter(shared_at__isnull=False)
+        refresh = request.method != "GET" or bool(request.htmx)  # type: ignore[attr-defined]
+        audit.record_opening(user, assignment.partnership, refresh=refresh)
     for prompt_id in entries.values_list("notebook_prompt_id", flat=True):
         if prompt_id is not None:
             answered[prompt_id] = answered.get(prompt_id, 0) + 1

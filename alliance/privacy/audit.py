@@ -2,13 +2,22 @@
 
 One row per clinical record opened, exported or broken into — not per fragment refresh or
 message delivered — so the log stays readable. Rows carry ids only.
+
+`record_opening` is the page's call. A fragment refresh (an htmx request: the caseload
+every 30 s, a conversation after a post, a form shown again with its errors) re-reads a
+record its page has just opened, so it adds a row only when the log has no opening of that
+record by that person in the last `REFRESH_WINDOW`. Whether a request is a refresh is the
+browser's to say (a header), so a reader who sends only refreshes is still recorded, once
+per window.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 from alliance.privacy.models import AuditEvent
 
@@ -33,3 +42,26 @@ def record(actor: Any, action: str, obj: models.Model, reason: str | None = None
         client_id=_client_id_of(obj),
         reason=(reason or "")[:500],
     )
+
+
+REFRESH_WINDOW = dt.timedelta(minutes=10)
+
+
+def record_opening(
+    actor: Any, obj: models.Model, *, refresh: bool, reason: str | None = None
+) -> AuditEvent | None:
+    """Record that `actor` opened `obj`; a `refresh` only if no opening of it by them is
+    in the log within `REFRESH_WINDOW` (then None)."""
+    if refresh:
+        recent = AuditEvent.objects.filter(
+            client_id=_client_id_of(obj),
+            at__gte=timezone.now() - REFRESH_WINDOW,
+            actor_id=getattr(actor, "pk", None),
+            action=Action.OPEN_RECORD,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            reason=(reason or "")[:500],
+        )
+        if recent.exists():
+            return None
+    return record(actor, Action.OPEN_RECORD, obj, reason)

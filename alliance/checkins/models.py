@@ -8,6 +8,7 @@ in `AlertEvent`.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +16,24 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from alliance.privacy import fields
 from alliance.privacy.fields import EncryptedTextField
+
+# Safety evidence holds the crisis phrases matched in the client's words under this key,
+# encrypted with the client's data key (checkins/safety.py).
+SEALED_PHRASES = "phrases_sealed"
+
+
+def matched_phrases(evidence: dict[str, Any]) -> list[str]:
+    """The crisis phrases of one evidence row, decrypted; after erasure, the erased mark."""
+    sealed = evidence.get(SEALED_PHRASES)
+    if not isinstance(sealed, str):
+        return [str(p) for p in evidence.get("phrases") or []]  # written before sealing
+    text = fields.decrypt(sealed)
+    if isinstance(text, fields.Unreadable):
+        return [str(text)]
+    return [str(p) for p in json.loads(text)]
+
 
 DEFAULT_OUTCOME_INSTRUMENTS = ["phq9", "gad7"]
 CHECKIN = "alliance_checkin"
@@ -263,8 +281,9 @@ class Alert(models.Model):
         rows = []
         for e in self.evidence or []:
             label = e.get("label") or e.get("instrument") or ""
-            if e.get("phrases"):
-                label = f"{label} {', '.join(map(str, e['phrases']))}".strip()
+            phrases = matched_phrases(e)
+            if phrases:
+                label = f"{label} {', '.join(phrases)}".strip()
             value = e.get("value")
             if value is None and e.get("item9") is not None:
                 value = f"item 9 = {e['item9']} (total {e.get('total', '?')})"

@@ -16,6 +16,7 @@ new signal appends evidence and notifies again.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from functools import partial
 from typing import Any
 
@@ -27,10 +28,11 @@ from django.utils import timezone
 
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
-from alliance.checkins.models import Alert, AlertEvent
+from alliance.checkins.models import SEALED_PHRASES, Alert, AlertEvent
 from alliance.measures.alerts import crisis_language
 from alliance.measures.alerts.model import AlertKind, Pillar, Severity
 from alliance.measures.alerts.texts import CLIENT_PROMPTS, REPAIR_ACTIONS
+from alliance.privacy import fields
 
 SOURCES = frozenset({"phq9_item9", "intake_screen", "message", "shared_journal", "checkin_comment"})
 
@@ -69,8 +71,15 @@ def _explanation(sources: list[str]) -> str:
     )
 
 
-def _clean_evidence(source: str, evidence: dict[str, Any], now: Any) -> dict[str, Any]:
+def _clean_evidence(
+    source: str, evidence: dict[str, Any], now: Any, client_id: int
+) -> dict[str, Any]:
     row = {str(k): v for k, v in evidence.items() if isinstance(v, str | int | float | bool | list)}
+    phrases = row.pop("phrases", None)
+    if isinstance(phrases, list) and phrases:
+        # The client's own words, however few: sealed with their data key like any clinical
+        # text, so they are unreadable at rest and for good once the client is erased.
+        row[SEALED_PHRASES] = fields.encrypt(json.dumps([str(p) for p in phrases]), client_id)
     row["source"] = source
     row["at"] = now.isoformat()
     return row
@@ -88,14 +97,15 @@ def raise_safety_alert(
     """Create the client's open safety alert, or append to it; notify on commit.
 
     Runs in the caller's transaction. `evidence` is a small JSON-able dict describing the
-    signal (ids, item values, matched phrases — never the message text itself).
+    signal (ids, item values, matched phrases — never the message text itself); the phrases
+    are stored sealed with the client's data key.
     """
     if source not in SOURCES:
         raise SafetyError(f"unknown safety source {source!r}")
     if partnership is not None and partnership.client_id != client.pk:
         raise SafetyError("the partnership belongs to another client")
     now = timezone.now()
-    row = _clean_evidence(source, evidence, now)
+    row = _clean_evidence(source, evidence, now, client.pk)
     session = row.get("session") if isinstance(row.get("session"), int) else None
     # Lock the client row so two signals at once append to one alert.
     User.objects.select_for_update().filter(pk=client.pk).first()

@@ -71,7 +71,9 @@ def test_crisis_language_in_comment_raises_safety_alert(client_user, checkin_req
     )
     assert page.status_code == 200 and b"988" in page.content
     alert = Alert.objects.get(kind="safety")
-    assert alert.evidence[0]["phrases"] == ["want to die"]
+    # The phrase is shown to the clinician, and stored sealed with the client's data key.
+    assert "want to die" not in str(alert.evidence)
+    assert "want to die" in alert.evidence_rows()[0]["label"]
 
 
 def test_therapist_rates_mirrored_form(their_therapist, checkin_request):

@@ -30,15 +30,14 @@ class SignUpForm(forms.Form):
         max_length=256,
     )
 
+    DUPLICATE_EMAIL = _(
+        "An account with this e-mail address already exists. Log in or reset your password."
+    )
+
     def clean_email(self) -> str:
         email: str = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                _(
-                    "An account with this e-mail address already exists. "
-                    "Log in or reset your password."
-                )
-            )
+            raise forms.ValidationError(self.DUPLICATE_EMAIL)
         return email
 
     def clean_date_of_birth(self) -> date:

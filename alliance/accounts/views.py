@@ -6,6 +6,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth import views as auth_views
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -33,12 +34,16 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             return render(
                 request, "accounts/minor.html", {"resources": resources_for(None)}, status=200
             )
-        user = services.sign_up_client(
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password"],
-            display_name=form.cleaned_data["display_name"],
-            date_of_birth=form.cleaned_data["date_of_birth"],
-        )
+        try:
+            user = services.sign_up_client(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                display_name=form.cleaned_data["display_name"],
+                date_of_birth=form.cleaned_data["date_of_birth"],
+            )
+        except IntegrityError:  # the same address signed up a moment ago (a double submit)
+            form.add_error("email", form.DUPLICATE_EMAIL)
+            return render(request, "accounts/sign_up.html", {"form": form}, status=400)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.info(request, _("Welcome. We sent you an e-mail to confirm your address."))
         return redirect("accounts:onboarding")

@@ -39,7 +39,7 @@ from alliance.directory.models import Jurisdiction, Licence
 from alliance.privacy import fields, keys
 from alliance.privacy.models import ClientKey
 
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # fullmatch: "$" would let a newline end it
 
 # The alert rules read message counts (the fading-messages signal), nothing urgent: crisis
 # language is checked synchronously, in the call that stores the message. So a conversation's
@@ -134,7 +134,7 @@ def _check_open(partnership: Partnership) -> None:
 
 
 def clean_message(*, client_id: Any, body: Any) -> tuple[str, str]:
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+    if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
         raise ConversationError(
             "bad_id", _("Each message needs an id of 8 to 64 letters, digits, - or _.")
         )

@@ -87,3 +87,15 @@ def test_bad_email_is_refused(client):
     response = sign_up(client, email="not-an-email")
     assert response.status_code == 200
     assert not User.objects.exists()
+
+
+def test_a_sign_up_racing_another_with_the_same_address_is_refused_not_a_500(client, monkeypatch):
+    from alliance.accounts.forms import SignUpForm
+
+    sign_up(Client())
+    # The second request's check ran before the first one's insert committed.
+    monkeypatch.setattr(SignUpForm, "clean_email", lambda self: self.cleaned_data["email"])
+    response = sign_up(client)
+    assert response.status_code == 400
+    assert "already exists" in response.content.decode()
+    assert User.objects.filter(email="robin@example.org").count() == 1

@@ -329,3 +329,11 @@ def test_the_rate_limit_counts_the_senders_stored_messages_of_the_last_minute(
     with pytest.raises(services.ConversationError):
         send(partnership, client_user)
     assert Message.objects.count() == 4
+
+
+def test_a_client_id_ending_in_a_newline_is_refused():
+    from alliance.conversations import services as conversation_services
+
+    with pytest.raises(conversation_services.ConversationError) as refused:
+        conversation_services.clean_message(client_id="abcdefgh\n", body="hi")
+    assert refused.value.code == "bad_id"

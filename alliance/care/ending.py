@@ -137,6 +137,9 @@ def mark_dropouts(*, now: dt.datetime | None = None) -> list[int]:
 # --- planned endings ------------------------------------------------------------------
 
 
+PLAN_AHEAD_DAYS = 365
+
+
 @transaction.atomic
 def plan_ending(*, partnership: Partnership, by: User, last_day: dt.date) -> object:
     """Agree an ending ahead of time: asks for final measures now (a check-in with the
@@ -151,6 +154,9 @@ def plan_ending(*, partnership: Partnership, by: User, last_day: dt.date) -> obj
         raise PartnershipError(_("This partnership has already ended."))
     if last_day < timezone.localdate():
         raise PartnershipError(_("The last day cannot be in the past."))
+    if last_day > timezone.localdate() + dt.timedelta(days=PLAN_AHEAD_DAYS):
+        # A planned ending pauses the dropout rule until then and asks for final measures now.
+        raise PartnershipError(_("Plan an ending at most a year ahead."))
     planned, created = PlannedEnding.objects.get_or_create(
         partnership=locked, defaults={"planned_by": by, "last_day": last_day}
     )

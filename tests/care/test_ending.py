@@ -186,3 +186,13 @@ def test_client_can_end_and_strangers_cannot(partnership, client_user, other_the
     ending.end(partnership=partnership, by=client_user, reason="client_ended")
     partnership.refresh_from_db()
     assert partnership.end_reason == "client_ended"
+
+
+def test_an_ending_is_planned_at_most_a_year_ahead(partnership, their_therapist, calls):
+    from alliance.care.services import PartnershipError
+
+    with pytest.raises(PartnershipError):
+        ending.plan_ending(
+            partnership=partnership, by=their_therapist, last_day=dt.date(9999, 12, 31)
+        )
+    assert not PlannedEnding.objects.exists() and calls == []

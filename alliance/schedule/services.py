@@ -45,7 +45,7 @@ def _span(starts_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     try:
         return starts_at, starts_at + availability.appointment_length()
     except OverflowError:
-        raise ScheduleError(_("That time is too far ahead to book.")) from None
+        raise ScheduleError(_("That time is too far ahead to book yet.")) from None
 
 
 NOTE_MAX_CHARS = 20_000

@@ -23,6 +23,10 @@ from alliance.core.demo import DemoContext
 
 R_ALLIANCE_OUTCOME = 0.28
 MAX_SESSIONS = 12
+# The demo therapist's clients have their whole weekly history (alliance/schedule/demo.py):
+# their check-ins cover it, or every attended session past the twelfth would count as a
+# skipped check-in (an avoidance signal) on the caseload the demo opens with.
+MAX_SESSIONS_DEMO_THERAPIST = 60
 COMMENTS = [
     "We ran out of time at the end.",
     "I wish we had talked more about work.",
@@ -49,6 +53,8 @@ def run(ctx: DemoContext) -> None:
     if not partnerships:
         return
     demo_client_id = ctx.shared["clients"][0].pk if ctx.shared.get("clients") else None
+    therapists = ctx.shared.get("therapists") or []
+    demo_therapist_id = therapists[0].pk if therapists else None
     requests: list[CheckinRequest] = []
     plans = []
     n = len(partnerships)
@@ -57,7 +63,8 @@ def run(ctx: DemoContext) -> None:
     for i, p in enumerate(partnerships):
         end = p.ended_at or ctx.now
         weeks = max(0, int((end - p.started_at).days // 7))
-        sessions = min(MAX_SESSIONS, weeks)
+        limit = MAX_SESSIONS_DEMO_THERAPIST if p.therapist_id == demo_therapist_id else MAX_SESSIONS
+        sessions = min(limit, weeks)
         if p.end_reason == "dropout":
             sessions = min(sessions, int(rng.integers(1, 5)))
         if sessions < 1:
@@ -120,7 +127,7 @@ def run(ctx: DemoContext) -> None:
                     _response(p, req, CHECKIN_THERAPIST, "therapist", s, t_answers, t_subs, "")
                 )
             if s % 2 == 1 and not skipped:
-                shape = math.log(s) / math.log(12)
+                shape = min(1.0, math.log(s) / math.log(12))  # level after twelve sessions
                 for inst, intake, items in (("phq9", phq0, 9), ("gad7", gad0, 7)):
                     total = intake * (1 - gain * shape) + rng.normal(0, 1.5)
                     total_i = int(np.clip(round(total), 0, items * 3))

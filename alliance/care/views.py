@@ -82,8 +82,12 @@ def _has_active(user: User) -> bool:
 def intake(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if _has_active(user):
-        messages.info(request, _("You already work with a therapist. To change, use Switch."))
-        return redirect("core:home")
+        # Finding a therapist while working with one is switching: that page does it.
+        messages.info(
+            request,
+            _("You already work with a therapist. To work with someone else, switch here."),
+        )
+        return redirect("care:switch")
     form = IntakeForm(request.POST or None, client=user)
     if request.method == "POST":
         if form.is_valid():

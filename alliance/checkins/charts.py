@@ -86,7 +86,7 @@ def render(chart: Chart, *, chart_id: str) -> SafeString:
             chart.description,
         )
     ]
-    ticks = list(chart.y_ticks) or [chart.y_min, (chart.y_min + chart.y_max) / 2, chart.y_max]
+    ticks = list(chart.y_ticks) or _default_ticks(chart.y_min, chart.y_max)
     for t in ticks:
         y = py(t)
         parts.append(
@@ -190,3 +190,12 @@ def sparkline(values: Sequence[float], *, label: str) -> SafeString:
         escape(label),
         pts,
     )
+
+
+def _default_ticks(low: float, high: float) -> list[float]:
+    """Bottom, middle and top; the middle a whole number when the ends are (a score of
+    10.5 on a 0–21 scale reads as a score nobody can have)."""
+    middle = (low + high) / 2
+    if float(low).is_integer() and float(high).is_integer() and high - low >= 2:
+        middle = float(round(middle))
+    return [low, middle, high]

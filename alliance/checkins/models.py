@@ -190,6 +190,15 @@ KIND_LABELS = {
 }
 
 
+SEVERITY_LABELS = {
+    "info": _("info"),
+    "low": _("low"),
+    "medium": _("medium"),
+    "high": _("high"),
+    "critical": _("critical"),
+}
+
+
 class Alert(models.Model):
     """An alert of the alliance monitor, in its workflow.
 
@@ -271,6 +280,10 @@ class Alert(models.Model):
     @property
     def kind_label(self) -> str:
         return str(KIND_LABELS.get(self.kind, self.kind))
+
+    @property
+    def severity_label(self) -> str:
+        return str(SEVERITY_LABELS.get(self.severity, self.severity))
 
     @property
     def is_safety(self) -> bool:

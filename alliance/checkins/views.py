@@ -79,10 +79,12 @@ def index(request: HttpRequest) -> HttpResponse:
             else []
         )
         prompts = (
+            # One prompt, the most pressing alert's: every prompt opens with the same question,
+            # so two read as the same thing said twice.
             list(
                 queries.open_alerts_for(partnership)
                 .exclude(kind="safety")
-                .values_list("client_prompt", flat=True)[:2]
+                .values_list("client_prompt", flat=True)[:1]
             )
             if partnership
             else []
@@ -260,7 +262,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
         context["prompts"] = list(
             queries.open_alerts_for(partnership)
             .exclude(kind="safety")
-            .values_list("client_prompt", flat=True)[:2]
+            .values_list("client_prompt", flat=True)[:1]  # one: see above
         )
         context["switch_url"] = switch_url()
     return render(request, "checkins/progress.html", context)

@@ -95,6 +95,14 @@ class LicenceQuerySet(models.QuerySet["Licence"]):
         return self.filter(verified_at__isnull=False, expires_on__gte=day, lapsed_at__isnull=True)
 
 
+LICENCE_STATUS_LABELS = {
+    "expired": _("expired"),
+    "unverified": _("unverified"),
+    "expiring": _("expiring"),
+    "valid": _("valid"),
+}
+
+
 class Licence(models.Model):
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="licences"
@@ -139,3 +147,6 @@ class Licence(models.Model):
         if (self.expires_on - day).days <= settings.LICENCE_EXPIRY_WARNING_DAYS:
             return "expiring"
         return "valid"
+
+    def status_label(self) -> str:
+        return str(LICENCE_STATUS_LABELS[self.status()])

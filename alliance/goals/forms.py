@@ -31,7 +31,9 @@ class RatingForm(forms.Form):
     value = forms.TypedChoiceField(
         label=_("How is it going?"),
         coerce=int,
-        choices=[(v, f"{v:+d} · {GAS_LABELS[v]}") for v in range(GAS_MAX, GAS_MIN - 1, -1)],
+        # Lazy: built when the form is shown, in the reader's language (an f-string here
+        # would fix the labels in the language of the first import).
+        choices=lambda: [(v, f"{v:+d} · {GAS_LABELS[v]}") for v in range(GAS_MAX, GAS_MIN - 1, -1)],
     )
     note = forms.CharField(
         label=_("A note (optional)"),

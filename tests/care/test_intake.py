@@ -83,9 +83,11 @@ def test_positive_screen_shows_crisis_panel_before_any_matching(client_user, oth
     assert alert.partnership is None and alert.sources == ["intake_screen"]
 
 
-def test_client_with_a_therapist_is_sent_home(client_user, partnership):
+def test_client_with_a_therapist_stores_no_intake_and_is_sent_to_switching(
+    client_user, partnership
+):
     response = logged_in(client_user).post("/care/intake/", intake_data())
-    assert response.status_code == 302 and response["Location"] == "/home/"
+    assert response.status_code == 302 and response["Location"] == "/care/switch/"
     assert not Intake.objects.exists()
 
 
@@ -163,3 +165,10 @@ def test_api_intake_refuses_therapists(their_therapist):
         "/api/care/intake", _api_payload(), content_type="application/json"
     )
     assert response.status_code == 403
+
+
+def test_finding_a_therapist_while_working_with_one_leads_to_switching(partnership, client_user):
+    browser = logged_in(client_user)
+    response = browser.get("/care/intake/")
+    assert response.status_code == 302 and response["Location"] == "/care/switch/"
+    assert "switch here" in browser.get("/care/switch/").content.decode()

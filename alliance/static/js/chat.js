@@ -233,5 +233,10 @@
     if (document.visibilityState === "visible") send({ type: "sync", after: lastSeq() });
     sendRead();
   });
-  document.addEventListener("DOMContentLoaded", connect);
+  document.addEventListener("DOMContentLoaded", () => {
+    // The conversation opens at its newest message, as chat applications do.
+    const list = log();
+    if (list) list.scrollTop = list.scrollHeight;
+    connect();
+  });
 })();

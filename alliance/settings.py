@@ -43,8 +43,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 TESTING = "pytest" in sys.modules or env_bool("ALLIANCE_TESTING")
-# Management commands that never serve pages (score, migrate in CI, ...) may run without a
-# key; serving with DEBUG off refuses to start without one (see `check_secret_key`).
+# With DEBUG off nothing starts without a key (tests and DEBUG use a fixed development key).
 _DEV_SECRET = "insecure-development-key-do-not-use-in-production-alliance"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY") or (_DEV_SECRET if (DEBUG or TESTING) else "")
 if not SECRET_KEY:
@@ -376,7 +375,7 @@ CONVERSATION_GROUP_PREFIX = env_str("CONVERSATION_GROUP_PREFIX", "conversation")
 CONVERSATION_STORE_ON_LOOP = env_bool("CONVERSATION_STORE_ON_LOOP", True)
 CONVERSATION_LOOP_POOL_SIZE = env_int("CONVERSATION_LOOP_POOL_SIZE", 4)
 # Threads per worker for the sockets' database work (keep DATABASE_POOL_MAX at least this).
-CONVERSATION_DB_THREADS = env_int("CONVERSATION_DB_THREADS", 16)
+CONVERSATION_DB_THREADS = env_int("CONVERSATION_DB_THREADS", 8)
 # redis-py 8 defaults break the Redis channel layer: a 5 s socket timeout equals
 # channels-redis' 5 s blocking pop (an idle socket's receive loop times out and the socket
 # dies), and a 100-connection pool raises once a worker holds more busy sockets.

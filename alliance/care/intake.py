@@ -1,7 +1,7 @@
 """Intake: what a client is looking for, and a safety screen before any matching.
 
 The safety questions follow the structure of the ASQ (Ask Suicide-Screening Questions, NIMH;
-free to use, CLINICAL.md): four yes/no questions and an acuity question, in our own plain
+free to use): four yes/no questions and an acuity question, in our own plain
 words. A "yes" to any of them is a positive screen: the crisis resources are shown at once,
 before any matching, and a safety alert is raised for the on-call clinician.
 """

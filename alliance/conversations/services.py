@@ -260,7 +260,7 @@ def post_message(
     announce: bool = True,
 ) -> Posted:
     """Store a message once per client id; check a client's words for crisis language in the
-    same call and alert at once (DESIGN.md: safety pre-empts everything).
+    same call and alert at once (safety pre-empts everything: docs/alerts.md, "Safety").
 
     `author` (from `author_for`) saves loading the data key again; with `announce=False` the
     caller sends the partner's copy itself after this returns (the socket does, without a
@@ -474,7 +474,7 @@ def record_read(
 
 def licensed_in(*, therapist_id: int, jurisdiction: Jurisdiction) -> bool:
     # Telehealth licensure follows the client's physical location at the time of the
-    # session (CLINICAL.md, "Safety"): only a verified, unexpired licence there counts.
+    # session: only a verified, unexpired licence there counts.
     return (
         Licence.objects.valid()
         .filter(therapist_id=therapist_id, jurisdiction=jurisdiction)

@@ -119,7 +119,7 @@ def thread(request: HttpRequest, pk: int) -> HttpResponse:
                 status = 400
             else:
                 if posted.crisis_phrases:
-                    # Resources at once, in this response (DESIGN.md, "Watch for red flags").
+                    # Resources at once, in this response (docs/alerts.md, "Safety").
                     crisis = {"resources": resources_for_user(user), "alerted": posted.alerted}
                 elif not request.htmx:  # type: ignore[attr-defined]
                     return redirect("conversations:thread", pk=partnership.pk)

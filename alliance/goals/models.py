@@ -1,6 +1,6 @@
 """Goals, tasks (homework) and the working agreement of one partnership.
 
-Goal and task agreement are two of Bordin's three pillars of the alliance (CLINICAL.md):
+Goal and task agreement are two of the three pillars of the alliance (Bordin 1979):
 each goal and task records *when each side agreed*, so "goals never co-agreed" is a fact the
 alert rules can read rather than an impression. Every change is kept as history.
 """

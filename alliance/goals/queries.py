@@ -121,8 +121,8 @@ def completion_for(partnership: Partnership) -> Completion:
 
 def handed_over_goals(partnership: Partnership) -> list[Goal]:
     """Goals of the client's earlier partnerships, shown to a new therapist only when the
-    client consented to the handoff (DESIGN.md: the handoff carries goals only with
-    consent)."""
+    client consented to the handoff (docs/goals-and-journal.md: the handoff carries goals
+    only with consent)."""
     if not hooks.handoff_allowed(partnership):
         return []
     return list(

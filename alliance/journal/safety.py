@@ -3,7 +3,7 @@
 A private entry is scanned only so the client sees crisis resources at once; it alerts
 nobody (the consent text promises this, alliance/accounts/consent.py). A shared entry
 follows the safety rule for messages: the therapist and the on-call clinician are alerted
-in the same request (DESIGN.md, "safety pre-empts everything").
+in the same request (safety pre-empts everything: docs/alerts.md, "Safety").
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ DOMAIN_LABELS: Final[dict[str, str]] = {
     "psychosis_spectrum": "unusual experiences (psychosis spectrum)",
 }
 
-# "audio" is an audio-only call in the browser, not the telephone network (DESIGN.md).
+# "audio" is an audio-only call in the browser, not the telephone network.
 MODALITIES: Final[tuple[str, ...]] = ("video", "audio", "chat", "messaging")
 STYLES: Final[tuple[str, ...]] = ("directive", "exploratory")
 

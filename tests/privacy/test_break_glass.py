@@ -59,3 +59,25 @@ def test_admin_never_sees_clinical_text_outside_break_glass(
     browser = logged_in(admin_user)
     for path in ["/home/", "/home/?tab=clients", "/privacy/audit/"]:
         assert "Secret-marker-42" not in browser.get(path).content.decode()
+
+
+def test_the_emergency_record_is_readable_not_a_data_dump(
+    admin_user, partnership, their_therapist, client_user
+):
+    from alliance.conversations import services as conversations
+
+    conversations.post_message(
+        partnership=partnership, sender=client_user, client_id="record-0001", body="Hi <there>"
+    )
+    html = (
+        logged_in(admin_user)
+        .post(
+            "/privacy/break-glass/",
+            {"client": client_user.email, "reason": "Therapist unreachable; safety call"},
+        )
+        .content.decode()
+    )
+    assert "<td>Hi &lt;there&gt;</td>" in html  # decrypted, escaped, in a table
+    assert "<table" in html and "<th" in html  # rows as tables
+    assert "{'" not in html and "': " not in html and "<pre" not in html  # no Python dump
+    assert "+00:00" not in html  # times for people, not ISO strings

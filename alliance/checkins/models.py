@@ -290,19 +290,25 @@ class Alert(models.Model):
         return self.kind == "safety"
 
     def evidence_rows(self) -> list[dict[str, Any]]:
-        """Evidence in one shape for display, whichever rule or source wrote it."""
+        """Evidence in one shape for display, whichever rule or source wrote it, in words
+        (sources, pillars and instruments named, codes spelled out, ratings rounded)."""
         rows = []
         for e in self.evidence or []:
-            label = e.get("label") or e.get("instrument") or ""
+            label = _evidence_words(str(e.get("label") or e.get("instrument") or ""))
             phrases = matched_phrases(e)
             if phrases:
                 label = f"{label} {', '.join(phrases)}".strip()
             value = e.get("value")
             if value is None and e.get("item9") is not None:
                 value = f"item 9 = {e['item9']} (total {e.get('total', '?')})"
+            elif isinstance(value, float):
+                value = f"{value:.2f}"
+            elif isinstance(value, str):
+                value = _evidence_words(value)
+            source = str(e.get("source", ""))
             rows.append(
                 {
-                    "source": e.get("source", ""),
+                    "source": str(EVIDENCE_SOURCES.get(source, source)),
                     "label": label,
                     "value": value,
                     "session": e.get("session"),
@@ -311,6 +317,32 @@ class Alert(models.Model):
                 }
             )
         return rows
+
+
+EVIDENCE_SOURCES = {
+    "checkin": _("Check-in"),
+    "attendance": _("Attendance"),
+    "goals": _("Goals"),
+    "messages": _("Messages"),
+    "outcome": _("Outcome measure"),
+    "intake": _("Intake"),
+    "crisis_language": _("Crisis language"),
+    "message": _("Message"),
+    "phq9_item9": _("PHQ-9 item 9"),
+    "intake_screen": _("Intake safety screen"),
+    "shared_journal": _("Shared journal entry"),
+    "checkin_comment": _("Check-in comment"),
+}
+_PILLARS = {"goal": _("Goal agreement"), "task": _("Task agreement"), "bond": _("Bond")}
+_INSTRUMENT_WORDS = {"phq9": "PHQ-9", "gad7": "GAD-7", "alliance_checkin": "Check-in"}
+
+
+def _evidence_words(text: str) -> str:
+    """ "gad7 total" -> "GAD-7 total", "goal" -> "Goal agreement", "no_show" -> "no show"."""
+    if text in _PILLARS:
+        return str(_PILLARS[text])
+    words = [_INSTRUMENT_WORDS.get(w, w) for w in text.split(" ")]
+    return " ".join(w.replace("_", " ") if w.isidentifier() else w for w in words)
 
 
 class AlertEvent(models.Model):

@@ -82,3 +82,14 @@ def test_chart_scales_have_whole_middle_ticks_for_whole_scales():
     assert _default_ticks(0, 21) == [0, 10.0, 21]
     assert _default_ticks(0, 27) == [0, 14.0, 27]
     assert _default_ticks(0.0, 1.0) == [0.0, 0.5, 1.0]
+
+
+def test_alert_evidence_is_in_words(partnership, client_user, their_therapist):
+    for v in (6, 6, 3):
+        rate(partnership, client_user, v)
+    alert = Alert.objects.get(kind="bond")
+    html = logged_in(their_therapist).get(f"/checkins/alerts/{alert.pk}/").content.decode()
+    assert "<td>Check-in</td>" in html and "<td>checkin</td>" not in html
+    rows = alert.evidence_rows()
+    assert all(not isinstance(r["value"], float) for r in rows)
+    assert any(r["label"] == "Bond" for r in rows), rows

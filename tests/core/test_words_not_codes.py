@@ -93,3 +93,16 @@ def test_alert_evidence_is_in_words(partnership, client_user, their_therapist):
     rows = alert.evidence_rows()
     assert all(not isinstance(r["value"], float) for r in rows)
     assert any(r["label"] == "Bond" for r in rows), rows
+
+
+def test_prompts_and_repair_suggestions_are_in_the_readers_language(
+    partnership, client_user, their_therapist
+):
+    for v in (6, 6, 3):
+        rate(partnership, client_user, v)
+    alert = Alert.objects.get(kind="bond")
+    client_page = in_spanish(client_user).get("/checkins/").content.decode()
+    assert "¿Te gustaría hablar de cómo va la terapia?" in client_page
+    assert "Would you like to talk" not in client_page
+    detail = in_spanish(their_therapist).get(f"/checkins/alerts/{alert.pk}/").content.decode()
+    assert "Anota la reparación que planeas" in detail

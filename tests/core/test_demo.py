@@ -68,6 +68,10 @@ def test_demo_alerts_are_computed_from_every_part_of_the_demo():
             )
             assert active >= 20
             assert never_agreed <= active * 0.4, (never_agreed, active)
+            # The on-call page has one safety alert to show, not about the demo client.
+            safety = Alert.objects.filter(kind="safety", is_open=True)
+            assert safety.count() == 1
+            assert not safety.filter(client__email__startswith="client@").exists()
             raise Rollback
     except Rollback:
         pass

@@ -330,3 +330,21 @@ def _fresh_key_cache():
     from alliance.privacy import keys
 
     keys.forget()
+
+
+def make_appointment(partnership, start, *, status="scheduled", **extra):
+    """A 50-minute video appointment of the partnership, stored as given (no checks)."""
+    import datetime as dt
+
+    from alliance.schedule.models import Appointment
+
+    return Appointment.objects.create(
+        partnership=partnership,
+        therapist_id=partnership.therapist_id,
+        client_id=partnership.client_id,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=50),
+        modality="video",
+        status=status,
+        **extra,
+    )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from alliance.care import ending
 from alliance.care.models import Partnership
 from alliance.schedule.models import Appointment, PlannedEnding
-from tests.conftest import logged_in
+from tests.conftest import logged_in, make_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -38,16 +38,7 @@ def started(partnership, days_ago: int) -> Partnership:
 
 
 def appointment(partnership, days_from_now: float, status: str = "attended") -> Appointment:
-    start = NOW + dt.timedelta(days=days_from_now)
-    return Appointment.objects.create(
-        partnership=partnership,
-        therapist_id=partnership.therapist_id,
-        client_id=partnership.client_id,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=50),
-        modality="video",
-        status=status,
-    )
+    return make_appointment(partnership, NOW + dt.timedelta(days=days_from_now), status=status)
 
 
 def test_the_rule_itself():

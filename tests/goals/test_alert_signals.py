@@ -13,21 +13,13 @@ from alliance.goals import queries, services
 from alliance.journal.models import JournalEntry
 from alliance.journal.services import write_entry
 from alliance.measures.alerts.model import GoalsStatus
-from alliance.schedule.models import Appointment
+from tests.conftest import make_appointment
 
 pytestmark = pytest.mark.django_db
 
 
 def _appointment(partnership, starts_at, **extra):
-    return Appointment.objects.create(
-        partnership=partnership,
-        therapist_id=partnership.therapist_id,
-        client_id=partnership.client_id,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(minutes=50),
-        modality="video",
-        **extra,
-    )
+    return make_appointment(partnership, starts_at, **extra)
 
 
 def test_goals_status_counts_sessions_held_and_co_agreement(

@@ -9,23 +9,12 @@ from django.utils import timezone
 
 from alliance.measures.alerts.model import Attendance, AttendanceEvent
 from alliance.schedule import queries, services
-from alliance.schedule.models import Appointment
-from tests.conftest import logged_in
+from tests.conftest import logged_in, make_appointment
 
 pytestmark = pytest.mark.django_db
 
 
-def make(partnership, start, *, status="scheduled", **extra) -> Appointment:
-    return Appointment.objects.create(
-        partnership=partnership,
-        therapist_id=partnership.therapist_id,
-        client_id=partnership.client_id,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=50),
-        modality="video",
-        status=status,
-        **extra,
-    )
+make = make_appointment
 
 
 @pytest.fixture

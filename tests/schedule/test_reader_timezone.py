@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from alliance.schedule.models import Appointment
-from tests.conftest import logged_in
+from tests.conftest import logged_in, make_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +19,7 @@ def test_the_caseload_shows_the_next_appointment_in_the_therapists_zone(
     assert their_therapist.timezone == "America/New_York"
     soon = (timezone.now() + dt.timedelta(days=3)).date()
     starts_at = dt.datetime.combine(soon, dt.time(15, 0), tzinfo=dt.UTC)  # 10:00 or 11:00 there
-    Appointment.objects.create(
-        partnership=partnership,
-        therapist_id=partnership.therapist_id,
-        client_id=partnership.client_id,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(minutes=50),
-        modality="video",
-    )
+    make_appointment(partnership, starts_at)
     local = starts_at.astimezone(ZoneInfo("America/New_York"))
     page = logged_in(their_therapist).get("/home/").content.decode()
     assert local.strftime("%H:%M") in page and "15:00" not in page

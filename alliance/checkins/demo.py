@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +48,23 @@ def _spread(total: int, items: int, high: int, rng: np.random.Generator) -> list
     return values
 
 
+def _sessions_held(partnerships: list[Partnership], now: Any) -> dict[int, int]:
+    """Partnership id -> sessions the schedule numbers before `now` (its demo ran first)."""
+    from django.db.models import Count
+
+    from alliance.schedule.models import Appointment
+    from alliance.schedule.queries import COUNTED
+
+    rows = (
+        Appointment.objects.filter(COUNTED, starts_at__lt=now)
+        .filter(partnership_id__in=[p.pk for p in partnerships])
+        .values("partnership_id")
+        .annotate(n=Count("id"))
+        .values_list("partnership_id", "n")
+    )
+    return dict(rows)
+
+
 def run(ctx: DemoContext) -> None:
     rng = np.random.default_rng(ctx.seed)
     partnerships: list[Partnership] = ctx.shared.get("partnerships", [])
@@ -60,11 +78,14 @@ def run(ctx: DemoContext) -> None:
     n = len(partnerships)
     z_a = rng.standard_normal(n)
     z_o = R_ALLIANCE_OUTCOME * z_a + math.sqrt(1 - R_ALLIANCE_OUTCOME**2) * rng.standard_normal(n)
+    held = _sessions_held(partnerships, ctx.now)
     for i, p in enumerate(partnerships):
         end = p.ended_at or ctx.now
         weeks = max(0, int((end - p.started_at).days // 7))
         limit = MAX_SESSIONS_DEMO_THERAPIST if p.therapist_id == demo_therapist_id else MAX_SESSIONS
-        sessions = min(limit, weeks)
+        # No more check-ins than sessions the schedule has numbered so far (a check-in for
+        # "session 35" while the schedule's session 35 is next week would contradict it).
+        sessions = min(limit, weeks, held.get(p.pk, weeks))
         if p.end_reason == "dropout":
             sessions = min(sessions, int(rng.integers(1, 5)))
         if sessions < 1:

@@ -68,6 +68,25 @@ def test_demo_alerts_are_computed_from_every_part_of_the_demo():
             )
             assert active >= 20
             assert never_agreed <= active * 0.4, (never_agreed, active)
+            # Check-ins never run ahead of the sessions the schedule has numbered.
+            from django.db.models import Max
+            from django.utils import timezone
+
+            from alliance.checkins.models import CheckinRequest
+            from alliance.schedule.models import Appointment
+            from alliance.schedule.queries import COUNTED
+
+            last_checkin = dict(
+                CheckinRequest.objects.values("partnership_id")
+                .annotate(m=Max("session_number"))
+                .values_list("partnership_id", "m")
+            )
+            for pid, last in last_checkin.items():
+                held = Appointment.objects.filter(
+                    COUNTED, partnership_id=pid, starts_at__lt=timezone.now()
+                )
+                if held.exists():
+                    assert last <= held.count(), (pid, last, held.count())
             # The on-call page has one safety alert to show, not about the demo client.
             safety = Alert.objects.filter(kind="safety", is_open=True)
             assert safety.count() == 1

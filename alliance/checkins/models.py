@@ -9,6 +9,7 @@ in `AlertEvent`.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -282,6 +283,11 @@ class Alert(models.Model):
         return str(KIND_LABELS.get(self.kind, self.kind))
 
     @property
+    def explanation_text(self) -> str:
+        """The rule's explanation with instruments by name ("GAD-7 9 at session 5")."""
+        return _INSTRUMENT_IDS.sub(lambda m: _INSTRUMENT_WORDS[str(m.group(1))], self.explanation)
+
+    @property
     def severity_label(self) -> str:
         return str(SEVERITY_LABELS.get(self.severity, self.severity))
 
@@ -335,6 +341,7 @@ EVIDENCE_SOURCES = {
 }
 _PILLARS = {"goal": _("Goal agreement"), "task": _("Task agreement"), "bond": _("Bond")}
 _INSTRUMENT_WORDS = {"phq9": "PHQ-9", "gad7": "GAD-7", "alliance_checkin": "Check-in"}
+_INSTRUMENT_IDS = re.compile(r"\b(phq9|gad7)\b")
 
 
 def _evidence_words(text: str) -> str:

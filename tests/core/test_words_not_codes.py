@@ -106,3 +106,8 @@ def test_prompts_and_repair_suggestions_are_in_the_readers_language(
     assert "Would you like to talk" not in client_page
     detail = in_spanish(their_therapist).get(f"/checkins/alerts/{alert.pk}/").content.decode()
     assert "Anota la reparación que planeas" in detail
+
+
+def test_alert_explanations_name_instruments():
+    alert = Alert(explanation="Progress is behind: gad7 9 at session 35; phq9 went up.")
+    assert alert.explanation_text == "Progress is behind: GAD-7 9 at session 35; PHQ-9 went up."

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from typing import Any
 
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -80,7 +81,7 @@ def run(ctx: DemoContext) -> None:
                 kind=text.kind,
                 version=text.version,
                 text_sha256=text.sha256,
-                given_at=ctx.now - dt.timedelta(days=rng.randint(1, 400)),
+                given_at=_given_since(text.version, ctx.now, rng),
             )
         )
         user.timezone = home["tz"]
@@ -107,3 +108,12 @@ def run(ctx: DemoContext) -> None:
             StaticToken(device=static, token=code) for code in DEMO_RECOVERY_CODES
         )
     ctx.logins.extend(fixed_logins())
+
+
+def _given_since(version: str, now: dt.datetime, rng: Any) -> dt.datetime:
+    """A moment a demo client agreed to the consent text `version` ("YYYY-MM"): not before
+    that version existed (earlier clients agreed again when it changed)."""
+    start = dt.datetime.strptime(version, "%Y-%m").replace(tzinfo=dt.UTC)
+    if start >= now:
+        return now
+    return start + dt.timedelta(seconds=rng.randint(0, int((now - start).total_seconds())))

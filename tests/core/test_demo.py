@@ -38,6 +38,11 @@ def seeded_fingerprint(seed: int) -> tuple[list[tuple[str, str, str]], list[str]
             assert User.objects.filter(role="therapist").count() == 15
             assert User.objects.filter(role="client").count() == 100
             assert Licence.objects.valid().exists()
+            # Nobody agreed to a consent text before that version of it existed.
+            from alliance.accounts.models import ConsentRecord
+
+            for record in ConsentRecord.objects.all():
+                assert record.given_at.strftime("%Y-%m") >= record.version
             raise Rollback
     except Rollback:
         pass

@@ -16,7 +16,8 @@ def export_client(user: User) -> dict[str, Any]:
         "messages": [
             {
                 "partnership": m.partnership_id,
-                "from": "you" if m.sender_id == user.pk else "therapist",
+                # Roles, not "you": the same record is read in an emergency by staff.
+                "from": "client" if m.sender_id == user.pk else "therapist",
                 "sent_at": m.created_at.isoformat(),
                 "text": m.body,
             }

@@ -78,6 +78,7 @@ def test_the_emergency_record_is_readable_not_a_data_dump(
         .content.decode()
     )
     assert "<td>Hi &lt;there&gt;</td>" in html  # decrypted, escaped, in a table
+    assert "<td>client</td>" in html and "<td>you</td>" not in html  # who wrote it, by role
     assert "<table" in html and "<th" in html  # rows as tables
     assert "{'" not in html and "': " not in html and "<pre" not in html  # no Python dump
     assert "+00:00" not in html  # times for people, not ISO strings

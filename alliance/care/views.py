@@ -58,8 +58,7 @@ def partnership_detail(request: HttpRequest, pk: int) -> HttpResponse:
     notes = []
     if user.is_therapist:
         # One audit row per opening of the record, not per fragment refresh (audit.py).
-        refresh = request.method != "GET" or bool(request.htmx)  # type: ignore[attr-defined]
-        audit.record_opening(user, partnership, refresh=refresh)
+        audit.record_opening(user, partnership, refresh=audit.is_refresh(request))
         notes = list(CaseNote.objects.filter(partnership=partnership)[:50])
     status = 400 if request.method == "POST" else 200
     return render(

@@ -8,6 +8,7 @@ in `AlertEvent`.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -17,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from alliance.measures.registry import get_instrument, instrument_ids
 from alliance.privacy import fields
 from alliance.privacy.fields import EncryptedTextField
 
@@ -285,7 +287,8 @@ class Alert(models.Model):
     @property
     def explanation_text(self) -> str:
         """The rule's explanation with instruments by name ("GAD-7 9 at session 5")."""
-        return _INSTRUMENT_IDS.sub(lambda m: _INSTRUMENT_WORDS[str(m.group(1))], self.explanation)
+        names = _instrument_names()
+        return _instrument_ids().sub(lambda m: names[str(m.group(1))], self.explanation)
 
     @property
     def severity_label(self) -> str:
@@ -340,15 +343,24 @@ EVIDENCE_SOURCES = {
     "checkin_comment": _("Check-in comment"),
 }
 _PILLARS = {"goal": _("Goal agreement"), "task": _("Task agreement"), "bond": _("Bond")}
-_INSTRUMENT_WORDS = {"phq9": "PHQ-9", "gad7": "GAD-7", "alliance_checkin": "Check-in"}
-_INSTRUMENT_IDS = re.compile(r"\b(phq9|gad7)\b")
+
+
+@functools.cache
+def _instrument_names() -> dict[str, str]:
+    """Shipped instrument id -> its short name ("phq9" -> "PHQ-9"), from the registry."""
+    return {i: get_instrument(i).short_name for i in instrument_ids()}
+
+
+@functools.cache
+def _instrument_ids() -> re.Pattern[str]:
+    return re.compile(r"\b(" + "|".join(map(re.escape, _instrument_names())) + r")\b")
 
 
 def _evidence_words(text: str) -> str:
     """ "gad7 total" -> "GAD-7 total", "goal" -> "Goal agreement", "no_show" -> "no show"."""
     if text in _PILLARS:
         return str(_PILLARS[text])
-    words = [_INSTRUMENT_WORDS.get(w, w) for w in text.split(" ")]
+    words = [_instrument_names().get(w, w) for w in text.split(" ")]
     return " ".join(w.replace("_", " ") if w.isidentifier() else w for w in words)
 
 

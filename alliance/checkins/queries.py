@@ -286,6 +286,16 @@ def open_alerts_for(partnership: Partnership) -> QuerySet[Alert]:
     ).order_by("-severity_rank", "-updated_at")
 
 
+def client_prompts(partnership: Partnership) -> list[str]:
+    """What the client is invited to talk about: the most pressing open alert's prompt only
+    (every prompt opens with the same question, so two read as one thing said twice)."""
+    return list(
+        open_alerts_for(partnership)
+        .exclude(kind="safety")
+        .values_list("client_prompt", flat=True)[:1]
+    )
+
+
 def alert_for(user: User, pk: int) -> Alert:
     """The alert if this user may open it: the client's current therapist, or an on-call
     clinician for an open safety alert (only while it is open). 404 otherwise."""
@@ -354,6 +364,8 @@ def caseload_by_risk(therapist: User) -> list[dict[str, Any]]:
     ):
         if inst_id == "phq9" or pid not in last_outcome or last_outcome[pid][0] != "phq9":
             last_outcome[pid] = (inst_id, total, band, session)
+    # Each instrument looked up once (a practice's own is a query).
+    instruments = {i: lookup.instrument(i) for i in {o[0] for o in last_outcome.values()}}
     provider = optional_provider("alliance.schedule.queries", "next_appointments")
     next_at = dict(provider(ids) or {}) if provider is not None and ids else {}
     pending = set(
@@ -384,9 +396,9 @@ def caseload_by_risk(therapist: User) -> list[dict[str, Any]]:
                 "latest_alliance": values[-1] if values else None,
                 "last_outcome": {
                     "instrument": outcome[0],
-                    "name": lookup.instrument(outcome[0]).short_name,
+                    "name": instruments[outcome[0]].short_name,
                     "total": outcome[1],
-                    "band": lookup.band_label(lookup.instrument(outcome[0]), outcome[2]),
+                    "band": lookup.band_label(instruments[outcome[0]], outcome[2]),
                     "session": outcome[3],
                 }
                 if outcome

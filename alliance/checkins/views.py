@@ -33,6 +33,7 @@ from alliance.checkins.forms import (
 from alliance.checkins.models import Alert, CheckinRequest, Response
 from alliance.core import language
 from alliance.core.crisis import resources_for_user
+from alliance.measures.schema import Instrument
 from alliance.privacy import audit
 from alliance.privacy.access import access
 
@@ -78,17 +79,7 @@ def index(request: HttpRequest) -> HttpResponse:
             if partnership
             else []
         )
-        prompts = (
-            # One prompt, the most pressing alert's: every prompt opens with the same question,
-            # so two read as the same thing said twice.
-            list(
-                queries.open_alerts_for(partnership)
-                .exclude(kind="safety")
-                .values_list("client_prompt", flat=True)[:1]
-            )
-            if partnership
-            else []
-        )
+        prompts = queries.client_prompts(partnership) if partnership else []
         return render(
             request,
             "checkins/index_client.html",
@@ -230,13 +221,23 @@ def done(request: HttpRequest, pk: int) -> HttpResponse:
 # --- progress and schedule -----------------------------------------------------------------
 
 
-def _names(response: Response) -> tuple[str, str]:
-    """The instrument's name and the band's label as people read them, not stored codes."""
-    try:
-        inst = lookup.instrument(response.instrument_id)
-    except lookup.UnknownInstrument:
-        return response.instrument_id, response.band
-    return inst.short_name, lookup.band_label(inst, response.band)
+def _named(responses: list[Response]) -> list[tuple[Response, str, str]]:
+    """Each response with its instrument's name and its band's label as people read them,
+    not stored codes (each instrument looked up once: a practice's own is a query)."""
+    found: dict[str, Instrument | None] = {}
+    for instrument_id in {r.instrument_id for r in responses}:
+        try:
+            found[instrument_id] = lookup.instrument(instrument_id)
+        except lookup.UnknownInstrument:
+            found[instrument_id] = None
+    named = []
+    for r in responses:
+        inst = found[r.instrument_id]
+        if inst is None:
+            named.append((r, r.instrument_id, r.band))
+        else:
+            named.append((r, inst.short_name, lookup.band_label(inst, r.band)))
+    return named
 
 
 @access("client", "therapist", scope="own_partnerships")
@@ -246,24 +247,21 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
     partnership = care_queries.partnership_for(user, pk)
     context: dict[str, Any] = queries.progress_context(partnership, viewer=user)
     if user.is_therapist:
-        audit.record_opening(user, partnership, refresh=bool(request.htmx))  # type: ignore[attr-defined]
+        audit.record_opening(user, partnership, refresh=audit.is_refresh(request))
         wanted, every = services.outcome_schedule_of(partnership)
         context["schedule_form"] = ScheduleForm(
             _outcome_choices(), initial={"instruments": wanted, "every_n_sessions": every}
         )
         context["alerts"] = list(queries.open_alerts_for(partnership))
-        context["responses"] = [
-            (r, *_names(r))
-            for r in Response.objects.filter(partnership=partnership).order_by(
-                "-session_number", "-id"
-            )[:20]
-        ]
-    else:
-        context["prompts"] = list(
-            queries.open_alerts_for(partnership)
-            .exclude(kind="safety")
-            .values_list("client_prompt", flat=True)[:1]  # one: see above
+        context["responses"] = _named(
+            list(
+                Response.objects.filter(partnership=partnership).order_by("-session_number", "-id")[
+                    :20
+                ]
+            )
         )
+    else:
+        context["prompts"] = queries.client_prompts(partnership)
         context["switch_url"] = switch_url()
     return render(request, "checkins/progress.html", context)
 
@@ -341,11 +339,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     return redirect("checkins:alert_detail", pk=alert.pk)
             else:
                 status = 400
-    audit.record_opening(
-        user,
-        alert,
-        refresh=request.method != "GET" or bool(request.htmx),  # type: ignore[attr-defined]
-    )
+    audit.record_opening(user, alert, refresh=audit.is_refresh(request))
     events = list(alert.events.select_related("actor"))
     context = {
         "alert": alert,

@@ -130,8 +130,9 @@ def thread(request: HttpRequest, pk: int) -> HttpResponse:
         form = _fresh_form()
     if user.is_therapist:
         # One audit row per opening of the conversation, not per message or refresh.
-        refresh = request.method != "GET" or bool(request.htmx)  # type: ignore[attr-defined]
-        audit.record_opening(user, partnership, refresh=refresh, reason="conversation")
+        audit.record_opening(
+            user, partnership, refresh=audit.is_refresh(request), reason="conversation"
+        )
     context = _thread_context(request, partnership, form)
     context["crisis"] = crisis
     template = "conversations/thread.html"

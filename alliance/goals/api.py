@@ -140,7 +140,10 @@ def _task(t: Task) -> dict[str, Any]:
 
 
 def _fresh_goal(request: HttpRequest, goal_id: int) -> dict[str, Any]:
-    goal = queries.goal_for(request.auth, goal_id)  # type: ignore[attr-defined]
+    return _fresh(queries.goal_for(request.auth, goal_id))  # type: ignore[attr-defined]
+
+
+def _fresh(goal: Goal) -> dict[str, Any]:
     return _goal(queries.goals_of(goal.partnership).get(pk=goal.pk))
 
 
@@ -177,9 +180,9 @@ def propose_goal(request: HttpRequest, pk: int, payload: GoalIn) -> Any:
 
 @router.get("/goals/{goal_id}", response=GoalOut, auth=BOTH)
 def get_goal(request: HttpRequest, goal_id: int) -> Any:
-    found = _fresh_goal(request, goal_id)
-    _opened(request, queries.goal_for(request.auth, goal_id).partnership)  # type: ignore[attr-defined]
-    return found
+    goal = queries.goal_for(request.auth, goal_id)  # type: ignore[attr-defined]
+    _opened(request, goal.partnership)
+    return _fresh(goal)
 
 
 @router.put("/goals/{goal_id}", response={200: GoalOut, 400: ErrorOut}, auth=BOTH)

@@ -26,8 +26,7 @@ def _user(request: HttpRequest) -> User:
 def _opened(request: HttpRequest, user: User, partnership: Partnership) -> None:
     """One audit row per page a therapist opens, not per fragment refresh or form post."""
     if user.is_therapist:
-        refresh = request.method != "GET" or bool(getattr(request, "htmx", False))
-        audit.record_opening(user, partnership, refresh=refresh)
+        audit.record_opening(user, partnership, refresh=audit.is_refresh(request))
 
 
 def _side(user: User) -> str:

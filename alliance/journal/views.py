@@ -133,7 +133,7 @@ def shared_entries(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     partnership = care_queries.partnership_for(user, pk)
     if user.is_therapist:
-        audit.record_opening(user, partnership, refresh=bool(request.htmx))  # type: ignore[attr-defined]
+        audit.record_opening(user, partnership, refresh=audit.is_refresh(request))
     entries = Paginator(queries.shared_entries(partnership), 20).get_page(request.GET.get("page"))
     return render(
         request,
@@ -259,8 +259,7 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     entries = assignment.entries.all()
     if user.is_therapist:
         entries = entries.filter(shared_at__isnull=False)
-        refresh = request.method != "GET" or bool(request.htmx)  # type: ignore[attr-defined]
-        audit.record_opening(user, assignment.partnership, refresh=refresh)
+        audit.record_opening(user, assignment.partnership, refresh=audit.is_refresh(request))
     for prompt_id in entries.values_list("notebook_prompt_id", flat=True):
         if prompt_id is not None:
             answered[prompt_id] = answered.get(prompt_id, 0) + 1

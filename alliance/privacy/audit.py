@@ -47,6 +47,11 @@ def record(actor: Any, action: str, obj: models.Model, reason: str | None = None
 REFRESH_WINDOW = dt.timedelta(minutes=10)
 
 
+def is_refresh(request: Any) -> bool:
+    """A request re-reading what its page opened: a form posted back, or a fragment (htmx)."""
+    return request.method != "GET" or bool(getattr(request, "htmx", False))
+
+
 def record_opening(
     actor: Any, obj: models.Model, *, refresh: bool, reason: str | None = None
 ) -> AuditEvent | None:

@@ -118,11 +118,23 @@ class CheckinRequest(models.Model):
         return int(self.partnership.client_id)
 
 
+class ResponseQuerySet(models.QuerySet["Response"]):
+    def current(self) -> ResponseQuerySet:
+        """The scores that count: a corrected response is kept but no longer counts."""
+        return self.filter(superseded_at__isnull=True)
+
+
 class Response(models.Model):
     """One completed questionnaire: answers and the engine's scores.
 
     The free-text answer of the check-in is kept only in `comment` (encrypted), never in
     `answers`.
+
+    One score per instrument, respondent and session: a second submission of the same
+    instrument for the same session is a *correction*. It becomes the current score and the
+    earlier row is kept, marked superseded (`superseded_at`, `superseded_by`), so nothing
+    is lost and every chart, rule and export reads one score per session
+    (`Response.objects.current()`). A database constraint enforces it on write.
     """
 
     class Role(models.TextChoices):
@@ -152,11 +164,25 @@ class Response(models.Model):
     comment = EncryptedTextField(owner="partnership.client_id", blank=True, null=True, default=None)
     submitted_at = models.DateTimeField()
     idempotency_key = models.CharField(max_length=64)
+    # Safety (critical) items the form let the respondent leave blank: the total is prorated
+    # and the therapist is told ("safety question unanswered").
+    critical_missing = models.JSONField(default=list, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = ResponseQuerySet.as_manager()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["respondent", "idempotency_key"], name="response_idempotency_key"
+            ),
+            models.UniqueConstraint(
+                fields=["partnership", "instrument_id", "respondent", "session_number"],
+                condition=Q(superseded_at__isnull=True),
+                name="one_current_score_per_session",
             ),
             models.UniqueConstraint(
                 fields=["request", "instrument_id", "respondent"],

@@ -161,6 +161,10 @@ class Instrument:
     form: str = "client"
     mirror_of: str | None = None
     cutoff: ClinicalCutoff | None = None
+    # A second, published cut with another purpose, shown beside caseness: the GAD-7's
+    # caseness is the NHS Talking Therapies rule (>= 8) while Spitzer et al. 2006 screen at
+    # >= 10. Each label names the rule it uses.
+    screening_cutoff: ClinicalCutoff | None = None
     critical_items: tuple[CriticalItem, ...] = ()
     reliable_change: ReliableChangeSpec | None = None
     percentile_bands: PercentileBandSpec | None = None
@@ -185,14 +189,32 @@ class Instrument:
         return None
 
     def is_case(self, score: float) -> bool | None:
-        if self.cutoff is None:
+        return self._beyond(self.cutoff, score)
+
+    def is_screen_positive(self, score: float) -> bool | None:
+        return self._beyond(self.screening_cutoff, score)
+
+    def _beyond(self, cut: ClinicalCutoff | None, score: float) -> bool | None:
+        if cut is None:
             return None
         if self.lower_is_better:
-            return score >= self.cutoff.score
-        return score <= self.cutoff.score
+            return score >= cut.score
+        return score <= cut.score
 
 
 # --- validation helpers --------------------------------------------------------------------
+
+
+def _cutoff(data: Mapping[str, Any], key: str) -> ClinicalCutoff | None:
+    raw = data.get(key)
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise InstrumentError(f"$.{key}", "must be an object with a score and a source")
+    return ClinicalCutoff(
+        score=float(_number(_require(raw, "score", f"$.{key}"), f"$.{key}.score")),
+        source=_str(_require(raw, "source", f"$.{key}"), f"$.{key}.source"),
+    )
 
 
 def _require(data: Mapping[str, Any], key: str, path: str) -> Any:
@@ -426,13 +448,13 @@ def instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
             raise InstrumentError(path, "bands must be in ascending order without overlap")
         bands.append(band)
 
-    cutoff = None
-    if data.get("clinical_cutoff") is not None:
-        raw = data["clinical_cutoff"]
-        cutoff = ClinicalCutoff(
-            score=float(_number(_require(raw, "score", "$.clinical_cutoff"), "$.clinical_cutoff")),
-            source=_str(_require(raw, "source", "$.clinical_cutoff"), "$.clinical_cutoff.source"),
-        )
+    cutoff = _cutoff(data, "clinical_cutoff")
+    screening_cutoff = _cutoff(data, "screening_cutoff")
+    for cut, key in ((cutoff, "clinical_cutoff"), (screening_cutoff, "screening_cutoff")):
+        if cut is not None and not total_min <= cut.score <= total_max:
+            raise InstrumentError(
+                f"$.{key}.score", f"must lie within the total range {total_min}-{total_max}"
+            )
 
     critical: list[CriticalItem] = []
     for i, raw in enumerate(_list(data.get("critical_items", []), "$.critical_items")):
@@ -526,6 +548,7 @@ def instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
         form=_str(data.get("form", "client"), "$.form"),
         mirror_of=_opt_str(data.get("mirror_of"), "$.mirror_of"),
         cutoff=cutoff,
+        screening_cutoff=screening_cutoff,
         critical_items=tuple(critical),
         reliable_change=reliable,
         percentile_bands=percentile,

@@ -48,6 +48,7 @@ class ScoreResult:
     critical_missing: tuple[str, ...]  # critical items left unanswered (worth asking about)
     answers: Mapping[str, int | float | str]
     item_scores: Mapping[str, float]  # after reverse keying
+    screening: bool | None = None  # at or beyond the screening cut-off; None without one
 
     def as_dict(self) -> dict[str, object]:
         """Plain JSON-ready data (the shape printed by `alliance score --json`)."""
@@ -62,6 +63,7 @@ class ScoreResult:
             "missing": list(self.missing),
             "caseness": self.caseness,
             "critical_missing": list(self.critical_missing),
+            "screening": self.screening,
         }
 
 
@@ -192,6 +194,7 @@ def score(instrument: Instrument, answers: Mapping[str, Answer]) -> ScoreResult:
         prorated=prorated,
         missing=tuple(missing),
         caseness=instrument.is_case(total),
+        screening=instrument.is_screen_positive(total),
         critical_missing=critical_missing,
         answers=given,
         item_scores=item_scores,

@@ -5,11 +5,12 @@ flow: `crisis` is true when crisis resources must be shown at once."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import WithJsonSchema
 
 from alliance.accounts.models import User
 from alliance.care.queries import partnership_for
@@ -23,10 +24,22 @@ router = Router(tags=["checkins"])
 PARTIES = ApiAccess("client", "therapist", scope="own_partnerships")
 
 
+# Answers are checked by the check-in service, which names the item it refuses (`true`, a
+# fraction for a whole-number choice, text for a number, a blank required item): a schema type
+# here would coerce `true` to 1 before anyone could refuse it. The schema still documents the
+# shape clients send.
+AnswerValue = Annotated[
+    Any,
+    WithJsonSchema(
+        {"anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}, {"type": "null"}]}
+    ),
+]
+
+
 class SubmitIn(Schema):
     partnership_id: int
     instrument_id: str
-    answers: dict[str, int | float | str | None]
+    answers: dict[str, AnswerValue]
     request_id: int | None = None
     idempotency_key: str | None = None
 

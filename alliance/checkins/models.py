@@ -216,6 +216,7 @@ KIND_LABELS = {
     "avoidance": _("Avoidance"),
     "checkpoint": _("Session-3 checkpoint"),
     "safety": _("Safety"),
+    "safety_unanswered": _("Safety question unanswered"),
 }
 
 
@@ -334,7 +335,12 @@ class Alert(models.Model):
             if phrases:
                 label = f"{label} {', '.join(phrases)}".strip()
             value = e.get("value")
-            if value is None and e.get("item9") is not None:
+            if value is None and e.get("item_number") is not None:
+                # The item as its own form numbers it (an imported PHQ-9 need not call it
+                # phq9_9), with the answer chosen.
+                answer = e.get("answer_text") or e.get("answer")
+                value = f"item {e['item_number']} = {answer} (total {e.get('total', '?')})"
+            elif value is None and e.get("item9") is not None:  # written before item_number
                 value = f"item 9 = {e['item9']} (total {e.get('total', '?')})"
             elif isinstance(value, float):
                 value = f"{value:.2f}"
@@ -364,9 +370,11 @@ EVIDENCE_SOURCES = {
     "crisis_language": _("Crisis language"),
     "message": _("Message"),
     "phq9_item9": _("PHQ-9 item 9"),
+    "critical_item": _("Safety question"),
     "intake_screen": _("Intake safety screen"),
     "shared_journal": _("Shared journal entry"),
     "checkin_comment": _("Check-in comment"),
+    "safety_unanswered": _("Safety question unanswered"),
 }
 _PILLARS = {"goal": _("Goal agreement"), "task": _("Task agreement"), "bond": _("Bond")}
 
@@ -448,3 +456,33 @@ class SafetyAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"assessment of alert {self.alert_id}"
+
+
+class AlertEvaluationFailure(models.Model):
+    """An alert evaluation of one partnership that raised, kept for the practice admin.
+
+    One open row per partnership: a repeat failure bumps `count` and `last_failed_at`; the
+    row is resolved when that partnership next evaluates cleanly (or is no longer active).
+    `message` is the exception's message with quoted text blanked and cut short: engine
+    errors name items and sessions, never answers or free text.
+    """
+
+    partnership = models.ForeignKey("care.Partnership", on_delete=models.CASCADE, related_name="+")
+    error = models.CharField(max_length=100)
+    message = models.CharField(max_length=300, blank=True)
+    first_failed_at = models.DateTimeField()
+    last_failed_at = models.DateTimeField()
+    count = models.PositiveIntegerField(default=1)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership"],
+                condition=Q(resolved_at__isnull=True),
+                name="one_open_evaluation_failure",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"alert evaluation failure of partnership {self.partnership_id}"

@@ -34,11 +34,15 @@ from alliance.measures.alerts.model import AlertKind, Pillar, Severity
 from alliance.measures.alerts.texts import CLIENT_PROMPTS, REPAIR_ACTIONS
 from alliance.privacy import fields
 
-SOURCES = frozenset({"phq9_item9", "intake_screen", "message", "shared_journal", "checkin_comment"})
+SOURCES = frozenset(
+    {"phq9_item9", "critical_item", "intake_screen", "message", "shared_journal", "checkin_comment"}
+)
 
 _REASONS = {
     "phq9_item9": "the client reported thoughts of being better off dead or of self-harm "
     "(PHQ-9 item 9)",
+    "critical_item": "the client answered a safety question of a practice's questionnaire "
+    "above its threshold",
     "intake_screen": "the intake safety screen was positive",
     "message": "crisis language was found in a message",
     "shared_journal": "crisis language was found in journal text the client shared",

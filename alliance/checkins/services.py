@@ -16,7 +16,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
@@ -32,7 +32,11 @@ from alliance.checkins.models import (
     SafetyAssessment,
 )
 from alliance.checkins.safety import crisis_phrases, raise_safety_alert
+from alliance.measures.alerts.model import AlertKind, Pillar, Severity
+from alliance.measures.alerts.texts import CLIENT_PROMPTS, REPAIR_ACTIONS
+from alliance.measures.schema import Instrument
 from alliance.measures.scoring import ScoringError, score
+from alliance.privacy import audit
 
 NOTE_MAX_CHARS = 5_000
 COMMENT_MAX_CHARS = 2_000
@@ -275,77 +279,67 @@ def submit_response(
         inst = instrument_lookup.instrument(instrument_id)
     except instrument_lookup.UnknownInstrument as exc:
         raise CheckinError(str(exc)) from exc
-    comment = ""
-    scored_answers: dict[str, Any] = {}
-    for item_id, value in answers.items():
-        try:
-            item = inst.item(item_id)
-        except KeyError:
-            raise CheckinError(f"item {item_id!r}: unknown item") from None
-        if item.kind == "text":
-            text = str(value or "").strip()
-            if len(text) > COMMENT_MAX_CHARS:
-                raise CheckinError(
-                    f"item {item_id!r}: at most {COMMENT_MAX_CHARS} characters, please"
-                )
-            comment = text
-            continue
-        scored_answers[item_id] = value
+    comment, scored_answers = _checked_answers(inst, answers)
     try:
         result = score(inst, scored_answers)
     except ScoringError as exc:
         raise CheckinError(str(exc)) from exc
+    _require_answers(inst, scored_answers)
     session = request.session_number if request is not None else _latest_session(partnership)
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            response = Response.objects.create(
-                partnership=partnership,
-                request=request,
-                respondent=respondent,
-                respondent_role=role,
-                instrument_id=inst.id,
-                instrument_version=inst.version,
-                session_number=session,
-                answers={k: v for k, v in result.answers.items() if not isinstance(v, str)},
-                total=float(result.total),
-                subscales={k: float(v) for k, v in result.subscales.items()},
-                band=result.band or "",
-                flags=list(result.flags),
-                prorated=result.prorated,
-                comment=comment or None,
-                submitted_at=now,
-                idempotency_key=key,
-            )
-    except IntegrityError:
-        # A concurrent double submit won the race: return what it stored.
-        existing = Response.objects.filter(respondent=respondent, idempotency_key=key).first()
-        if existing is None and request is not None:
-            existing = Response.objects.filter(
-                request=request, instrument_id=instrument_id, respondent=respondent
-            ).first()
-        if existing is None:
-            raise
-        return Submitted(existing, False, None, False)
+    row = {
+        "partnership": partnership,
+        "request": request,
+        "respondent": respondent,
+        "respondent_role": role,
+        "instrument_id": inst.id,
+        "instrument_version": inst.version,
+        "session_number": session,
+        "answers": {k: v for k, v in result.answers.items() if not isinstance(v, str)},
+        "total": float(result.total),
+        "subscales": {k: float(v) for k, v in result.subscales.items()},
+        "band": result.band or "",
+        "flags": list(result.flags),
+        # A blank safety item is never a silent gap: the total is marked prorated too.
+        "prorated": result.prorated or bool(result.critical_missing),
+        "critical_missing": list(result.critical_missing),
+        "comment": comment or None,
+        "submitted_at": now,
+        "idempotency_key": key,
+    }
+    stored = _store(row, key=key)
+    if isinstance(stored, Submitted):
+        return stored
+    response, corrected = stored
+    if corrected is not None:
+        audit.record(respondent, audit.Action.CORRECT_SCORE, corrected, reason=f"by {response.pk}")
     alert = None
     crisis = False
-    if "phq9_item9" in result.flags:
+    for critical in inst.critical_items:
+        if critical.flag not in result.flags:
+            continue
         # Synchronous, in this request (never only a task): Simon et al. 2013 — a positive
-        # item 9 starts a structured risk assessment.
+        # item 9 starts a structured risk assessment. Any critical item of any instrument
+        # (a practice's own included) takes this path; the evidence names the item as the
+        # form asked it, not by the shipped PHQ-9's id.
         alert = raise_safety_alert(
             client=partnership.client,
             partnership=partnership,
-            source="phq9_item9",
+            source=_safety_source(critical.flag),
             evidence={
                 "response_id": response.pk,
                 "instrument": inst.id,
-                "item9": int(result.answers.get("phq9_9", 0)),
+                **_critical_evidence(
+                    inst, critical.item, result.answers.get(critical.item), flag=critical.flag
+                ),
                 "total": float(result.total),
                 "session": session,
             },
             actor=respondent,
         )
         crisis = True
+    if result.critical_missing and role == Response.Role.CLIENT:
+        _raise_unanswered(partnership, inst, response, list(result.critical_missing), now)
     if comment and role == Response.Role.CLIENT:
         phrases = crisis_phrases(comment)
         if phrases:
@@ -361,6 +355,206 @@ def submit_response(
         _complete_if_done(request, now)
     request_alert_evaluation(partnership_id=partnership.pk)
     return Submitted(response, True, alert, crisis)
+
+
+def _checked_answers(inst: Instrument, answers: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The comment and the scored answers, or `CheckinError` naming the item.
+
+    Stricter than the engine's scoring, which also scores paper forms: every item the form
+    requires must be answered (so a safety item is never prorated away unasked), a choice of
+    whole numbers takes a whole number (not `true`, not `2.0`), and text is text.
+    """
+    comment = ""
+    scored: dict[str, Any] = {}
+    for item_id, value in answers.items():
+        try:
+            item = inst.item(item_id)
+        except KeyError:
+            raise CheckinError(f"item {item_id!r}: unknown item") from None
+        if item.kind == "text":
+            if value is not None and not isinstance(value, str):
+                raise CheckinError(f"item {item_id!r}: the answer must be text")
+            text = (value or "").strip()
+            if len(text) > COMMENT_MAX_CHARS:
+                raise CheckinError(
+                    f"item {item_id!r}: at most {COMMENT_MAX_CHARS} characters, please"
+                )
+            comment = text
+            continue
+        whole = all(float(v).is_integer() for v in item.values) if item.kind == "choice" else False
+        if whole and value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            allowed = ", ".join(str(int(v)) for v in item.values)
+            raise CheckinError(
+                f"item {item_id!r}: the answer must be one of {allowed}, got {value!r:.40}"
+            )
+        scored[item_id] = value
+    return comment, scored
+
+
+def _require_answers(inst: Instrument, scored: dict[str, Any]) -> None:
+    missing = [
+        i.id for i in inst.items if i.required and i.kind != "text" and scored.get(i.id) is None
+    ]
+    if missing:
+        names = ", ".join(repr(m) for m in missing)
+        raise CheckinError(
+            ngettext(
+                "item %(items)s: an answer is required",
+                "items %(items)s: an answer is required for each",
+                len(missing),
+            )
+            % {"items": names}
+        )
+
+
+def _store(row: dict[str, Any], *, key: str) -> tuple[Response, Response | None] | Submitted:
+    """Insert the response; a second score of the instrument for the same respondent and
+    session is a correction: the earlier row is kept, marked superseded by the new one.
+
+    Returns (response, corrected row or None), or the `Submitted` of a concurrent double
+    submit that stored first.
+    """
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                earlier = (
+                    Response.objects.current()
+                    .select_for_update()
+                    .filter(
+                        partnership=row["partnership"],
+                        instrument_id=row["instrument_id"],
+                        respondent=row["respondent"],
+                        session_number=row["session_number"],
+                    )
+                    .first()
+                )
+                if earlier is not None:
+                    earlier.superseded_at = row["submitted_at"]
+                    earlier.save(update_fields=["superseded_at"])
+                response = Response.objects.create(**row)
+                if earlier is not None:
+                    earlier.superseded_by = response
+                    earlier.save(update_fields=["superseded_by"])
+                return response, earlier
+        except IntegrityError:
+            # A concurrent double submit won the race: return what it stored.
+            existing = Response.objects.filter(
+                respondent=row["respondent"], idempotency_key=key
+            ).first()
+            if existing is None and row["request"] is not None:
+                existing = Response.objects.filter(
+                    request=row["request"],
+                    instrument_id=row["instrument_id"],
+                    respondent=row["respondent"],
+                ).first()
+            if existing is not None:
+                return Submitted(existing, False, None, False)
+            # Otherwise another submission for this session was stored meanwhile:
+            # try once more, as a correction of it.
+    raise CheckinError(gettext("this questionnaire was being saved twice at once; please retry"))
+
+
+def _safety_source(flag: str) -> str:
+    return "phq9_item9" if flag == "phq9_item9" else "critical_item"
+
+
+def _critical_evidence(inst: Instrument, item_id: str, value: Any, *, flag: str) -> dict[str, Any]:
+    """The critical item as the form asked it: its position, id and the chosen answer."""
+    item = inst.item(item_id)
+    number = [i.id for i in inst.items].index(item_id) + 1
+    option = next((o for o in item.options if o.value == value), None)
+    extra = {"item9": value} if flag == "phq9_item9" else {}
+    return {
+        **extra,  # the PHQ-9's item 9, whatever the imported form calls it
+        "item": item_id,
+        "item_number": number,
+        "answer": value,
+        "answer_text": option.text.get("en", "") if option else "",
+    }
+
+
+def _raise_unanswered(
+    partnership: Partnership,
+    inst: Instrument,
+    response: Response,
+    items: list[str],
+    now: Any,
+) -> None:
+    """A safety item left blank on a form that lets it be blank: the therapist is told, in
+    this request, so the question gets asked rather than prorated away. One open alert per
+    partnership; later blanks add evidence."""
+    evidence = [
+        {
+            "source": "safety_unanswered",
+            "instrument": inst.id,
+            "label": f"{inst.id} item {[i.id for i in inst.items].index(item) + 1}",
+            "item": item,
+            "response_id": response.pk,
+            "session": response.session_number,
+            "at": now.isoformat(),
+        }
+        for item in items
+    ]
+    kind = AlertKind.SAFETY_UNANSWERED
+    found = (
+        Alert.objects.select_for_update()
+        .filter(partnership=partnership, kind=kind, is_open=True)
+        .first()
+    )
+    if found is None:
+        try:
+            with transaction.atomic():
+                found = Alert.objects.create(
+                    client=partnership.client,
+                    partnership=partnership,
+                    kind=kind,
+                    severity=Severity.HIGH,
+                    severity_rank=Severity.HIGH.rank,
+                    pillar=Pillar.SAFETY,
+                    evidence=evidence,
+                    explanation=(
+                        f"The safety question of {inst.id} was left unanswered at session "
+                        f"{response.session_number}; the total is prorated. Ask about it: a "
+                        "blank is not a 'no'."
+                    ),
+                    repair_actions=list(REPAIR_ACTIONS[kind]),
+                    client_prompt=CLIENT_PROMPTS[kind],
+                    session=response.session_number,
+                    created_at=now,
+                    updated_at=now,
+                )
+        except IntegrityError:
+            found = Alert.objects.select_for_update().get(
+                partnership=partnership, kind=kind, is_open=True
+            )
+        else:
+            _event(found, AlertEvent.Action.RAISED, None)
+            alert_id = found.pk
+            transaction.on_commit(lambda: notify_unanswered(alert_id))
+            return
+    found.evidence = [*found.evidence, *evidence]
+    found.session = max(found.session or 0, response.session_number)
+    found.updated_at = now
+    found.save(update_fields=["evidence", "session", "updated_at"])
+    _event(found, AlertEvent.Action.UPDATED, None)
+
+
+def notify_unanswered(alert_id: int) -> None:
+    """E-mail the client's therapist a link (no clinical detail) to the unanswered alert."""
+    alert = Alert.objects.select_related("partnership__therapist").get(pk=alert_id)
+    if alert.partnership is None or not alert.partnership.is_active:
+        return
+    therapist = alert.partnership.therapist
+    link = settings.SITE_URL.rstrip("/") + reverse("checkins:alert_detail", args=[alert_id])
+    with translation.override(therapist.preferred_language or settings.LANGUAGE_CODE):
+        subject = gettext("A client left a question unanswered")
+        body = gettext(
+            "A check-in on Alliance has a question left unanswered that your practice asks you "
+            "to follow up.\n\nOpen it here (log-in required):\n%(link)s\n\n"
+            "This e-mail deliberately contains no clinical details.\n"
+        ) % {"link": link}
+    send_mail(subject, body, None, [therapist.email])
+    _event(alert, AlertEvent.Action.NOTIFIED, None, "e-mailed the therapist")
 
 
 def _latest_session(partnership: Partnership) -> int:

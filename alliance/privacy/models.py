@@ -36,6 +36,7 @@ class AuditEvent(models.Model):
         VERIFY_LICENCE = "verify_licence", "verified a licence"
         ERASE = "erase", "erased"
         ROTATE_KEYS = "rotate_keys", "rotated keys"
+        CORRECT_SCORE = "correct_score", "corrected a score"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor_id = models.BigIntegerField(null=True)

@@ -32,6 +32,9 @@ class AlertKind(StrEnum):
     AVOIDANCE = "avoidance"
     CHECKPOINT = "checkpoint"
     SAFETY = "safety"
+    # A safety (critical) item left blank on a form that makes it optional: raised in the
+    # submitting request for the therapist to ask about, never by the rules engine.
+    SAFETY_UNANSWERED = "safety_unanswered"
     REPAIRED = "repaired"
 
 

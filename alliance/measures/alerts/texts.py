@@ -113,6 +113,17 @@ REPAIR_ACTIONS: dict[AlertKind, tuple[str, ...]] = {
         ),
         gettext_noop("Document the assessment and plan; the alert closes only with both."),
     ),
+    AlertKind.SAFETY_UNANSWERED: (
+        gettext_noop(
+            "Ask about the unanswered safety question at your next contact, or sooner: a blank "
+            "is not a 'no'."
+        ),
+        gettext_noop(
+            "If the answer is positive, start a structured risk assessment as for a positive "
+            "screen (Simon et al. 2013)."
+        ),
+        gettext_noop("Resolve this alert with a note of what you asked and what you learned."),
+    ),
     AlertKind.REPAIRED: (
         gettext_noop(
             "The pillar is back to the client's own baseline and has held for two check-ins. "
@@ -161,6 +172,10 @@ CLIENT_PROMPTS: dict[AlertKind, str] = {
         "your life, please contact a crisis line or your local emergency number now; the "
         "numbers for where you are are shown on this page. This service is not monitored "
         "around the clock."
+    ),
+    AlertKind.SAFETY_UNANSWERED: gettext_noop(
+        "Whenever you are ready, you can talk with your therapist about how therapy is going, "
+        "and about any question you preferred not to answer."
     ),
     AlertKind.REPAIRED: gettext_noop(
         "Thank you for your check-ins; they help you and your therapist."

@@ -24,9 +24,16 @@ def main(argv: list[str] | None = None) -> int:
         module = __import__(module_name, fromlist=[func_name])
         return int(getattr(module, func_name)(args[1:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["alliance", *args])
+    try:
+        execute_from_command_line(["alliance", *args])
+    except ImproperlyConfigured as exc:
+        # A missing or bad setting is the operator's to fix, not a bug: one line that says
+        # which, instead of a traceback through Django's start-up.
+        print(f"alliance: configuration error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -31,7 +31,12 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return default if not value else int(value)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -133,7 +138,10 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    try:
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    except (ValueError, dj_database_url.UnknownSchemeError) as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database address: {exc}") from None
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
         "DATABASE_POOL"
     ):
@@ -338,6 +346,18 @@ MINIMUM_CLIENT_AGE = 18  # adults only; minors are out of scope (docs/architectu
 # --- checkins and alerts ---
 # Minutes before an unacknowledged safety alert escalates to every on-call clinician.
 SAFETY_ACK_MINUTES = env_int("SAFETY_ACK_MINUTES", 60)
+# PHQ-9 and GAD-7 at intake and every n-th session after it, for partnerships whose therapist
+# has not chosen their own interval. 1 = every session: NHS Talking Therapies collects both
+# at every session (session-by-session monitoring), which also leaves a last score when a
+# client drops out. Same range as the therapist's own choice (1-12).
+try:
+    OUTCOME_EVERY_N_SESSIONS = env_int("OUTCOME_EVERY_N_SESSIONS", 1)
+except ValueError:
+    OUTCOME_EVERY_N_SESSIONS = 0
+if not 1 <= OUTCOME_EVERY_N_SESSIONS <= 12:
+    raise ImproperlyConfigured(
+        "OUTCOME_EVERY_N_SESSIONS must be a whole number from 1 to 12 (see docs/configuration.md)"
+    )
 # --- matching ---
 MAX_WAIT_DAYS = env_int("MAX_WAIT_DAYS", 14)
 # Matches shown to a client, and candidates per waiting client in the assignment.

@@ -111,7 +111,8 @@ def _area(label: Any) -> forms.CharField:
 
 
 class SafetyCloseForm(forms.Form):
-    """Risk assessment and a Stanley & Brown (2012) safety plan; all fields required."""
+    """Risk assessment and a safety plan (the six steps of Stanley & Brown 2012, and the
+    client's reasons for living); all fields required."""
 
     risk_level = forms.ChoiceField(label=_("Assessed risk"), choices=SafetyAssessment.Risk.choices)
     risk_assessment = _area(_("Risk assessment (what you asked, what you found)"))

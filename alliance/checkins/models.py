@@ -431,7 +431,9 @@ class AlertEvent(models.Model):
 class SafetyAssessment(models.Model):
     """The documented risk assessment and safety plan that close a safety alert.
 
-    Safety plan fields follow the Safety Planning Intervention (Stanley & Brown 2012).
+    The plan holds the six steps of the Safety Planning Intervention (Stanley & Brown 2012,
+    Cogn Behav Pract 19:256), warning signs to making the environment safe, and the client's
+    reasons for living, a field Alliance adds that is not one of the six steps.
     """
 
     class Risk(models.TextChoices):

@@ -17,11 +17,12 @@ from alliance.measures.change import reliable_change_threshold
 @dataclass(frozen=True)
 class BondConfig:
     # Weak band: at or below the practice's 10th percentile of bond scores. Prior 0.6: with
-    # strong ceiling effects (54% of clients give perfect alliance scores in one large
-    # feedback system) the lowest tenth of ratings lies well above the scale's midpoint.
+    # strong ceiling effects (54% of clients gave a perfect score on ACORN's seven-item
+    # Session Feedback Form) the lowest tenth of ratings lies well above the scale's midpoint.
     weak_at_or_below: float = 0.6
-    # Client's own baseline = mean of the first check-ins; 2 ratings give a generalizability
-    # coefficient of about .80 for alliance scores.
+    # Client's own baseline = mean of the first check-ins: at least 2 sessions were needed for
+    # a generalizability coefficient of .80 (Crits-Christoph et al. 2011, J Consult Clin
+    # Psychol 79:267).
     baseline_checkins: int = 2
     # A drop of 0.15 of the scale range against the client's own baseline.
     drop: float = 0.15

@@ -107,9 +107,10 @@ REPAIR_ACTIONS: dict[AlertKind, tuple[str, ...]] = {
             "verdict of imminent risk (Simon et al. 2013)."
         ),
         gettext_noop(
-            "Agree a safety plan with the client (Stanley & Brown 2012): warning signs, internal "
-            "coping, people and places that distract, people to ask for help, professionals and "
-            "crisis lines, making the environment safe, reasons for living."
+            "Agree a safety plan with the client in the six steps of Stanley & Brown (2012): "
+            "warning signs, internal coping, people and places that distract, people to ask for "
+            "help, professionals and crisis lines, making the environment safe; and note the "
+            "client's reasons for living."
         ),
         gettext_noop("Document the assessment and plan; the alert closes only with both."),
     ),

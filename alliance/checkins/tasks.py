@@ -9,9 +9,16 @@ from alliance.checkins import evaluation, safety
 
 @task()
 def evaluate_alerts(partnership_id: int) -> dict[str, int]:
-    """Incremental: re-run the alert rules for one partnership after a new event."""
+    """Incremental: re-run the alert rules for one partnership after a new event. A history
+    that cannot be evaluated is recorded (`AlertEvaluationFailure`) and reported as
+    `failed`; the task itself still finishes, so the queue moves on."""
     summary = evaluation.evaluate_partnerships([partnership_id])
-    return {"raised": summary.raised, "updated": summary.updated, "repaired": summary.repaired}
+    return {
+        "raised": summary.raised,
+        "updated": summary.updated,
+        "repaired": summary.repaired,
+        "failed": summary.failed,
+    }
 
 
 @task()

@@ -4,18 +4,27 @@ import json
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from alliance.checkins import evaluation
 
+# The summary names at most this many failing partnerships; the admin page lists them all.
+FAILED_IDS_SHOWN = 50
+
 
 class Command(BaseCommand):
-    help = "Recompute the alliance monitor's alerts for the whole practice (vectorised batch)."
+    help = (
+        "Recompute the alliance monitor's alerts for the whole practice (vectorised batch). "
+        "Runs to the end whatever fails, prints a JSON summary, and exits non-zero when the "
+        "evaluation of any partnership failed."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--chunk", type=int, default=5000, help="partnerships per batch")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["chunk"] < 1:
+            raise CommandError("--chunk must be at least 1")
         started = time.perf_counter()
         summary = evaluation.recompute_all(chunk=options["chunk"])
         seconds = time.perf_counter() - started
@@ -26,7 +35,14 @@ class Command(BaseCommand):
                     "raised": summary.raised,
                     "updated": summary.updated,
                     "repaired": summary.repaired,
+                    "failed": summary.failed,
+                    "failed_partnerships": summary.failed_ids[:FAILED_IDS_SHOWN],
                     "seconds": round(seconds, 3),
                 }
             )
         )
+        if summary.failed:
+            raise CommandError(
+                f"alert evaluation failed for {summary.failed} partnership(s); "
+                "see the practice admin's alert evaluation page"
+            )

@@ -1,6 +1,7 @@
 """Practice-level reports for admins: Check-in reliability and percentile bands.
 
-Never clinical content of one client: aggregates over the practice only.
+Never clinical content of one client: aggregates over the practice only, of current scores
+(a corrected response no longer counts).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from alliance.checkins import instruments as lookup
+from alliance.checkins.history import stored_rating
 from alliance.checkins.models import CHECKIN, Response
 from alliance.measures.reliability import alpha_for, percentile_bands
 
@@ -15,9 +17,9 @@ from alliance.measures.reliability import alpha_for, percentile_bands
 def reliability_report() -> dict[str, Any]:
     inst = lookup.instrument(CHECKIN)
     rows = list(
-        Response.objects.filter(instrument_id=CHECKIN, respondent_role="client").values_list(
-            "partnership__client_id", "answers", "subscales", "total"
-        )
+        Response.objects.current()
+        .filter(instrument_id=CHECKIN, respondent_role="client")
+        .values_list("partnership__client_id", "answers", "subscales", "total")
     )
     answers = [a for _, a, _, _ in rows]
     alphas = []
@@ -39,11 +41,11 @@ def reliability_report() -> dict[str, Any]:
         ("Tasks", "task"),
         ("Bond", "bond"),
     ):
-        ratings = [
-            (c, float(total if key is None else subs[key]))
-            for c, _, subs, total in rows
-            if key is None or subs.get(key) is not None
-        ]
+        ratings = (
+            [(c, float(total)) for c, _, _, total in rows]
+            if key is None
+            else [(c, r) for c, _, subs, _ in rows if (r := stored_rating(subs, key)) is not None]
+        )
         bands.append({"label": label, "bands": percentile_bands(inst, ratings)})
     return {
         "alphas": alphas,

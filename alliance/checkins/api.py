@@ -158,7 +158,10 @@ def scores(request: HttpRequest, partnership_id: int, instrument: str | None = N
     partnership = _partnership(user, partnership_id)
     if user.is_therapist:  # audited as the progress page is; repeated calls are refreshes
         audit.record_opening(user, partnership, refresh=True)
-    rows = Response.objects.filter(partnership=partnership).order_by("session_number", "id")
+    # Current scores only: a corrected response is kept (and exported) but no longer counts.
+    rows = (
+        Response.objects.current().filter(partnership=partnership).order_by("session_number", "id")
+    )
     if instrument:
         rows = rows.filter(instrument_id=instrument)
     return {"partnership_id": partnership.pk, "responses": [_score(r) for r in rows]}

@@ -32,7 +32,8 @@ def _one_safety_alert(ctx: DemoContext) -> None:
     clients = ctx.shared.get("clients") or []
     demo_ids = {u.pk for u in (therapists[:1] + clients[:1])}
     latest = (
-        Response.objects.filter(
+        Response.objects.current()
+        .filter(
             instrument_id="phq9",
             respondent_role="client",
             partnership__status=Partnership.Status.ACTIVE,

@@ -1,7 +1,9 @@
 """Fetch side of the alliance monitor: build the engine's `ClientHistory` per partnership.
 
 "Fetch, then calculate": a handful of queries for any number of partnerships, then the pure
-rules in `alliance.measures.alerts`. Signals of other parts are read through optional
+rules in `alliance.measures.alerts`. Only current scores count: a corrected response is
+kept but superseded (`Response.objects.current()`), so a session has one score per
+instrument and respondent. Signals of other parts are read through optional
 provider functions, imported only when the part provides them, so every rule whose source
 is missing simply stays silent:
 
@@ -14,6 +16,7 @@ is missing simply stays silent:
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
@@ -56,7 +59,11 @@ def _cached(name: str, key: tuple[Any, ...], build: Any) -> Any:
 def _fingerprint(instrument_id: str) -> tuple[Any, ...]:
     from django.db.models import Count, Max
 
-    agg = Response.objects.filter(instrument_id=instrument_id).aggregate(n=Count("id"), m=Max("id"))
+    agg = (
+        Response.objects.current()
+        .filter(instrument_id=instrument_id)
+        .aggregate(n=Count("id"), m=Max("id"))
+    )
     return (agg["n"], agg["m"])
 
 
@@ -71,8 +78,10 @@ def trajectory_model(instrument_id: str) -> TrajectoryModel | None:
         return None
 
     def build() -> TrajectoryModel:
-        rows = Response.objects.filter(instrument_id=instrument_id).values_list(
-            "partnership_id", "session_number", "total"
+        rows = (
+            Response.objects.current()
+            .filter(instrument_id=instrument_id)
+            .values_list("partnership_id", "session_number", "total")
         )
         ids, sessions, totals = _relative_sessions(list(rows))
         return fit_for_instrument(inst, (ids, sessions, totals))
@@ -104,14 +113,14 @@ def rule_config() -> RuleConfig:
     def build() -> RuleConfig:
         inst = lookup.instrument(CHECKIN)
         rows = list(
-            Response.objects.filter(instrument_id=CHECKIN, respondent_role="client").values_list(
-                "partnership__client_id", "subscales"
-            )
+            Response.objects.current()
+            .filter(instrument_id=CHECKIN, respondent_role="client")
+            .values_list("partnership__client_id", "subscales")
         )
         weak: dict[str, float] = {}
         for pillar in PILLARS:
             sub = next(s for s in inst.subscales if s.id == pillar)
-            ratings = [(c, float(s[pillar])) for c, s in rows if s.get(pillar) is not None]
+            ratings = [(c, r) for c, s in rows if (r := stored_rating(s, pillar)) is not None]
             bands = percentile_bands(inst, ratings)
             low = bands.cuts[0].below
             if bands.basis == "practice" and low is not None:
@@ -130,6 +139,18 @@ def rule_config() -> RuleConfig:
     return config
 
 
+def stored_rating(subscales: Any, pillar: str) -> float | None:
+    """One pillar's rating of a stored check-in, or None when the row holds no number for it.
+
+    The practice's bands read every client's ratings: a malformed row is left out of them
+    rather than stopping the evaluation of the whole practice (its own partnership still
+    fails, and is recorded, when its history is built)."""
+    value = subscales.get(pillar) if isinstance(subscales, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 def _unit(inst_id: str, pillar: str, value: Any) -> float | None:
     if value is None:
         return None
@@ -145,15 +166,17 @@ def build_histories(partnership_ids: Iterable[int]) -> dict[int, ClientHistory]:
         return {}
     checkins: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
     outcomes: dict[int, list[tuple[str, int, float, int | None, Any]]] = defaultdict(list)
-    alliance_rows = Response.objects.filter(
-        partnership_id__in=ids, instrument_id__in=(CHECKIN, CHECKIN_THERAPIST)
-    ).values_list(
-        "partnership_id",
-        "instrument_id",
-        "respondent_role",
-        "session_number",
-        "subscales",
-        "submitted_at",
+    alliance_rows = (
+        Response.objects.current()
+        .filter(partnership_id__in=ids, instrument_id__in=(CHECKIN, CHECKIN_THERAPIST))
+        .values_list(
+            "partnership_id",
+            "instrument_id",
+            "respondent_role",
+            "session_number",
+            "subscales",
+            "submitted_at",
+        )
     )
     for pid, inst_id, role, session, subscales, at in alliance_rows:
         slot = checkins[pid].setdefault(session, {"date": at.date()})
@@ -162,7 +185,8 @@ def build_histories(partnership_ids: Iterable[int]) -> dict[int, ClientHistory]:
             slot[prefix + pillar] = _unit(inst_id, pillar, (subscales or {}).get(pillar))
     # Only the PHQ-9 item 9 answer is read from the answers (the safety rule's input).
     outcome_rows = (
-        Response.objects.filter(partnership_id__in=ids)
+        Response.objects.current()
+        .filter(partnership_id__in=ids)
         .exclude(instrument_id__in=(CHECKIN, CHECKIN_THERAPIST))
         .values_list(
             "partnership_id",

@@ -2,6 +2,9 @@
 
 Scores stay as the clinical outline after erasure; the free-text comment is encrypted with
 the client's data key and is shredded with it.
+
+Every response is exported, corrected ones too: a response replaced by a correction keeps
+its row, and the export says when it was superseded and by which response.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from alliance.measures import fhir
 
 
 def _responses(user: User) -> Any:
+    """All of the client's responses, superseded ones included (nothing is left out)."""
     return Response.objects.filter(partnership__client=user, respondent=user).order_by("id")
 
 
@@ -23,6 +27,7 @@ def export_client(user: User) -> dict[str, Any]:
     return {
         "responses": [
             {
+                "id": r.pk,
                 "partnership": r.partnership_id,
                 "instrument": r.instrument_id,
                 "session": r.session_number,
@@ -31,6 +36,8 @@ def export_client(user: User) -> dict[str, Any]:
                 "total": r.total,
                 "subscales": r.subscales,
                 "comment": r.comment,
+                "superseded_at": r.superseded_at.isoformat() if r.superseded_at else None,
+                "superseded_by": r.superseded_by_id,
             }
             for r in _responses(user)
         ]

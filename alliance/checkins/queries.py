@@ -1,5 +1,8 @@
 """Reads of the check-in part: progress charts, per-partnership figures for other parts,
-the caseload ordered by risk, alert visibility."""
+the caseload ordered by risk, alert visibility, alert evaluation failures.
+
+Every score read here is a current one (`Response.objects.current()`): a corrected response
+is kept, superseded, and no longer counts in a chart, figure or sparkline."""
 
 from __future__ import annotations
 
@@ -16,7 +19,14 @@ from alliance.care.models import Partnership
 from alliance.checkins import charts
 from alliance.checkins import instruments as lookup
 from alliance.checkins.history import trajectory_model
-from alliance.checkins.models import CHECKIN, CHECKIN_THERAPIST, Alert, CheckinRequest, Response
+from alliance.checkins.models import (
+    CHECKIN,
+    CHECKIN_THERAPIST,
+    Alert,
+    AlertEvaluationFailure,
+    CheckinRequest,
+    Response,
+)
 from alliance.checkins.services import optional_provider
 from alliance.measures.change import reliable_threshold_for
 
@@ -136,7 +146,9 @@ def progress_context(partnership: Partnership, *, viewer: User) -> dict[str, Any
     reliable-change markers. The client sees no clinical labels (no bands, no "deterioration").
     """
     for_client = viewer.pk == partnership.client_id
-    rows = list(Response.objects.filter(partnership=partnership).order_by("session_number", "id"))
+    rows = list(
+        Response.objects.current().filter(partnership=partnership).order_by("session_number", "id")
+    )
     client_rows = [r for r in rows if r.instrument_id == CHECKIN]
     therapist_rows = [r for r in rows if r.instrument_id == CHECKIN_THERAPIST]
     pid = partnership.pk
@@ -193,7 +205,8 @@ def early_alliance_by_partnership(partnership_ids: Iterable[int]) -> dict[int, f
     session-3 check-in, or the next one up to session 5 (early alliance, sessions 3–5,
     predicts outcome; Flückiger et al. 2018)."""
     rows = (
-        Response.objects.filter(
+        Response.objects.current()
+        .filter(
             partnership_id__in=list(partnership_ids),
             instrument_id=CHECKIN,
             respondent_role="client",
@@ -223,7 +236,8 @@ def early_pillars_by_partnership(partnership_ids: Iterable[int]) -> dict[int, di
     inst = lookup.instrument(CHECKIN)
     ranges = {sub.id: (sub.min, sub.max) for sub in inst.subscales}
     rows = (
-        Response.objects.filter(
+        Response.objects.current()
+        .filter(
             partnership_id__in=list(partnership_ids),
             instrument_id=CHECKIN,
             respondent_role="client",
@@ -253,9 +267,8 @@ def outcome_change_by_partnership(partnership_ids: Iterable[int]) -> dict[int, f
     instrument's reference SD (PHQ-9 6.0, GAD-7 5.0), averaged over PHQ-9 and GAD-7 when
     both exist. Positive = better than expected. Needs at least two scores."""
     rows = (
-        Response.objects.filter(
-            partnership_id__in=list(partnership_ids), instrument_id__in=OUTCOMES
-        )
+        Response.objects.current()
+        .filter(partnership_id__in=list(partnership_ids), instrument_id__in=OUTCOMES)
         .order_by("partnership_id", "instrument_id", "session_number", "id")
         .values_list("partnership_id", "instrument_id", "session_number", "total")
     )
@@ -347,9 +360,8 @@ def caseload_by_risk(therapist: User) -> list[dict[str, Any]]:
         alerts[pid].append(a)
     spark: dict[int, list[float]] = defaultdict(list)
     for pid, subscales in (
-        Response.objects.filter(
-            partnership_id__in=ids, instrument_id=CHECKIN, respondent_role="client"
-        )
+        Response.objects.current()
+        .filter(partnership_id__in=ids, instrument_id=CHECKIN, respondent_role="client")
         .order_by("partnership_id", "session_number", "id")
         .values_list("partnership_id", "subscales")
     ):
@@ -358,7 +370,8 @@ def caseload_by_risk(therapist: User) -> list[dict[str, Any]]:
             spark[pid].append(value)
     last_outcome: dict[int, tuple[str, float, str, int]] = {}
     for pid, inst_id, total, band, session in (
-        Response.objects.filter(partnership_id__in=ids, instrument_id__in=OUTCOMES)
+        Response.objects.current()
+        .filter(partnership_id__in=ids, instrument_id__in=OUTCOMES)
         .order_by("partnership_id", "session_number", "id")
         .values_list("partnership_id", "instrument_id", "total", "band", "session_number")
     ):
@@ -409,3 +422,25 @@ def caseload_by_risk(therapist: User) -> list[dict[str, Any]]:
         )
     rows.sort(key=lambda r: (-int(r["top_rank"]), -len(r["alerts"])))
     return rows
+
+
+# --- alert evaluation failures ----------------------------------------------------------------
+
+
+def open_evaluation_failures() -> QuerySet[AlertEvaluationFailure]:
+    """Partnerships whose alerts cannot be evaluated now (active ones: an ended one is
+    evaluated no more), the latest failure first, with the client and therapist."""
+    return (
+        AlertEvaluationFailure.objects.filter(
+            resolved_at__isnull=True, partnership__status=Partnership.Status.ACTIVE
+        )
+        .select_related("partnership__client", "partnership__therapist")
+        .order_by("-last_failed_at", "-id")
+    )
+
+
+def open_evaluation_failure_count() -> int:
+    """How many partnerships' alerts cannot be evaluated now: one query (`/health/`)."""
+    return AlertEvaluationFailure.objects.filter(
+        resolved_at__isnull=True, partnership__status=Partnership.Status.ACTIVE
+    ).count()

@@ -10,4 +10,10 @@ ITEMS = [
     NavItem(
         _("Check-in reliability"), "checkins:admin_reliability", frozenset({"admin"}), order=60
     ),
+    NavItem(
+        _("Alert evaluation"),
+        "checkins:admin_evaluation_failures",
+        frozenset({"admin"}),
+        order=61,
+    ),
 ]

@@ -18,4 +18,9 @@ urlpatterns = [
     path("on-call/", views.on_call, name="on_call"),
     path("practice/reliability/", views.admin_reliability, name="admin_reliability"),
     path("practice/instruments/", views.admin_instruments, name="admin_instruments"),
+    path(
+        "practice/alert-evaluation/",
+        views.admin_evaluation_failures,
+        name="admin_evaluation_failures",
+    ),
 ]

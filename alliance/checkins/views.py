@@ -451,3 +451,15 @@ def admin_instruments(request: HttpRequest) -> HttpResponse:
         {"form": form, "instruments": PracticeInstrument.objects.order_by("instrument_id")},
         status=status,
     )
+
+
+@access("admin", scope="practice")
+@require_GET
+def admin_evaluation_failures(request: HttpRequest) -> HttpResponse:
+    """Partnerships whose alerts cannot be evaluated: no deterioration or rupture alert is
+    raised for them until it is fixed. Names the client as the practice's client list does;
+    shows the error, never clinical content."""
+    from django.core.paginator import Paginator
+
+    page = Paginator(queries.open_evaluation_failures(), 50).get_page(request.GET.get("page"))
+    return render(request, "checkins/admin_evaluation_failures.html", {"page": page})

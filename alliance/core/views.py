@@ -28,11 +28,30 @@ def get_help(request: HttpRequest) -> HttpResponse:
 
 @access("public", scope="public")
 def health(request: HttpRequest) -> HttpResponse:
-    from django.db import connection
+    """The load balancer's check: `status` is "ok" while the database answers (503 when it
+    does not). `checks` adds detail for operators: partnerships whose alerts cannot be
+    evaluated make `alert_evaluation` "failing", not the instance unhealthy. Two queries."""
+    from django.db import DatabaseError, connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    # core sits below checkins: the count is imported where it is used.
+    from alliance.checkins.queries import open_evaluation_failure_count
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return JsonResponse({"status": "error", "checks": {"database": "error"}}, status=503)
+    alert_evaluation: dict[str, Any]
+    try:
+        failures = open_evaluation_failure_count()
+    except DatabaseError:
+        alert_evaluation = {"status": "unknown"}
+    else:
+        status = "failing" if failures else "ok"
+        alert_evaluation = {"status": status, "open_failures": failures}
+    return JsonResponse(
+        {"status": "ok", "checks": {"database": "ok", "alert_evaluation": alert_evaluation}}
+    )
 
 
 @access("client", "therapist", "admin", scope="self")

@@ -46,6 +46,10 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64)
     client_id = models.BigIntegerField(null=True, db_index=True)
     reason = models.CharField(max_length=500, blank=True)
+    # HMAC of the row under the audit key (privacy/chain.py), written with the row: a database
+    # writer without the key cannot edit a row unnoticed, even before it is sealed in a block.
+    # Empty on rows written before rows were keyed.
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["id"]
@@ -71,6 +75,9 @@ class AuditBlock(models.Model):
     prev_hash = models.CharField(max_length=64)
     block_hash = models.CharField(max_length=64, unique=True)
     sealed_at = models.DateTimeField(auto_now_add=True)
+    # Which audit key sealed the block (a fingerprint, never the key); empty for blocks sealed
+    # with the unkeyed SHA-256 of the first chain.
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["seq"]

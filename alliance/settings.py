@@ -350,10 +350,7 @@ SAFETY_ACK_MINUTES = env_int("SAFETY_ACK_MINUTES", 60)
 # has not chosen their own interval. 1 = every session: NHS Talking Therapies collects both
 # at every session (session-by-session monitoring), which also leaves a last score when a
 # client drops out. Same range as the therapist's own choice (1-12).
-try:
-    OUTCOME_EVERY_N_SESSIONS = env_int("OUTCOME_EVERY_N_SESSIONS", 1)
-except ValueError:
-    OUTCOME_EVERY_N_SESSIONS = 0
+OUTCOME_EVERY_N_SESSIONS = env_int("OUTCOME_EVERY_N_SESSIONS", 1)
 if not 1 <= OUTCOME_EVERY_N_SESSIONS <= 12:
     raise ImproperlyConfigured(
         "OUTCOME_EVERY_N_SESSIONS must be a whole number from 1 to 12 (see docs/configuration.md)"

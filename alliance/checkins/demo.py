@@ -6,8 +6,10 @@ the top of the scale (ceiling effects), higher and steadier for clients with a s
 alliance; the therapist's mirrored rating tracks it, a little lower. PHQ-9 and GAD-7 start
 at intake levels typical of outpatient care and follow a log-shaped decline whose size
 depends on z_o: most improve, some stall, some deteriorate; partnerships that ended as
-dropouts stop early. Alerts are computed by the practice-wide batch recompute once every
-step has run (alliance/checkins/demo_alerts.py).
+dropouts stop early. They are asked on the practice's default interval
+(OUTCOME_EVERY_N_SESSIONS, every session unless configured otherwise), as live check-ins
+are. Alerts are computed by the practice-wide batch recompute once every step has run
+(alliance/checkins/demo_alerts.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import math
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 
 from alliance.care.models import Partnership
 from alliance.checkins.models import CHECKIN, CHECKIN_THERAPIST, CheckinRequest, Response
@@ -79,6 +82,11 @@ def run(ctx: DemoContext) -> None:
     z_a = rng.standard_normal(n)
     z_o = R_ALLIANCE_OUTCOME * z_a + math.sqrt(1 - R_ALLIANCE_OUTCOME**2) * rng.standard_normal(n)
     held = _sessions_held(partnerships, ctx.now)
+    every = int(settings.OUTCOME_EVERY_N_SESSIONS)
+
+    def outcomes_due(session: int) -> bool:  # as checkins.services.outcomes_due by default
+        return (session - 1) % every == 0
+
     for i, p in enumerate(partnerships):
         end = p.ended_at or ctx.now
         weeks = max(0, int((end - p.started_at).days // 7))
@@ -96,7 +104,7 @@ def run(ctx: DemoContext) -> None:
                 CheckinRequest(
                     partnership=p,
                     session_number=s,
-                    instruments=[CHECKIN] + (["phq9", "gad7"] if s % 2 == 1 else []),
+                    instruments=[CHECKIN] + (["phq9", "gad7"] if outcomes_due(s) else []),
                     created_at=at,
                     completed_at=at + dt.timedelta(minutes=30),
                 )
@@ -147,7 +155,7 @@ def run(ctx: DemoContext) -> None:
                 rows.append(
                     _response(p, req, CHECKIN_THERAPIST, "therapist", s, t_answers, t_subs, "")
                 )
-            if s % 2 == 1 and not skipped:
+            if outcomes_due(s) and not skipped:
                 shape = min(1.0, math.log(s) / math.log(12))  # level after twelve sessions
                 for inst, intake, items in (("phq9", phq0, 9), ("gad7", gad0, 7)):
                     total = intake * (1 - gain * shape) + rng.normal(0, 1.5)

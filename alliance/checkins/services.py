@@ -7,6 +7,7 @@ enqueued on commit (`request_alert_evaluation`).
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
@@ -50,9 +52,12 @@ class CheckinError(ValueError):
 
 
 def outcome_schedule_of(partnership: Partnership) -> tuple[list[str], int]:
+    """The outcome measures and their interval: the therapist's own choice for this
+    partnership, else PHQ-9 and GAD-7 every OUTCOME_EVERY_N_SESSIONS (by default every
+    session, as NHS Talking Therapies' session-by-session monitoring)."""
     found = OutcomeSchedule.objects.filter(partnership=partnership).first()
     if found is None:
-        return ["phq9", "gad7"], 2
+        return ["phq9", "gad7"], int(settings.OUTCOME_EVERY_N_SESSIONS)
     return list(found.instruments), int(found.every_n_sessions)
 
 
@@ -121,19 +126,164 @@ def optional_provider(module: str, name: str) -> Any:
     return getattr(importlib.import_module(module), name, None)
 
 
+@dataclass(frozen=True)
+class SessionHeld:
+    """An appointment that has happened, with its session number in the partnership."""
+
+    appointment_id: int
+    session_number: int
+    starts_at: dt.datetime
+    rated: bool  # a check-in request exists for it (open or answered)
+
+
+def latest_session_held(
+    partnership: Partnership, *, now: dt.datetime | None = None
+) -> SessionHeld | None:
+    """The partnership's latest appointment that has happened; None before the first.
+
+    "Happened" means attended, or still scheduled but started: its start time has passed or
+    the client has joined its call (attendance is often recorded later, or never for a live
+    chat). Cancelled appointments (late or not) and no-shows never count. A check-in request
+    for its appointment, or for its session number (an older request made without an
+    appointment), means it is already rated or waiting to be.
+    """
+    from alliance.schedule.models import Appointment
+    from alliance.schedule.queries import session_numbers
+
+    now = now or timezone.now()
+    scheduled = Q(status=Appointment.Status.SCHEDULED) & (
+        Q(starts_at__lte=now) | Q(client_joined_at__isnull=False)
+    )
+    found = (
+        Appointment.objects.filter(partnership=partnership)
+        .filter(Q(status=Appointment.Status.ATTENDED) | scheduled)
+        .order_by("-starts_at", "-id")
+        .values_list("pk", "starts_at")
+        .first()
+    )
+    if found is None:
+        return None
+    appointment_id, starts_at = found
+    number = session_numbers([partnership.pk])[appointment_id]
+    rated = CheckinRequest.objects.filter(
+        Q(appointment_id=appointment_id) | Q(session_number=number), partnership=partnership
+    ).exists()
+    return SessionHeld(appointment_id, number, starts_at, rated)
+
+
+def session_to_rate(
+    partnership: Partnership, *, now: dt.datetime | None = None
+) -> SessionHeld | None:
+    """The session a client may start rating now: the latest one held, if not yet rated."""
+    held = latest_session_held(partnership, now=now)
+    return held if held is not None and not held.rated else None
+
+
+# How long a check-in takes, as the client is told it: SECONDS_PER_QUESTION for each question
+# with answers to choose (optional comment boxes are not counted). This is an assumption for
+# honest wording, not a measured figure: the 6 check-in questions come to 30 s ("under a
+# minute"), a check-in with PHQ-9 and GAD-7 (6 + 10 + 7 questions) to 115 s ("about 2 minutes").
+SECONDS_PER_QUESTION = 5
+
+
+@dataclass(frozen=True)
+class CheckinLength:
+    """Questions per part (one part per questionnaire, in the order asked)."""
+
+    parts: tuple[int, ...]
+
+    @property
+    def questions(self) -> int:
+        return sum(self.parts)
+
+    @property
+    def seconds(self) -> int:
+        return self.questions * SECONDS_PER_QUESTION
+
+    @property
+    def under_a_minute(self) -> bool:
+        return self.seconds < 60
+
+    @property
+    def minutes(self) -> int:
+        """Rounded up past each whole minute: 60 to 119 seconds is "about 2 minutes" (so a
+        longer check-in is never "about 1 minutes", and never promised shorter than it is)."""
+        return self.seconds // 60 + 1
+
+    def sentence(self) -> str:
+        """How long today's check-in takes, in the reader's language."""
+        if self.under_a_minute:
+            return ngettext(
+                "Today's check-in has one question and takes under a minute.",
+                "Today's check-in has %(questions)s questions and takes under a minute.",
+                self.questions,
+            ) % {"questions": self.questions}
+        # Past a minute there are at least 12 questions and 2 minutes: plural in English and
+        # Spanish; only the number of parts can be one.
+        return ngettext(
+            "Today's check-in has one part, %(questions)s questions, about %(minutes)s minutes.",
+            "Today's check-in has %(parts)s short parts, %(questions)s questions, about "
+            "%(minutes)s minutes.",
+            len(self.parts),
+        ) % {"parts": len(self.parts), "questions": self.questions, "minutes": self.minutes}
+
+
+def checkin_length(instrument_ids: list[str]) -> CheckinLength:
+    """The length of a check-in asking these questionnaires, from their item counts."""
+    parts = []
+    for instrument_id in instrument_ids:
+        try:
+            inst = instrument_lookup.instrument(instrument_id)
+        except instrument_lookup.UnknownInstrument:
+            continue
+        parts.append(sum(1 for item in inst.items if item.kind != "text"))
+    return CheckinLength(tuple(parts))
+
+
 @transaction.atomic
 def request_checkin(
-    *, partnership: Partnership, appointment_id: int | None = None
+    *,
+    partnership: Partnership,
+    appointment_id: int | None = None,
+    started_by: User | None = None,
 ) -> CheckinRequest:
     """Ask the client to rate a session (and answer the outcome measures when due).
 
     Idempotent per appointment; without an appointment an open on-demand request is reused.
     The e-mail to the client is sent on commit and carries no clinical content.
+
+    `started_by` is the client or therapist who asks now, from a page (the schedule and the
+    partnership's ending pass nobody). It rates the latest session held (`session_to_rate`),
+    and only once one has happened and is not yet rated; otherwise `CheckinError`, and
+    nothing is created. A client who starts their own check-in is on its page already and
+    gets no e-mail; a therapist's request e-mails the client.
     """
     locked = Partnership.objects.select_for_update().get(pk=partnership.pk)
     if not locked.is_active:
         raise CheckinError(gettext("this partnership has ended"))
     existing = CheckinRequest.objects.filter(partnership=locked)
+    notify = True
+    if started_by is not None:
+        if started_by.pk == locked.client_id:
+            notify = False
+        elif started_by.pk != locked.therapist_id:
+            raise CheckinError(gettext("you cannot ask for a check-in in this partnership"))
+        waiting = existing.filter(completed_at__isnull=True).order_by("-session_number").first()
+        if waiting is not None:
+            return waiting  # one check-in at a time: finish the one already asked
+        held = latest_session_held(locked)
+        if held is None:
+            raise CheckinError(
+                gettext("No session has happened yet: a session can be rated once it has started.")
+            )
+        if held.rated:
+            raise CheckinError(
+                gettext(
+                    "The latest session has already been rated; the next one can be rated "
+                    "once it has started."
+                )
+            )
+        appointment_id = held.appointment_id
     if appointment_id is not None:
         found = existing.filter(appointment_id=appointment_id).first()
     else:
@@ -151,7 +301,8 @@ def request_checkin(
         created_at=timezone.now(),
     )
     request_id = request.pk
-    transaction.on_commit(lambda: _mail_checkin_request(request_id))
+    if notify:
+        transaction.on_commit(lambda: _mail_checkin_request(request_id))
     return request
 
 
@@ -189,13 +340,43 @@ def _mail_checkin_request(request_id: int) -> None:
     request = CheckinRequest.objects.select_related("partnership__client").get(pk=request_id)
     client = request.partnership.client
     link = settings.SITE_URL.rstrip("/") + reverse("checkins:fill", args=[request.pk])
-    # In the client's own language (this runs outside their request).
+    length = checkin_length(list(request.instruments))
+    # In the client's own language (this runs outside their request). The length is what
+    # this request asks, so "under a minute" is said only when it is true.
     with translation.override(client.preferred_language or settings.LANGUAGE_CODE):
-        body = gettext(
-            "Hello %(name)s,\n\nHow did your last session go? A short check-in takes "
-            "under a minute:\n%(link)s\n\nYour answers go to your therapist only.\n"
-        ) % {"name": client.name, "link": link}
-        subject = gettext("A one-minute check-in")
+        if is_follow_up(request, request.partnership):
+            question = gettext("How have you been since your therapy ended?")
+        else:
+            question = gettext("How did your last session go?")
+        if length.under_a_minute:
+            how_long = gettext("A short check-in takes under a minute:")
+            subject = gettext("A one-minute check-in")
+        else:
+            how_long = ngettext(
+                "This check-in has one part, %(questions)s questions, and takes about "
+                "%(minutes)s minutes:",
+                "This check-in has %(parts)s short parts, %(questions)s questions, and takes "
+                "about %(minutes)s minutes:",
+                len(length.parts),
+            ) % {
+                "parts": len(length.parts),
+                "questions": length.questions,
+                "minutes": length.minutes,
+            }
+            subject = gettext("A short check-in (about %(minutes)s minutes)") % {
+                "minutes": length.minutes
+            }
+        body = "\n".join(
+            [
+                gettext("Hello %(name)s,") % {"name": client.name},
+                "",
+                f"{question} {how_long}",
+                link,
+                "",
+                gettext("Your answers go to your therapist only."),
+                "",
+            ]
+        )
     send_mail(subject, body, None, [client.email])
 
 

@@ -10,11 +10,14 @@ import json
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.accounts.models import User
@@ -30,9 +33,10 @@ from alliance.checkins.forms import (
     SafetyCloseForm,
     ScheduleForm,
 )
-from alliance.checkins.models import Alert, CheckinRequest, Response
+from alliance.checkins.models import CHECKIN, Alert, CheckinRequest, Response
 from alliance.core import language
 from alliance.core.crisis import resources_for_user
+from alliance.measures.cli import rule_of
 from alliance.measures.schema import Instrument
 from alliance.privacy import audit
 from alliance.privacy.access import access
@@ -80,12 +84,24 @@ def index(request: HttpRequest) -> HttpResponse:
             else []
         )
         prompts = queries.client_prompts(partnership) if partnership else []
+        # "Rate today's session" only once a session has happened and is not yet rated.
+        to_rate = services.session_to_rate(partnership) if partnership and not pending else None
+        if pending:
+            asked = services.pending_instruments(pending[0], "client")
+        elif to_rate is not None and partnership is not None:
+            asked = [CHECKIN, *services.outcomes_due(partnership, to_rate.session_number)]
+        else:
+            asked = []
         return render(
             request,
             "checkins/index_client.html",
             {
                 "partnership": partnership,
                 "pending": pending,
+                "to_rate": to_rate,
+                "rate_today": to_rate is not None
+                and timezone.localdate(to_rate.starts_at) == timezone.localdate(),
+                "length": _length_texts(asked),
                 "prompts": prompts,
                 "switch_url": switch_url(),
             },
@@ -102,18 +118,52 @@ def index(request: HttpRequest) -> HttpResponse:
 @access("client", "therapist", scope="own_partnerships")
 @require_POST
 def start(request: HttpRequest, pk: int) -> HttpResponse:
-    """Ask for a check-in now (on demand, until appointments ask for it)."""
+    """Rate the latest session now (the client) or ask the client to (the therapist): only
+    once a session has happened and is not yet rated; refused with a message otherwise."""
     user = _user(request)
     partnership = care_queries.partnership_for(user, pk)
+    waiting = CheckinRequest.objects.filter(
+        partnership=partnership, completed_at__isnull=True
+    ).exists()
     try:
-        checkin = services.request_checkin(partnership=partnership)
+        checkin = services.request_checkin(partnership=partnership, started_by=user)
     except services.CheckinError as exc:
         messages.error(request, str(exc))
+        if user.is_therapist:
+            return redirect("checkins:progress", pk=partnership.pk)
         return redirect("checkins:index")
     if user.is_therapist:
-        messages.success(request, _("The client has been asked for a check-in."))
+        if waiting:
+            messages.info(
+                request,
+                _("The client already has a check-in waiting (session %(n)s).")
+                % {"n": checkin.session_number},
+            )
+        else:
+            messages.success(request, _("The client has been asked for a check-in."))
         return redirect("checkins:progress", pk=partnership.pk)
     return redirect("checkins:fill", pk=checkin.pk)
+
+
+def _length_texts(instrument_ids: list[str]) -> dict[str, str]:
+    """How long a check-in asking these questionnaires takes, as sentences to show: the whole,
+    and, when outcome measures follow the session rating, what the first part is."""
+    if not instrument_ids:
+        return {}
+    length = services.checkin_length(instrument_ids)
+    texts = {"whole": length.sentence(), "first": ""}
+    rest = len(length.parts) - 1
+    if instrument_ids[0] == CHECKIN and rest > 0 and length.parts:
+        first = services.CheckinLength(length.parts[:1])
+        if first.under_a_minute:
+            texts["first"] = ngettext(
+                "The first part (%(questions)s questions) takes under a minute; then one "
+                "short questionnaire your therapist uses to follow how you are doing.",
+                "The first part (%(questions)s questions) takes under a minute; then "
+                "%(rest)s short questionnaires your therapist uses to follow how you are doing.",
+                rest,
+            ) % {"questions": first.questions, "rest": rest}
+    return texts
 
 
 @access("client", "therapist", scope="own_partnerships")
@@ -136,6 +186,11 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
     if instrument_id is None:
         return redirect("checkins:done", pk=checkin.pk)
     instrument = lookup.instrument(instrument_id)
+    # The client is told how long the check-in takes: all of it on its first page, then
+    # which part of it each page is.
+    parts = list(checkin.instruments) if role == "client" else []
+    length = _length_texts(parts) if parts and pending == parts else {}
+    part = (parts.index(instrument_id) + 1) if instrument_id in parts else 0
     status = 200
     if request.method == "POST":
         form = InstrumentForm(instrument, request.POST)
@@ -183,6 +238,9 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "role": role,
             "step": len(services.pending_instruments(checkin, role)),
+            "length": length,
+            "part": part,
+            "parts": len(parts),
             "own_measure": instrument.own_measure,
             "credit": instrument.credit,
             "title": language.localized(instrument.title),
@@ -221,23 +279,55 @@ def done(request: HttpRequest, pk: int) -> HttpResponse:
 # --- progress and schedule -----------------------------------------------------------------
 
 
-def _named(responses: list[Response]) -> list[tuple[Response, str, str]]:
-    """Each response with its instrument's name and its band's label as people read them,
-    not stored codes (each instrument looked up once: a practice's own is a query)."""
+def _named(responses: list[Response]) -> list[tuple[Response, str, str, list[str]]]:
+    """Each response with its instrument's name, its band's label as people read them (not
+    stored codes) and where its total falls against each published cut-off (each instrument
+    looked up once: a practice's own is a query)."""
     found: dict[str, Instrument | None] = {}
     for instrument_id in {r.instrument_id for r in responses}:
         try:
             found[instrument_id] = lookup.instrument(instrument_id)
         except lookup.UnknownInstrument:
             found[instrument_id] = None
-    named = []
+    named: list[tuple[Response, str, str, list[str]]] = []
     for r in responses:
         inst = found[r.instrument_id]
         if inst is None:
-            named.append((r, r.instrument_id, r.band))
+            named.append((r, r.instrument_id, r.band, []))
         else:
-            named.append((r, inst.short_name, lookup.band_label(inst, r.band)))
+            named.append(
+                (r, inst.short_name, lookup.band_label(inst, r.band), cut_labels(inst, r.total))
+            )
     return named
+
+
+def cut_labels(inst: Instrument, total: float) -> list[str]:
+    """Both cuts of a score, each naming its rule: the screening cut (GAD-7 >= 10, Spitzer et
+    al. 2006) and caseness (GAD-7 >= 8, NHS Talking Therapies), so that "above the cut" never
+    leaves the reader guessing which one. Empty for an instrument without cut-offs."""
+    labels = []
+    op = "≥" if inst.lower_is_better else "≤"
+    if inst.screening_cutoff is not None:
+        values = {
+            "op": op,
+            "score": f"{inst.screening_cutoff.score:g}",
+            "rule": rule_of(inst.screening_cutoff),
+        }
+        if inst.is_screen_positive(total):
+            labels.append(_("Screening cut (%(op)s %(score)s, %(rule)s): positive") % values)
+        else:
+            labels.append(_("Screening cut (%(op)s %(score)s, %(rule)s): negative") % values)
+    if inst.cutoff is not None:
+        values = {
+            "op": op,
+            "score": f"{inst.cutoff.score:g}",
+            "rule": rule_of(inst.cutoff),
+        }
+        if inst.is_case(total):
+            labels.append(_("%(rule)s caseness (%(op)s %(score)s): yes") % values)
+        else:
+            labels.append(_("%(rule)s caseness (%(op)s %(score)s): no") % values)
+    return labels
 
 
 @access("client", "therapist", scope="own_partnerships")
@@ -252,7 +342,19 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
         context["schedule_form"] = ScheduleForm(
             _outcome_choices(), initial={"instruments": wanted, "every_n_sessions": every}
         )
+        context["default_every"] = settings.OUTCOME_EVERY_N_SESSIONS
         context["alerts"] = list(queries.open_alerts_for(partnership))
+        # "Ask for a check-in now" only once a session has happened and is not yet rated.
+        context["waiting"] = (
+            CheckinRequest.objects.filter(partnership=partnership, completed_at__isnull=True)
+            .order_by("-session_number")
+            .first()
+        )
+        context["to_rate"] = (
+            services.session_to_rate(partnership)
+            if context["waiting"] is None and partnership.is_active
+            else None
+        )
         context["responses"] = _named(
             list(
                 Response.objects.filter(partnership=partnership).order_by("-session_number", "-id")[

@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
 from alliance.measures.change import change_for, nhs_talking_therapies
 from alliance.measures.registry import UnknownInstrumentError, get_instrument, instrument_ids
-from alliance.measures.schema import Instrument, InstrumentError
+from alliance.measures.schema import ClinicalCutoff, Instrument, InstrumentError
 from alliance.measures.scoring import Answer, ScoreResult, ScoringError, score, score_positional
 
 EXIT_BAD_INPUT = 2
@@ -60,13 +61,38 @@ def parse_answer(instrument: Instrument, item_index: int, text: str) -> Answer:
         raise ScoringError(item, f"wrong type: answer must be a number, got {text!r}") from None
 
 
+def rule_of(cut: ClinicalCutoff) -> str:
+    """The rule a cut-off follows, as a label names it: NHS Talking Therapies when its source
+    cites that rule, else the source's first citation ("Spitzer et al. 2006, Arch Intern Med
+    166:1092: ..." gives "Spitzer et al. 2006"). A label that says "above the cut" must say
+    which cut: the GAD-7 has two (Spitzer's screening cut >= 10, NHS caseness >= 8)."""
+    if "NHS Talking Therapies" in cut.source:
+        return "NHS Talking Therapies"
+    head = re.split(r"[:;,]", cut.source, maxsplit=1)[0].strip()
+    head = re.sub(r"\s+caseness$", "", head, flags=re.IGNORECASE)
+    return head[:60] or "source not named"
+
+
+def _cut(instrument: Instrument, cut: ClinicalCutoff) -> str:
+    op = ">=" if instrument.lower_is_better else "<="
+    return f"{op} {cut.score:g}, {rule_of(cut)}"
+
+
 def _human(instrument: Instrument, result: ScoreResult) -> str:
     parts = [f"{instrument.short_name} total {_fmt(result.total)}"]
     parts[0] += f" ({instrument.total_min:g}-{instrument.total_max:g})"
     if result.band_label:
         parts.append(f"band: {result.band_label}")
-    if result.caseness is not None:
-        parts.append("caseness: " + ("yes" if result.caseness else "no"))
+    if result.screening is not None and instrument.screening_cutoff is not None:
+        parts.append(
+            f"screening cut ({_cut(instrument, instrument.screening_cutoff)}): "
+            + ("positive" if result.screening else "negative")
+        )
+    if result.caseness is not None and instrument.cutoff is not None:
+        parts.append(
+            f"caseness ({_cut(instrument, instrument.cutoff)}): "
+            + ("yes" if result.caseness else "no")
+        )
     for sub_id, value in result.subscales.items():
         parts.append(f"{sub_id} {_fmt(value)}")
     if result.prorated:

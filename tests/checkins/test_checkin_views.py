@@ -121,10 +121,19 @@ def test_chart_shows_the_new_point_to_the_therapist(client_user, their_therapist
 
 
 def test_client_starts_a_checkin_on_demand(client_user, partnership):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.conftest import make_appointment
+
+    # given a session that has started (ratings come after a session, never before one)
+    held = make_appointment(partnership, timezone.now() - dt.timedelta(minutes=40))
     browser = logged_in(client_user)
     res = browser.post(f"/checkins/partnerships/{partnership.pk}/start/")
     req = CheckinRequest.objects.get()
     assert res.status_code == 302 and res["Location"] == f"/checkins/requests/{req.pk}/"
+    assert req.appointment_id == held.pk and req.session_number == 1
 
 
 def test_therapist_changes_outcome_schedule(their_therapist, partnership, client_user):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.template.loader import render_to_string
+from django.test import override_settings
 
 from alliance.checkins import queries, safety, services
 from alliance.checkins.models import Alert, AlertEvent, CheckinRequest
@@ -63,6 +64,7 @@ def test_crisis_phrases_wraps_the_detector():
     assert safety.crisis_phrases("") == ()
 
 
+@override_settings(OUTCOME_EVERY_N_SESSIONS=2)  # the default is every session
 def test_request_checkin_is_idempotent_per_appointment_and_mails_without_content(
     partnership, django_capture_on_commit_callbacks
 ):

@@ -28,6 +28,35 @@ def test_score_prints_total_band_and_flags():
     assert "phq9_item9" in done.stdout
 
 
+@pytest.mark.parametrize(
+    ("answers", "screening", "caseness"),
+    [
+        (["1", "1", "1", "1", "2", "1", "1"], "negative", "yes"),  # 8
+        (["2", "2", "2", "1", "1", "1", "1"], "positive", "yes"),  # 10
+        (["1", "1", "1", "1", "1", "1", "1"], "negative", "no"),  # 7
+    ],
+)
+def test_score_text_shows_both_gad7_cuts_each_naming_its_rule(answers, screening, caseness):
+    done = run("score", "gad7", *answers)
+    assert done.returncode == 0, done.stderr
+    assert f"screening cut (>= 10, Spitzer et al. 2006): {screening}" in done.stdout
+    assert f"caseness (>= 8, NHS Talking Therapies): {caseness}" in done.stdout
+    as_json = json.loads(run("score", "gad7", *answers, "--json").stdout)
+    assert as_json["screening"] is (screening == "positive")
+    assert as_json["caseness"] is (caseness == "yes")
+
+
+def test_score_text_shows_both_phq9_cuts():
+    done = run("score", "phq9", "2", "1", "2", "1", "1", "0", "1", "0", "1")
+    assert "screening cut (>= 10, Kroenke et al. 2001): negative" in done.stdout
+    assert "caseness (>= 10, NHS Talking Therapies): no" in done.stdout
+
+
+def test_score_text_has_no_cut_for_an_instrument_without_one():
+    done = run("score", "alliance_checkin", "6", "5", "5", "4", "6", "6")
+    assert "screening" not in done.stdout and "caseness" not in done.stdout
+
+
 def test_score_json_has_total_subscales_band_and_flags():
     done = run("score", "gad7", "1", "1", "1", "1", "1", "0", "0", "--json")
     assert done.returncode == 0, done.stderr

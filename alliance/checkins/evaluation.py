@@ -48,6 +48,7 @@ from alliance.measures.alerts import repaired as repaired_rule
 
 logger = logging.getLogger(__name__)
 MESSAGE_LENGTH = 300
+LOGGED_FAILURES = 20  # each with its traceback; the rest are counted
 
 
 @dataclass
@@ -83,7 +84,8 @@ def _state_of(alert: Alert) -> AlertState:
 
 
 def evaluate_partnerships(partnership_ids: Iterable[int]) -> Summary:
-    """Evaluate and persist alerts for these partnerships (active ones only)."""
+    """Evaluate and persist alerts for these partnerships (active ones only); those that
+    fail are recorded and counted in `failed`, and stop no one else's."""
     wanted = set(partnership_ids)
     ids = list(
         Partnership.objects.filter(pk__in=wanted, status=Partnership.Status.ACTIVE).values_list(
@@ -275,13 +277,17 @@ def safe_message(exc: BaseException) -> str:
 def _failed(broken: dict[int, Exception], summary: Summary, now: dt.datetime) -> None:
     if not broken:
         return
-    for pid, exc in broken.items():
+    for pid, exc in list(broken.items())[:LOGGED_FAILURES]:
         logger.error(
             "alert evaluation of partnership %s failed: %s: %s",
             pid,
             type(exc).__name__,
             safe_message(exc),
             exc_info=exc,
+        )
+    if len(broken) > LOGGED_FAILURES:  # a practice-wide input is broken: one line for the rest
+        logger.error(
+            "alert evaluation of %s more partnerships failed", len(broken) - LOGGED_FAILURES
         )
     summary.failed += len(broken)
     summary.failed_ids.extend(sorted(broken))
@@ -293,11 +299,7 @@ def record_failures(broken: dict[int, Exception], *, now: dt.datetime) -> None:
 
     A few statements for any number (the failures of a whole practice share their error
     when a practice-wide input is broken)."""
-    open_rows = set(
-        AlertEvaluationFailure.objects.filter(
-            partnership_id__in=list(broken), resolved_at__isnull=True
-        ).values_list("partnership_id", flat=True)
-    )
+    open_rows = _with_open_failure(list(broken))
     by_error: dict[tuple[str, str], list[int]] = defaultdict(list)
     new: list[AlertEvaluationFailure] = []
     for pid, exc in broken.items():
@@ -329,6 +331,14 @@ def record_failures(broken: dict[int, Exception], *, now: dt.datetime) -> None:
                     row.save(force_insert=True)
             except IntegrityError:
                 _count_again([row.partnership_id], row.error, row.message, now)
+
+
+def _with_open_failure(partnership_ids: list[int]) -> set[int]:
+    return set(
+        AlertEvaluationFailure.objects.filter(
+            partnership_id__in=partnership_ids, resolved_at__isnull=True
+        ).values_list("partnership_id", flat=True)
+    )
 
 
 def _count_again(pids: list[int], error: str, message: str, now: dt.datetime) -> None:

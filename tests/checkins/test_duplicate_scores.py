@@ -181,6 +181,25 @@ def test_an_alert_that_cannot_be_stored_fails_its_own_client_only(healthy, poiso
     assert AlertEvent.objects.filter(action="raised").count() == Alert.objects.count()
 
 
+def test_a_practice_wide_failure_is_recorded_for_each_client_and_logged_briefly(
+    healthy, poisoned, monkeypatch, caplog
+):
+    def broken_bands():
+        raise RuntimeError("bands unreadable")
+
+    monkeypatch.setattr(evaluation, "rule_config", broken_bands)
+    monkeypatch.setattr(evaluation, "LOGGED_FAILURES", 1)
+    Response.objects.filter(partnership=poisoned, respondent_role="therapist").update(
+        superseded_at=timezone.now()
+    )
+    with caplog.at_level("ERROR", logger="alliance.checkins.evaluation"):
+        summary = evaluation.evaluate_partnerships([healthy.pk, poisoned.pk])
+    assert summary.failed_ids == sorted([healthy.pk, poisoned.pk]) and not Alert.objects.exists()
+    assert AlertEvaluationFailure.objects.filter(message="bands unreadable").count() == 2
+    assert [r.exc_info is not None for r in caplog.records] == [True, False]
+    assert caplog.records[1].getMessage() == "alert evaluation of 1 more partnerships failed"
+
+
 def test_a_malformed_rating_does_not_stop_the_practice_bands(healthy, poisoned, admin_user):
     # A client rating that is not a number (read by every client's bands): only that
     # client's history fails, and the practice's reliability page still opens.
@@ -248,6 +267,18 @@ def test_failure_is_recorded_shown_and_resolved_after_a_clean_run(
     evaluation.evaluate_partnerships([poisoned.pk])
     assert AlertEvaluationFailure.objects.filter(partnership=poisoned).count() == 2
     assert AlertEvaluationFailure.objects.get(partnership=poisoned, resolved_at=None).count == 1
+
+
+def test_a_failure_recorded_meanwhile_by_another_worker_is_counted_once_more(
+    healthy, poisoned, monkeypatch
+):
+    evaluation.evaluate_partnerships([poisoned.pk])
+    # Another worker's row appeared after this one looked: both create, the second counts.
+    monkeypatch.setattr(evaluation, "_with_open_failure", lambda ids: set())
+    evaluation.evaluate_partnerships([poisoned.pk, healthy.pk])
+    (failure,) = AlertEvaluationFailure.objects.all()
+    assert failure.partnership_id == poisoned.pk and failure.count == 2
+    assert bond_alert(healthy) is not None
 
 
 def test_health_is_cheap(healthy, poisoned, client, django_assert_max_num_queries):

@@ -264,6 +264,12 @@ if not MASTER_KEYS and not env_bool("ALLIANCE_ALLOW_NO_MASTER_KEYS"):
         "ALLIANCE_MASTER_KEYS must be set when DEBUG is off (see docs/configuration.md)"
     )
 
+# The audit chain (privacy/chain.py): sealed every few seconds by each worker; each new head is
+# logged and, when AUDIT_HEAD_FILE is set, appended to that file, which should live where a
+# database writer cannot change it (another volume or host, a write-once store).
+AUDIT_SEAL_EVERY_SECONDS = env_int("AUDIT_SEAL_EVERY_SECONDS", 5)
+AUDIT_HEAD_FILE = env_str("AUDIT_HEAD_FILE")
+
 # --- Security headers -----------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and not TESTING)

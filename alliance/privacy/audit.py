@@ -16,9 +16,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
+from alliance.privacy import chain
 from alliance.privacy.models import AuditEvent
 
 Action = AuditEvent.Action
@@ -32,8 +33,11 @@ def _client_id_of(obj: Any) -> int | None:
     return None
 
 
+@transaction.atomic
 def record(actor: Any, action: str, obj: models.Model, reason: str | None = None) -> AuditEvent:
-    return AuditEvent.objects.create(
+    """Write one audit row with its MAC (privacy/chain.py): the MAC covers the row's id, so
+    it is added in the same transaction right after the insert."""
+    event = AuditEvent.objects.create(
         actor_id=getattr(actor, "pk", None),
         actor_role=getattr(actor, "role", "") or "",
         action=str(action),
@@ -42,6 +46,9 @@ def record(actor: Any, action: str, obj: models.Model, reason: str | None = None
         client_id=_client_id_of(obj),
         reason=(reason or "")[:500],
     )
+    event.mac = chain.row_mac(chain.stored_row(event.pk))
+    AuditEvent.objects.filter(pk=event.pk).update(mac=event.mac)
+    return event
 
 
 REFRESH_WINDOW = dt.timedelta(minutes=10)

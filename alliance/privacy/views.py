@@ -50,8 +50,25 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 @access("admin", scope="practice")
 @require_POST
 def verify_audit_log(request: HttpRequest) -> HttpResponse:
-    verdict = chain.verify()
-    if verdict.ok:
+    anchor = None
+    exported = (request.POST.get("head") or "").strip()
+    if exported:
+        try:
+            anchor = chain.Head.parse(exported)
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return redirect("privacy:audit_log")
+    verdict = chain.verify(anchor)
+    if verdict.ok and anchor is not None:
+        messages.success(
+            request,
+            _(
+                "The audit log is intact and still holds the exported head (block %(seq)d): "
+                "%(blocks)d blocks, %(events)d sealed rows."
+            )
+            % {"seq": anchor.seq, "blocks": verdict.blocks, "events": verdict.events},
+        )
+    elif verdict.ok:
         messages.success(
             request,
             _("The audit log is intact: %(blocks)d blocks, %(events)d sealed rows.")

@@ -3,21 +3,33 @@
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+def mac_existing_rows(apps, schema_editor):
+    """Rows written before rows were keyed get their MAC now, under the current audit key:
+    from here on a row without a MAC is one written without the key. (Blocks already sealed
+    keep their unkeyed SHA-256 and are verified as such.)"""
+    from alliance.privacy import chain
 
+    AuditEvent = apps.get_model("privacy", "AuditEvent")
+    key = chain.audit_keys()[0][1]
+    for row in AuditEvent.objects.filter(mac="").order_by("id").values(*chain.FIELDS).iterator():
+        AuditEvent.objects.filter(pk=row["id"]).update(mac=chain.row_mac(row, key))
+
+
+class Migration(migrations.Migration):
     dependencies = [
-        ('privacy', '0003_audit_score_corrections'),
+        ("privacy", "0003_audit_score_corrections"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditblock',
-            name='key_id',
-            field=models.CharField(blank=True, default='', max_length=16),
+            model_name="auditblock",
+            name="key_id",
+            field=models.CharField(blank=True, default="", max_length=16),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='mac',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="auditevent",
+            name="mac",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
+        migrations.RunPython(mac_existing_rows, migrations.RunPython.noop),
     ]

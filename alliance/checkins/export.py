@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from alliance.accounts.models import User
@@ -11,12 +13,36 @@ from alliance.checkins import instruments as lookup
 from alliance.checkins.models import PracticeInstrument, Response
 from alliance.measures import fhir
 from alliance.measures.registry import get_instrument, instrument_ids
-from alliance.measures.schema import InstrumentError
+from alliance.measures.schema import InstrumentError, instrument_from_dict
 from alliance.measures.scoring import ScoreResult, score
 
 
 class ImportError_(ValueError):
     pass
+
+
+class MappingNeeded(ImportError_):
+    """The base's safety item was not recognised: the admin must say which imported item it
+    is. Carries what to ask (`missing`) and the imported items to choose from."""
+
+    def __init__(self, found: fhir.CriticalItemNotFound) -> None:
+        super().__init__(str(found))
+        self.missing = found.missing
+        self.candidates = found.candidates
+
+
+class MappingRefused(ImportError_):
+    """The admin's answer for a safety item cannot be used (no such scored item, or one whose
+    answers could never raise the flag); `item` is the base item it was for."""
+
+    def __init__(self, item: str, message: str) -> None:
+        super().__init__(message)
+        self.item = item
+
+
+def fhir_base() -> str:
+    """The base of this deployment's FHIR resource URLs (the Bundle entries' fullUrl)."""
+    return settings.SITE_URL.rstrip("/") + "/fhir"
 
 
 def _result(response: Response) -> ScoreResult:
@@ -31,7 +57,8 @@ def _result(response: Response) -> ScoreResult:
 def fhir_bundle(response: Response) -> dict[str, Any]:
     """A collection Bundle: the QuestionnaireResponse and one Observation per score (the
     PHQ-9 total as LOINC 44261-6, the GAD-7 total as LOINC 70274-6), each derived from the
-    response."""
+    response. Each entry's fullUrl is `<SITE_URL>/fhir/<type>/<id>`, so the Observations'
+    relative `derivedFrom` resolves to the response's entry."""
     inst = lookup.instrument(response.instrument_id)
     result = _result(response)
     rid = f"alliance-response-{response.pk}"
@@ -41,11 +68,7 @@ def fhir_bundle(response: Response) -> dict[str, Any]:
         inst, result, response_id=rid, subject=subject, authored=authored
     )
     obs = fhir.observations(inst, result, response_id=rid, subject=subject, effective=authored)
-    return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [{"resource": r} for r in (qr, *obs)],
-    }
+    return fhir.collection_bundle([qr, *obs], base=fhir_base())
 
 
 @transaction.atomic
@@ -55,9 +78,14 @@ def import_questionnaire(
     instrument_id: str,
     base: str | None = None,
     max_missing: int | None = None,
+    critical_map: Mapping[str, str] | None = None,
     actor: User | None = None,
 ) -> PracticeInstrument:
-    """Store a FHIR Questionnaire as a practice instrument, validated by the engine schema."""
+    """Store a FHIR Questionnaire as a practice instrument, validated by the engine schema.
+
+    The engine's import report is stored with the definition (`extra.fhir_import`), so the
+    admin page can always show how each safety item was found and what was normalised.
+    `critical_map` is the admin's answer to `MappingNeeded`: {base item id: linkId}."""
     if instrument_id in instrument_ids():
         raise ImportError_(f"{instrument_id!r} is a shipped instrument; choose another id")
     if PracticeInstrument.objects.filter(instrument_id=instrument_id).exists():
@@ -66,20 +94,25 @@ def import_questionnaire(
         raise ImportError_("the Questionnaire must be a JSON object")
     if _has_nul(questionnaire):  # PostgreSQL's JSON and text cannot store it
         raise ImportError_("the Questionnaire contains the NUL character (\\u0000)")
+    if base and base not in instrument_ids():
+        raise ImportError_(f"unknown base instrument {base!r}")
     try:
-        definition = fhir.definition_from_questionnaire(
+        definition = fhir.read_questionnaire(
             questionnaire,
             instrument_id=instrument_id,
             base=get_instrument(base) if base else None,
             max_missing=max_missing,
-        )
+            critical_map=critical_map,
+        ).definition
+    except fhir.CriticalItemNotFound as exc:
+        raise MappingNeeded(exc) from exc
     except InstrumentError as exc:
+        if exc.path.startswith("critical_map."):
+            raise MappingRefused(exc.path.removeprefix("critical_map."), exc.rule) from exc
         raise ImportError_(str(exc)) from exc
     except Exception as exc:  # fhir.resources validation errors (pydantic)
         raise ImportError_(f"not a valid FHIR R4 Questionnaire: {str(exc)[:300]}") from exc
     definition["id"] = instrument_id
-    from alliance.measures.schema import instrument_from_dict
-
     inst = instrument_from_dict(definition)
     title = inst.title.get("en", instrument_id)
     for name, value, limit in (("title", title, 200), ("version", inst.version, 30)):
@@ -93,6 +126,19 @@ def import_questionnaire(
         source="fhir",
         added_by=actor,
     )
+
+
+def import_report(definition: Mapping[str, Any]) -> list[fhir.ReportLine]:
+    """The import report stored with an imported definition (empty for older imports)."""
+    extra = definition.get("extra")
+    lines = extra.get("fhir_import", []) if isinstance(extra, Mapping) else []
+    return [
+        fhir.ReportLine(str(line["template"]), {k: str(v) for k, v in line["params"].items()})
+        for line in lines
+        if isinstance(line, Mapping)
+        and "template" in line
+        and isinstance(line.get("params"), Mapping)
+    ]
 
 
 def _has_nul(value: Any) -> bool:

@@ -126,6 +126,12 @@ class SafetyCloseForm(forms.Form):
 
 
 class ImportQuestionnaireForm(forms.Form):
+    """A FHIR Questionnaire to import, and, per safety item of each base instrument, which
+    imported item asks it (needed only when the import cannot recognise it: a linkId to
+    type, or a list of the imported items once an import has been refused for it)."""
+
+    BASES = (("phq9", "PHQ-9"), ("gad7", "GAD-7"))
+
     instrument_id = forms.SlugField(
         label=_("Instrument id (letters, digits, _ or -)"), max_length=60
     )
@@ -135,8 +141,57 @@ class ImportQuestionnaireForm(forms.Form):
     base = forms.ChoiceField(
         label=_("Borrow scoring rules from (optional)"),
         required=False,
-        choices=[("", "—"), ("phq9", "PHQ-9"), ("gad7", "GAD-7")],
+        choices=[("", "—"), *BASES],
     )
     max_missing = forms.IntegerField(
         label=_("Items that may be missing (prorated)"), min_value=0, required=False
     )
+
+    def __init__(
+        self,
+        *args: Any,
+        candidates: tuple[tuple[str, str], ...] = (),
+        candidates_for: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        from alliance.measures.registry import get_instrument
+
+        self.map_fields: dict[str, dict[str, str]] = {}  # base -> {its item id: field name}
+        for base_id, _name in self.BASES:
+            base = get_instrument(base_id)
+            scored = [item.id for item in base.scored_items]
+            for critical in base.critical_items:
+                name = f"map_{base_id}_{critical.item}"
+                label = _("Which imported item is %(instrument)s item %(number)s?") % {
+                    "instrument": base.short_name,
+                    "number": scored.index(critical.item) + 1
+                    if critical.item in scored
+                    else critical.item,
+                }
+                if candidates and candidates_for == base_id:
+                    self.fields[name] = forms.ChoiceField(
+                        label=label,
+                        required=False,
+                        choices=[("", "—")]
+                        + [(link, f"{link} — {text[:80]}") for link, text in candidates],
+                    )
+                else:
+                    self.fields[name] = forms.CharField(
+                        label=label,
+                        required=False,
+                        max_length=255,
+                        help_text=_(
+                            "Only if the import asks: the linkId of the imported item that asks "
+                            "this safety question."
+                        ),
+                    )
+                self.map_fields.setdefault(base_id, {})[critical.item] = name
+
+    def critical_map(self) -> dict[str, str]:
+        """{base item id: imported linkId} for the chosen base, as the admin filled it in."""
+        fields = self.map_fields.get(self.cleaned_data.get("base") or "", {})
+        chosen = {
+            item: str(self.cleaned_data.get(name) or "").strip() for item, name in fields.items()
+        }
+        return {item: link for item, link in chosen.items() if link}

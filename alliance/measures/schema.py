@@ -35,6 +35,9 @@ class Option:
     value: int | float
     text: Mapping[str, str]
     code: str | None = None  # e.g. the LOINC answer code LA6568-5
+    # The code's system when it is not what the code says by itself (an imported form's own
+    # CodeSystem, or LOINC written out): kept so an exported answer is the source's coding.
+    system: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class Item:
     scored: bool = True
     required: bool = True
     code: str | None = None  # LOINC item code
+    code_system: str | None = None  # the item code's system, when imported from another one
+    group: str | None = None  # the innermost group (Instrument.groups) the item sits in
 
     @property
     def values(self) -> tuple[int | float, ...]:
@@ -69,6 +74,29 @@ class Item:
             return max(self.values)
         assert self.max_value is not None
         return self.max_value
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group of items as the source form nests them (a FHIR Questionnaire `group` item),
+    kept so responses are exported in the same nesting."""
+
+    id: str
+    text: Mapping[str, str]
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceQuestionnaire:
+    """The canonical URL (and version) of the FHIR Questionnaire an instrument was imported
+    from: exported responses cite it as `QuestionnaireResponse.questionnaire`."""
+
+    url: str
+    version: str | None = None
+
+    @property
+    def canonical(self) -> str:
+        return f"{self.url}|{self.version}" if self.version else self.url
 
 
 @dataclass(frozen=True)
@@ -170,6 +198,8 @@ class Instrument:
     percentile_bands: PercentileBandSpec | None = None
     loinc_panel: str | None = None
     loinc_total: str | None = None
+    groups: tuple[Group, ...] = ()
+    source_questionnaire: SourceQuestionnaire | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -181,6 +211,16 @@ class Instrument:
             if item.id == item_id:
                 return item
         raise KeyError(item_id)
+
+    def group_path(self, group_id: str | None) -> tuple[Group, ...]:
+        """The groups around an item, outermost first."""
+        by_id = {group.id: group for group in self.groups}
+        path: list[Group] = []
+        while group_id is not None:
+            group = by_id[group_id]
+            path.insert(0, group)
+            group_id = group.parent
+        return tuple(path)
 
     def band_for(self, score: float) -> Band | None:
         for band in self.bands:
@@ -273,6 +313,7 @@ def _option(data: Any, path: str) -> Option:
         value=_number(_require(data, "value", path), f"{path}.value"),
         text=_text(_require(data, "text", path), f"{path}.text"),
         code=_opt_str(data.get("code"), f"{path}.code"),
+        system=_opt_str(data.get("system"), f"{path}.system"),
     )
 
 
@@ -325,7 +366,46 @@ def _item(data: Any, path: str, response_sets: Mapping[str, tuple[Option, ...]])
         scored=scored,
         required=_bool(data.get("required", scored), f"{path}.required"),
         code=_opt_str(data.get("code"), f"{path}.code"),
+        code_system=_opt_str(data.get("code_system"), f"{path}.code_system"),
+        group=_opt_str(data.get("group"), f"{path}.group"),
     )
+
+
+def _groups(data: Mapping[str, Any], item_ids: set[str]) -> tuple[Group, ...]:
+    """Groups, each declared after its parent (so nesting has no cycles), with ids distinct
+    from item ids."""
+    groups: list[Group] = []
+    for i, raw in enumerate(_list(data.get("groups", []), "$.groups")):
+        path = f"$.groups[{i}]"
+        if not isinstance(raw, Mapping):
+            raise InstrumentError(path, "must be an object")
+        group = Group(
+            id=_str(_require(raw, "id", path), f"{path}.id"),
+            text=_text(_require(raw, "text", path), f"{path}.text"),
+            parent=_opt_str(raw.get("parent"), f"{path}.parent"),
+        )
+        known = {g.id for g in groups}
+        if group.id in known or group.id in item_ids:
+            raise InstrumentError(f"{path}.id", f"{group.id!r} is already an item or group id")
+        if group.parent is not None and group.parent not in known:
+            raise InstrumentError(
+                f"{path}.parent", f"{group.parent!r} is not a group declared before"
+            )
+        groups.append(group)
+    return tuple(groups)
+
+
+def _source_questionnaire(data: Mapping[str, Any]) -> SourceQuestionnaire | None:
+    raw = data.get("source_questionnaire")
+    if raw is None:
+        return None
+    path = "$.source_questionnaire"
+    if not isinstance(raw, Mapping):
+        raise InstrumentError(path, "must be an object with a url (and a version)")
+    url = _str(_require(raw, "url", path), f"{path}.url")
+    if "|" in url or any(c.isspace() for c in url):
+        raise InstrumentError(f"{path}.url", "must be a canonical URL without a version or spaces")
+    return SourceQuestionnaire(url=url, version=_opt_str(raw.get("version"), f"{path}.version"))
 
 
 def _item_range(items: Sequence[Item], method: Method) -> tuple[float, float]:
@@ -385,6 +465,11 @@ def instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
     if not scored:
         raise InstrumentError("$.items", "at least one item must be scored")
     by_id = {item.id: item for item in items}
+    groups = _groups(data, set(ids))
+    group_ids = {group.id for group in groups}
+    for i, item in enumerate(items):
+        if item.group is not None and item.group not in group_ids:
+            raise InstrumentError(f"$.items[{i}].group", f"unknown group {item.group!r}")
 
     total = data.get("total", {})
     if not isinstance(total, Mapping):
@@ -514,6 +599,10 @@ def instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
         for lang in item.text:
             if lang not in languages:
                 raise InstrumentError(f"$.items[{i}].text.{lang}", "language has no named source")
+    for i, group in enumerate(groups):
+        for lang in group.text:
+            if lang not in languages:
+                raise InstrumentError(f"$.groups[{i}].text.{lang}", "language has no named source")
 
     validated = _bool(_require(data, "validated", "$"), "$.validated")
     own = _bool(data.get("own_measure", False), "$.own_measure")
@@ -554,5 +643,7 @@ def instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
         percentile_bands=percentile,
         loinc_panel=_opt_str(loinc.get("panel"), "$.loinc.panel"),
         loinc_total=_opt_str(loinc.get("total"), "$.loinc.total"),
+        groups=groups,
+        source_questionnaire=_source_questionnaire(data),
         extra=dict(data.get("extra", {})),
     )

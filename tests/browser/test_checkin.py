@@ -22,6 +22,13 @@ ITEMS = {
 }
 
 
+HOW_LONG = (
+    "Today's check-in has 3 short parts, 23 questions, about 2 minutes. The first part "
+    "(6 questions) takes under a minute; then 2 short questionnaires your therapist uses to "
+    "follow how you are doing."
+)
+
+
 def log_in(page, base: str, email: str, *, therapist: bool = False) -> None:
     page.goto(f"{base}/account/log-in/")
     page.get_by_label("E-mail address").fill(email)
@@ -51,6 +58,9 @@ def test_client_checks_in_and_therapist_sees_the_point(live_asgi_server, new_pag
     log_in(page, base, "robin@example.org")
     page.goto(f"{base}/checkins/requests/{checkin.pk}/")
     assert page.get_by_text("This check-in is our own and not yet validated").is_visible()
+    # and told how long all of it takes: the rating, then PHQ-9 and GAD-7 (due at intake)
+    assert page.get_by_text(HOW_LONG).is_visible()
+    assert page.get_by_text("Part 1 of 3").is_visible()
     assert_accessible(page)
     assert_no_external_requests(page, base)
     # when they answer each question (radio groups) and send
@@ -61,6 +71,7 @@ def test_client_checks_in_and_therapist_sees_the_point(live_asgi_server, new_pag
     # then the outcome questions follow (due at the first session)
     page.wait_for_url(re.compile(rf"/checkins/requests/{checkin.pk}/$"))
     assert page.get_by_role("heading", name=re.compile("Patient Health Questionnaire")).is_visible()
+    assert page.get_by_text("Part 2 of 3").is_visible()
 
     # and the therapist sees the new point on the chart
     tpage = new_page()
@@ -74,3 +85,49 @@ def test_client_checks_in_and_therapist_sees_the_point(live_asgi_server, new_pag
     assert row.inner_text().split() == ["1", "5.5", "4.5", "5.0"]
     assert tpage.get_by_text("We ran out of time.").is_visible()
     assert_accessible(tpage)
+
+
+def test_no_session_rating_before_a_session(live_asgi_server, new_page, jurisdiction):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from alliance.care.services import start_partnership
+    from alliance.checkins.models import CheckinRequest
+    from tests.conftest import make_appointment
+
+    client = make_client("robin@example.org", jurisdiction, name="Robin")
+    therapist = make_therapist("tess@example.org", jurisdiction, name="Dr Tess")
+    partnership = start_partnership(client=client, therapist=therapist)
+    base = live_asgi_server.url
+    rate = re.compile("^Rate today's session$")
+
+    # given a new client whose first session is tomorrow: nothing to rate yet
+    make_appointment(partnership, timezone.now() + dt.timedelta(days=1))
+    page = new_page()
+    log_in(page, base, "robin@example.org")
+    page.goto(f"{base}/checkins/")
+    assert page.get_by_role("button", name=rate).count() == 0
+    assert page.get_by_text("You can rate a session once it has started.").is_visible()
+    assert_accessible(page)
+
+    # and their therapist cannot ask for one either
+    tpage = new_page()
+    log_in(tpage, base, "tess@example.org", therapist=True)
+    tpage.goto(f"{base}/checkins/partnerships/{partnership.pk}/progress/")
+    assert tpage.get_by_role("button", name="Ask for a check-in now").count() == 0
+    assert_accessible(tpage)
+
+    # when a session has started
+    make_appointment(partnership, timezone.now() - dt.timedelta(minutes=20))
+    page.reload()
+    # then the client may rate it, and is told how long today's check-in takes
+    button = page.get_by_role("button", name=rate)
+    assert button.is_visible()
+    assert page.get_by_text(HOW_LONG).is_visible()
+    assert_accessible(page)
+    button.click()
+    page.wait_for_url(re.compile(r"/checkins/requests/\d+/$"))
+    assert page.get_by_role("heading", name="How did today's session go?").is_visible()
+    assert page.get_by_text("Part 1 of 3").is_visible()
+    assert CheckinRequest.objects.get().session_number == 1

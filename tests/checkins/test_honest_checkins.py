@@ -264,7 +264,8 @@ def test_outcomes_every_session_by_default(partnership):
 def test_default_interval_comes_from_the_setting(partnership, their_therapist):
     assert services.outcome_schedule_of(partnership) == (["phq9", "gad7"], 3)
     assert services.outcomes_due(partnership, 1) == ["phq9", "gad7"]
-    assert services.outcomes_due(partnership, 2) == [] and services.outcomes_due(partnership, 3) == []
+    assert services.outcomes_due(partnership, 2) == []
+    assert services.outcomes_due(partnership, 3) == []
     assert services.outcomes_due(partnership, 4) == ["phq9", "gad7"]
     page = logged_in(their_therapist).get(f"/checkins/partnerships/{partnership.pk}/progress/")
     assert "The practice's default is every 3 sessions." in page.content.decode()
@@ -331,8 +332,10 @@ def test_phq9_cuts_name_their_rules(partnership, client_user, their_therapist):
         answers=phq9_answers([1, 1, 1, 1, 1, 1, 1, 1, 0]),  # 8
         request=services.request_checkin(partnership=partnership),
     )
-    text = logged_in(their_therapist).get(
-        f"/checkins/partnerships/{partnership.pk}/progress/"
-    ).content.decode()
+    text = (
+        logged_in(their_therapist)
+        .get(f"/checkins/partnerships/{partnership.pk}/progress/")
+        .content.decode()
+    )
     assert "Screening cut (≥ 10, Kroenke et al. 2001): negative" in text
     assert "NHS Talking Therapies caseness (≥ 10): no" in text

@@ -571,6 +571,11 @@ def choose_therapist(*, client: User, offer: MatchOffer) -> Partnership:
     offer.decided_at = timezone.now()
     offer.partnership = partnership
     offer.save(update_fields=["status", "decided_at", "partnership"])
+    # The client's other open offers (a waiting-list place held for them, other live matches)
+    # close now, releasing what they held.
+    MatchOffer.objects.filter(client=client, status=MatchOffer.Status.SHOWN).exclude(
+        pk=offer.pk
+    ).update(status=MatchOffer.Status.WITHDRAWN, decided_at=offer.decided_at)
     WaitlistEntry.objects.filter(client=client, status=WaitlistEntry.Status.WAITING).update(
         status=WaitlistEntry.Status.MATCHED, ended_at=timezone.now()
     )

@@ -204,14 +204,45 @@ class MatchOffer(models.Model):
     partnership = models.ForeignKey(
         Partnership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The waiting-list run that made a waiting-list offer (null for live matches).
+    waitlist_round = models.ForeignKey(
+        "WaitlistRound", on_delete=models.PROTECT, null=True, blank=True, related_name="offers"
+    )
 
     class Meta:
         indexes = [
             models.Index(fields=["client", "status", "-created_at"], name="offer_client_status")
         ]
+        constraints = [
+            # A waiting-list place is held by an undecided offer: one per client, so a client
+            # is never offered twice and never holds two therapists' places at once.
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(source="waitlist", status="shown"),
+                name="one_open_waitlist_offer_per_client",
+            ),
+            models.UniqueConstraint(
+                fields=["client", "waitlist_round"],
+                condition=Q(waitlist_round__isnull=False),
+                name="one_offer_per_client_and_round",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"offer {self.pk}"
+
+
+class WaitlistRound(models.Model):
+    """One run of the waiting-list assignment. Runs take a database lock one at a time
+    (`waitlist.run_assignment`), so concurrent runs never offer the same place twice."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    waiting = models.PositiveIntegerField(default=0)
+    offered = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"waiting-list round {self.pk}"
 
 
 class WaitlistEntry(models.Model):

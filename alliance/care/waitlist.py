@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -25,7 +25,7 @@ from alliance.care.matching import (
     query_for,
     rematch_context,
 )
-from alliance.care.models import Intake, MatchOffer, Partnership, WaitlistEntry
+from alliance.care.models import Intake, MatchOffer, Partnership, WaitlistEntry, WaitlistRound
 from alliance.matching import ClientQuery, Index, TherapistRow
 from alliance.matching.assign import AssignConfig, WaitingClient, assign_waiting
 from alliance.matching.vocabulary import PREFERENCE_LABELS
@@ -96,13 +96,30 @@ class RunReport:
     solver_seconds: float
 
 
+# Any fixed 64-bit number, the same in every worker: the key of the run's advisory lock.
+_RUN_LOCK = 0x57A17115
+
+
+def _one_run_at_a_time() -> None:
+    """Hold the waiting-list lock until this transaction ends, so runs follow each other and
+    each sees the offers the one before made. PostgreSQL: a transaction-level advisory lock.
+    SQLite: every transaction already begins IMMEDIATE (settings), so only one writes at a
+    time and this run started with the database's write lock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_RUN_LOCK])
+
+
 @transaction.atomic
 def run_assignment(*, now: dt.datetime | None = None) -> RunReport:
     """Offer therapists to waiting clients; clients holding an undecided offer are skipped.
 
-    Places already offered and not yet answered are held back, so two clients are not
-    offered the last place; accepting re-checks capacity with a row lock anyway.
+    One run at a time (a database lock): a second run started meanwhile waits, then finds
+    this run's offers and skips those clients. Places already offered and not yet answered
+    are held back, so two clients are not offered the last place; accepting re-checks
+    capacity with a row lock anyway, and withdraws the client's other open offers.
     """
+    _one_run_at_a_time()
     now = now or timezone.now()
     pending = MatchOffer.objects.filter(
         source=MatchOffer.Source.WAITLIST, status=MatchOffer.Status.SHOWN
@@ -140,6 +157,7 @@ def run_assignment(*, now: dt.datetime | None = None) -> RunReport:
     ]
     if not clients:
         return RunReport(0, 0, 0, 0, 0.0)
+    round_ = WaitlistRound.objects.create(started_at=now, waiting=len(clients))
     config = AssignConfig(
         k=settings.MATCHING_WAITLIST_K, max_wait_days=float(settings.MAX_WAIT_DAYS)
     )
@@ -163,9 +181,13 @@ def run_assignment(*, now: dt.datetime | None = None) -> RunReport:
                 weights_version=index.weights.version,
                 index_version="waitlist-" + now.strftime("%Y%m%dT%H%M"),
                 switch_reason=entry.switch_reason,
+                waitlist_round=round_,
             )
         )
     MatchOffer.objects.bulk_create(offers)
+    round_.offered = len(offers)
+    round_.finished_at = timezone.now()
+    round_.save(update_fields=["offered", "finished_at"])
     waiting = (result.therapist_ids < 0) & result.has_candidate
     return RunReport(
         waiting=len(clients),

@@ -338,8 +338,9 @@ class Alert(models.Model):
             if value is None and e.get("item_number") is not None:
                 # The item as its own form numbers it (an imported PHQ-9 need not call it
                 # phq9_9), with the answer chosen.
-                answer = e.get("answer_text") or e.get("answer")
-                value = f"item {e['item_number']} = {answer} (total {e.get('total', '?')})"
+                value = f"item {e['item_number']} = {e.get('answer')} (total {e.get('total', '?')})"
+                if e.get("answer_text"):
+                    value += f": {e['answer_text']}"
             elif value is None and e.get("item9") is not None:  # written before item_number
                 value = f"item 9 = {e['item9']} (total {e.get('total', '?')})"
             elif isinstance(value, float):

@@ -179,7 +179,8 @@ def test_a_positive_answer_on_a_practice_form_takes_the_crisis_path(
     # the evidence reads the answer from the form's own item, not the shipped phq9_9
     assert evidence["item"] == "q9" and evidence["item_number"] == 9 and evidence["item9"] == 2
     rows = alert.evidence_rows()
-    assert rows[0]["value"].startswith("item 9 = More than half the days")
+    assert rows[0]["value"].startswith("item 9 = 2 (total")
+    assert rows[0]["value"].endswith("More than half the days")
     assert "= 0" not in rows[0]["value"]
 
 

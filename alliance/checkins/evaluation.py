@@ -137,8 +137,10 @@ def persist(histories: dict[int, ClientHistory], summary: Summary) -> Summary:
         Partnership.objects.filter(pk__in=list(histories)).values_list("pk", "client_id")
     )
     existing: dict[int, list[Alert]] = defaultdict(list)
+    # Safety alerts and unanswered safety questions are raised in the submitting request
+    # and closed by a clinician; the rules engine neither updates nor repairs them.
     for alert in Alert.objects.filter(partnership_id__in=list(histories)).exclude(
-        kind=AlertKind.SAFETY
+        kind__in=(AlertKind.SAFETY, AlertKind.SAFETY_UNANSWERED)
     ):
         existing[alert.partnership_id or 0].append(alert)
     to_create: list[Alert] = []

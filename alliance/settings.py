@@ -352,6 +352,9 @@ MINIMUM_CLIENT_AGE = 18  # adults only; minors are out of scope (docs/architectu
 # --- checkins and alerts ---
 # Minutes before an unacknowledged safety alert escalates to every on-call clinician.
 SAFETY_ACK_MINUTES = env_int("SAFETY_ACK_MINUTES", 60)
+# Safety e-mails for one alert are coalesced: the first signal e-mails at once, later ones
+# within this many minutes of the last e-mail go out as one digest (checkins/safety.py).
+SAFETY_DIGEST_MINUTES = env_int("SAFETY_DIGEST_MINUTES", 15)
 # PHQ-9 and GAD-7 at intake and every n-th session after it, for partnerships whose therapist
 # has not chosen their own interval. 1 = every session: NHS Talking Therapies collects both
 # at every session (session-by-session monitoring), which also leaves a last score when a

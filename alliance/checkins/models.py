@@ -274,6 +274,9 @@ class Alert(models.Model):
     )
     repair_session = models.PositiveIntegerField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # A safety alert's e-mails are coalesced: the first signal e-mails at once, later ones
+    # within SAFETY_DIGEST_MINUTES go out together in one digest at this time.
+    digest_due_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

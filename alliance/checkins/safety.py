@@ -9,8 +9,12 @@ the consent text says so.
 A positive item 9 has a low positive predictive value for a suicide attempt (Simon et al.
 2013, Psychiatric Services): the alert starts a structured risk assessment; it is not a
 verdict. It closes only with a documented risk assessment and a safety plan (Stanley &
-Brown 2012), see `services.close_safety_alert`. Nothing mutes, batches or delays it: each
-new signal appends evidence and notifies again.
+Brown 2012), see `services.close_safety_alert`. Nothing mutes, batches or delays the alert:
+each new signal is stored and appended in its own request, and the on-call page shows it at
+once. Only the e-mails are coalesced, so a client writing crisis messages in a burst does
+not send the clinicians ninety e-mails: the first signal of an alert e-mails at once; later
+signals within `SAFETY_DIGEST_MINUTES` of the last e-mail go out together in one digest
+(`send_digest`, a task due at the end of that window). Escalation is separate and unchanged.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import task
 
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
@@ -149,8 +154,64 @@ def raise_safety_alert(
         action = AlertEvent.Action.UPDATED
     AlertEvent.objects.create(alert=alert, action=action, actor=actor, created_at=now)
     alert_id = alert.pk
-    transaction.on_commit(lambda: notify_safety_alert(alert_id, escalation=False))
+    transaction.on_commit(lambda: notify_new_signal(alert_id))
     return alert
+
+
+def _last_notified(alert: Alert) -> dt.datetime | None:
+    return (
+        AlertEvent.objects.filter(alert=alert, action=AlertEvent.Action.NOTIFIED)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def notify_new_signal(alert_id: int, *, now: dt.datetime | None = None) -> list[str]:
+    """E-mail about a new signal now, or fold it into the digest already due.
+
+    The first signal of an alert (or the first after a quiet window) is e-mailed at once;
+    a signal within `SAFETY_DIGEST_MINUTES` of the last e-mail schedules one digest at the
+    end of that window (once, however many signals come meanwhile)."""
+    now = now or timezone.now()
+    window = dt.timedelta(minutes=settings.SAFETY_DIGEST_MINUTES)
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert_id)
+        if not alert.is_open:
+            return []
+        last = _last_notified(alert)
+        if last is None or now - last >= window:
+            send_now = True
+        else:
+            send_now = False
+            if alert.digest_due_at is None:
+                alert.digest_due_at = last + window
+                alert.save(update_fields=["digest_due_at"])
+                due = alert.digest_due_at
+                transaction.on_commit(
+                    lambda: send_digest.using(run_after=due).enqueue(alert_id)
+                )
+    return notify_safety_alert(alert_id, escalation=False) if send_now else []
+
+
+def digest_due(alert_id: int, *, now: dt.datetime | None = None) -> list[str]:
+    """The digest: one e-mail for the signals since the last e-mail, if any came."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert_id)
+        if alert.digest_due_at is None or alert.digest_due_at > now:
+            return []  # already sent, or not due yet (a task run early is harmless)
+        alert.digest_due_at = None
+        alert.save(update_fields=["digest_due_at"])
+        last = _last_notified(alert)
+        new = AlertEvent.objects.filter(
+            alert=alert,
+            action__in=[AlertEvent.Action.RAISED, AlertEvent.Action.UPDATED],
+            created_at__gt=last or alert.created_at,
+        ).count()
+        if not alert.is_open or new == 0:
+            return []
+    return notify_safety_alert(alert_id, escalation=False, digest_of=new)
 
 
 def _append(
@@ -180,9 +241,10 @@ def _link(alert_id: int) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("checkins:alert_detail", args=[alert_id])
 
 
-def notify_safety_alert(alert_id: int, *, escalation: bool) -> list[str]:
+def notify_safety_alert(alert_id: int, *, escalation: bool, digest_of: int = 0) -> list[str]:
     """E-mail the therapist and the on-call clinician (every on-call clinician when
-    escalating). The e-mail carries a link only, never clinical content."""
+    escalating). The e-mail carries a link only, never clinical content; a digest says how
+    many new signals it covers."""
     alert = Alert.objects.select_related("partnership__therapist").get(pk=alert_id)
     on_call = on_call_clinicians()
     recipients: list[User] = []
@@ -197,13 +259,22 @@ def notify_safety_alert(alert_id: int, *, escalation: bool) -> list[str]:
     subject = (
         "Escalated: a safety alert is still unacknowledged"
         if escalation
-        else "A safety alert needs your attention"
+        else (
+            f"A safety alert has {digest_of} new signal(s)"
+            if digest_of
+            else "A safety alert needs your attention"
+        )
     )
     body = (
         "A client's safety alert on Alliance needs a clinician's attention"
         + (
             f" and has not been acknowledged within {settings.SAFETY_ACK_MINUTES} minutes"
             if escalation
+            else ""
+        )
+        + (
+            f". {digest_of} new signal(s) came since the last e-mail about it"
+            if digest_of and not escalation
             else ""
         )
         + f".\n\nOpen it here (log-in required):\n{_link(alert_id)}\n\n"
@@ -246,3 +317,9 @@ def escalate_unacknowledged(now: Any = None) -> list[int]:
             transaction.on_commit(partial(notify_safety_alert, pk, escalation=True))
         done.append(pk)
     return done
+
+
+@task()
+def send_digest(alert_id: int) -> list[str]:
+    """At the end of a coalescing window: the digest of a safety alert's newer signals."""
+    return digest_due(alert_id)

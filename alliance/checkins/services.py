@@ -814,7 +814,8 @@ def _current_session(partnership_id: int | None) -> int:
     if partnership_id is None:
         return 0
     last = (
-        Response.objects.filter(partnership_id=partnership_id)
+        Response.objects.current()
+        .filter(partnership_id=partnership_id)
         .order_by("-session_number")
         .values_list("session_number", flat=True)
         .first()

@@ -103,3 +103,11 @@ def test_the_database_refuses_two_current_scores_for_one_session(client_user, pa
     row.idempotency_key = "two"
     with pytest.raises(IntegrityError), transaction.atomic():
         row.save(force_insert=True)
+
+
+def test_the_progress_page_marks_a_corrected_score(client_user, their_therapist, partnership):
+    services.request_checkin(partnership=partnership)
+    api_phq9(client_user, partnership, [2, 2, 2, 2, 2, 1, 1, 1, 0], "a")
+    api_phq9(client_user, partnership, [1, 1, 1, 1, 1, 0, 0, 0, 0], "b")
+    page = logged_in(their_therapist).get(f"/checkins/partnerships/{partnership.pk}/progress/")
+    assert page.content.decode().count("corrected later") == 1

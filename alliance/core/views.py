@@ -118,7 +118,10 @@ def admin_home(request: HttpRequest, user: User) -> HttpResponse:
         page = Paginator(directory_queries.therapist_directory(q), 50).get_page(
             request.GET.get("page")
         )
+    from alliance.checkins.queries import open_evaluation_failure_count
+
     counts = directory_queries.practice_counts()
+    counts["evaluation_failures"] = open_evaluation_failure_count()
     template = "core/home_admin.html"
     if request.htmx:  # type: ignore[attr-defined]
         template += "#results"

@@ -385,3 +385,11 @@ def test_a_superseded_score_is_not_counted_but_is_exported(
     assert corrected["superseded_by"] == new.pk and corrected["superseded_at"]
     assert next(r for r in exported if r["id"] == new.pk)["superseded_at"] is None
     assert len(privacy.fhir_resources(client_user, "Patient/1")) >= 3
+
+
+def test_the_admin_home_counts_the_clients_whose_alerts_fail(healthy, poisoned, admin_user):
+    admin = logged_in(admin_user)
+    assert "whose alerts cannot be evaluated" not in admin.get("/home/").content.decode()
+    evaluation.evaluate_partnerships([poisoned.pk, healthy.pk])
+    home = admin.get("/home/").content.decode()
+    assert "clients whose alerts cannot be evaluated" in home

@@ -4,14 +4,16 @@ incremental evaluation follows each check-in without a separate worker."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
 
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_checkin import ITEMS, log_in
 from tests.checkins.conftest import good_checkin
-from tests.conftest import make_client, make_therapist
+from tests.conftest import make_appointment, make_client, make_therapist
 
 pytestmark = pytest.mark.browser
 
@@ -54,12 +56,19 @@ def test_repair_workflow_ends_in_repaired(asgi_server_factory, new_page, jurisdi
     tpage.get_by_role("button", name="Plan repair").click()
     assert tpage.get_by_text("Repair planned", exact=False).first.is_visible()
 
-    # the client's next two good check-ins
+    # the client's next two good check-ins, each after a session it rates (sessions 1-3 were
+    # rated above; a session is rated only once it has happened)
+    now = timezone.now()
+    for weeks_ago in (3, 2, 1):
+        make_appointment(partnership, now - dt.timedelta(weeks=weeks_ago), status="attended")
     cpage = new_page()
     log_in(cpage, base, "robin@example.org")
-    for _ in range(2):
+    for hours_ago in (3, 1):
+        make_appointment(partnership, now - dt.timedelta(hours=hours_ago), status="attended")
         cpage.goto(f"{base}/checkins/")
-        cpage.get_by_role("button", name="Rate today's session").click()
+        cpage.get_by_role(
+            "button", name=re.compile("^Rate (today's session|your session of)")
+        ).click()
         for question in ITEMS:
             cpage.get_by_role("group", name=question).get_by_label(
                 "Strongly agree", exact=True

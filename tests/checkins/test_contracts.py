@@ -37,7 +37,10 @@ def test_raise_safety_alert_creates_one_open_alert_and_appends_evidence(
     assert [e["source"] for e in alert.evidence] == ["message", "phq9_item9"]
     assert alert.severity == "critical" and alert.is_open
     assert alert.sources == ["message", "phq9_item9"]
-    # both signals notified the therapist and the on-call clinician, with no clinical content
+    # both signals notified the therapist and the on-call clinician, with no clinical content:
+    # the first at once, the second (within the coalescing window) in the digest
+    assert alert.digest_due_at is not None
+    safety.digest_due(alert.pk, now=alert.digest_due_at)
     to = sorted(a for m in mail.outbox for a in m.to)
     assert to.count("their.therapist@example.org") == 2
     assert to.count("oncall@example.org") == 2

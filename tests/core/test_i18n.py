@@ -344,7 +344,8 @@ def test_checkin_email_goes_out_in_the_clients_language(
     with django_capture_on_commit_callbacks(execute=True):
         request_checkin(partnership=partnership)
     (mail,) = mailoutbox
-    assert mail.subject == "Un chequeo de un minuto"
+    # the first check-in includes the PHQ-9 and GAD-7, so the subject says how long it takes
+    assert mail.subject == "Un chequeo breve (unos 2 minutos)"
     assert mail.body.startswith("Hola, Casey:") and "/checkins/requests/" in mail.body
 
 

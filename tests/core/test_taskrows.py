@@ -79,7 +79,7 @@ def test_the_worker_runs_a_written_row(partnership):
     worker.run_task(ready)
     row.refresh_from_db()
     assert row.status == "SUCCESSFUL"
-    assert row.return_value == {"raised": 0, "updated": 0, "repaired": 0}
+    assert row.return_value == {"raised": 0, "updated": 0, "repaired": 0, "failed": 0}
 
 
 def test_announcing_sends_the_enqueued_signal(partnership):

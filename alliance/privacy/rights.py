@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
@@ -182,13 +183,21 @@ def export_fhir_bundle(*, user: User) -> dict[str, Any]:
         )
     for _part, hook in _hooks("fhir_resources"):
         resources.extend(hook(user, patient_ref))
+    fhir_base = settings.SITE_URL.rstrip("/") + "/fhir"
     bundle = Bundle.model_validate(
         {
             "resourceType": "Bundle",
             "type": "collection",
             "timestamp": timezone.now().isoformat(),
+            # Absolute fullUrls under the deployment's FHIR base, as the response export's:
+            # FHIR resolves a relative reference ("Patient/<id>", an Observation's
+            # "QuestionnaireResponse/<id>") against them, so every link in the Bundle lands
+            # on its entry. They identify; nothing is served there.
             "entry": [
-                {"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": resource}
+                {
+                    "fullUrl": f"{fhir_base}/{resource['resourceType']}/{resource['id']}",
+                    "resource": resource,
+                }
                 for resource in resources
             ],
         }

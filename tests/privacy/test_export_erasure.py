@@ -184,3 +184,38 @@ def test_messages_are_exported_then_shredded(client_with_history, partnership):
     erase_client(user=client_with_history, actor=client_with_history)
     keys.forget()
     assert Message.objects.get(partnership=partnership).body == UNREADABLE
+
+
+def test_every_reference_in_the_fhir_export_lands_on_an_entry(client_with_history, partnership):
+    from alliance.checkins import services
+
+    request = services.request_checkin(partnership=partnership)
+    services.submit_response(
+        partnership=partnership,
+        respondent=client_with_history,
+        instrument_id="phq9",
+        answers={f"phq9_{i}": 1 for i in range(1, 10)},
+        request=request,
+    )
+    data = json.loads(
+        logged_in(client_with_history).get("/privacy/settings/export.fhir.json").content
+    )
+    full_urls = {entry["fullUrl"] for entry in data["entry"]}
+    base = {url.rsplit("/", 2)[0] for url in full_urls}
+    assert len(base) == 1  # one FHIR base for the whole Bundle
+
+    def references(value):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key == "reference" and isinstance(inner, str):
+                    yield inner
+                else:
+                    yield from references(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                yield from references(inner)
+
+    found = [ref for entry in data["entry"] for ref in references(entry["resource"])]
+    assert any(ref.startswith("QuestionnaireResponse/") for ref in found)
+    for ref in found:
+        assert f"{next(iter(base))}/{ref}" in full_urls, ref

@@ -1,45 +1,155 @@
-"""Refuse a NUL character anywhere in a request's path, query, form or JSON body.
+"""Refuse text no person means to send, once, at the door: the NUL character and lone
+surrogates, in the path, the query, the headers and the body, whatever its content type.
 
-PostgreSQL text cannot hold NUL: a lookup or a write with one fails inside the database
-(`DataError`), which would be a server error, on PostgreSQL only. Django's form fields
-already refuse NUL; this refuses it once, at the door, for everything else that reaches a
-query (URL tokens, filters, API fields, JSON stored as it came). No text a person means to
-send contains one, so nothing is lost.
+- **NUL** (code 0): PostgreSQL text cannot hold it, so a lookup or a write with one fails
+  inside the database (`DataError`, a server error on PostgreSQL only), and encrypted text
+  would carry it unseen into goal titles or journal bodies.
+- **Lone surrogates** (U+D800–U+DFFF without their pair): not characters at all. JSON can
+  spell them (`"\\ud800"`), and `json.loads` of bytes lets their UTF-8 form through; such a
+  string cannot be encoded as UTF-8, so encrypting or storing it fails.
+
+Both are refused with a 400 and a plain message before any view runs, so nothing is stored.
+Every request pays for a few regular-expression scans: the path, the query, the headers, the
+raw body, and the decoded form fields. Only a body or a field that spells a NUL or a
+surrogate as a JSON escape is decoded as JSON (a correct surrogate pair, as `ensure_ascii`
+JSON writes an emoji, is text and passes).
 """
 
 from __future__ import annotations
 
+import io
+import json
+import re
 from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
-JSON_NUL = b"\\u0000"
+NUL = "nul"
+SURROGATE = "surrogate"
+
+_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+# In raw bytes: a NUL byte, or the UTF-8 form of a surrogate (ED A0–BF ..): not valid UTF-8,
+# but what json.loads(bytes) decodes with "surrogatepass".
+_BAD_BYTES = re.compile(rb"\x00|\xed[\xa0-\xbf]")
+# A JSON escape of NUL or of a surrogate; an escaped backslash before it ("\\u0000") is text.
+_JSON_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+_JSON_ESCAPE_BYTES = re.compile(_JSON_ESCAPE.pattern.encode())
+# A percent-escaped surrogate (%ED%A0%80): the form and query parsers would quietly turn it
+# into replacement characters; %00 needs no pattern, the parsers decode it to a NUL.
+_PERCENT_SURROGATE = re.compile(r"%[eE][dD]%[abAB][0-9a-fA-F]")
+_PERCENT_SURROGATE_BYTES = re.compile(_PERCENT_SURROGATE.pattern.encode())
+
+FORM = "application/x-www-form-urlencoded"
 
 
-def _has_nul(request: HttpRequest) -> bool:
-    if "\x00" in request.path:
-        return True
-    for query in (request.GET, request.POST if request.method == "POST" else None):
-        if query is None:
-            continue
-        for key, values in query.lists():
-            if "\x00" in key or any("\x00" in v for v in values):
-                return True
-    if request.content_type == "application/json":
-        body = request.body
-        return b"\x00" in body or JSON_NUL in body
-    return False
+def _kind(char: str) -> str:
+    return NUL if char == "\x00" else SURROGATE
+
+
+def _in_text(text: str) -> str | None:
+    found = _BAD_CHAR.search(text)
+    return _kind(found.group()) if found else None
+
+
+def _in_json(text: str | bytes) -> str | None:
+    """What decoding `text` as JSON would let in, or None (also when it is not JSON: then
+    nothing decodes its escapes)."""
+    try:
+        stack: list[Any] = [json.loads(text)]
+    except (ValueError, RecursionError):
+        return None
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if kind := _in_text(value):
+                return kind
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return None
+
+
+def _in_value(text: str) -> str | None:
+    if kind := _in_text(text):
+        return kind
+    if "\\u" in text and _JSON_ESCAPE.search(text):  # JSON carried in a form field
+        return _in_json(text)
+    return None
+
+
+def _in_fields(fields: QueryDict) -> str | None:
+    for key, values in fields.lists():
+        for text in (key, *values):
+            if kind := _in_value(text):
+                return kind
+    return None
+
+
+def _in_headers(meta: dict[str, Any]) -> str | None:
+    for name, value in meta.items():
+        read = name.startswith(("HTTP_", "CONTENT_")) and isinstance(value, str)
+        if read and (kind := _in_text(value)):
+            return kind
+    return None
+
+
+def _in_body(request: HttpRequest) -> str | None:
+    body = request.body
+    if not body:
+        return None
+    found = _BAD_BYTES.search(body)
+    if found:
+        return NUL if found.group() == b"\x00" else SURROGATE
+    if request.content_type == FORM and _PERCENT_SURROGATE_BYTES.search(body):
+        return SURROGATE
+    if request.content_type == FORM or request.content_type == "multipart/form-data":
+        # Percent-escapes and multipart transfer encodings are decoded by the form parser.
+        if request.method == "POST":
+            return _in_fields(request.POST)
+        if request.content_type == FORM:
+            return _in_fields(QueryDict(body, encoding=request.encoding))
+        try:
+            fields, _files = request.parse_file_upload(request.META, io.BytesIO(body))
+        except MultiPartParserError:
+            return None  # not a form: the view refuses it as such
+        return _in_fields(fields)
+    if b"\\u" in body and _JSON_ESCAPE_BYTES.search(body):
+        return _in_json(body)
+    return None
+
+
+def hostile_text(request: HttpRequest) -> str | None:
+    """`NUL` or `SURROGATE` when the request carries one anywhere it is read, else None."""
+    for text in (request.path, request.path_info):
+        if kind := _in_text(text):
+            return kind
+    if _PERCENT_SURROGATE.search(request.META.get("QUERY_STRING", "")):
+        return SURROGATE
+    return _in_headers(request.META) or _in_fields(request.GET) or _in_body(request)
 
 
 class RejectNulMiddleware:
+    """Answers 400 to a request carrying a NUL or a lone surrogate (see the module's text)."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if not _has_nul(request):
+        kind = hostile_text(request)
+        if kind is None:
             return self.get_response(request)
-        message = _("Text cannot contain the NUL character (code 0).")
+        if kind == NUL:
+            message = _("Text cannot contain the NUL character (code 0).")
+        else:
+            message = _(
+                "Text cannot contain a lone surrogate (U+D800 to U+DFFF without its pair): "
+                "it is not a character."
+            )
         if request.path.startswith("/api/") or request.content_type == "application/json":
             return JsonResponse({"detail": message}, status=400)
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")

@@ -6,6 +6,7 @@ channel layer. Every setting is described in docs/configuration.md.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 import warnings
@@ -41,6 +42,19 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of IP addresses or CIDR networks, each written canonically."""
+    found = []
+    for item in env_list(name):
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or network (see docs/configuration.md)"
+            ) from None
+    return found
 
 
 VAR_DIR = Path(env_str("ALLIANCE_VAR_DIR", str(BASE_DIR / "var")))
@@ -245,14 +259,38 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Alliance")
 
-# django-axes: lock an account (by e-mail) after repeated failed log-ins.
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# django-axes: lock by account + address, by account, and by address, each tier at its own
+# limit within the cool-off (alliance/accounts/lockout.py, docs/security.md). The address is
+# the one alliance/core/client_address.py gives, so a forwarded header counts only when a
+# trusted proxy set it.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)  # one account from one address
+LOCKOUT_ACCOUNT_FAILURE_LIMIT = env_int("LOCKOUT_ACCOUNT_FAILURE_LIMIT", 20)
+LOCKOUT_ADDRESS_FAILURE_LIMIT = env_int("LOCKOUT_ADDRESS_FAILURE_LIMIT", 100)  # 0: off
+if (
+    not (1 <= AXES_FAILURE_LIMIT <= LOCKOUT_ACCOUNT_FAILURE_LIMIT)
+    or LOCKOUT_ADDRESS_FAILURE_LIMIT < 0
+):
+    raise ImproperlyConfigured(
+        "AXES_FAILURE_LIMIT must be at least 1 and at most LOCKOUT_ACCOUNT_FAILURE_LIMIT, and "
+        "LOCKOUT_ADDRESS_FAILURE_LIMIT at least 0 (see docs/configuration.md)"
+    )
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "alliance.accounts.lockout.TieredLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = "alliance.accounts.lockout.lockout_parameters"
+AXES_CLIENT_IP_CALLABLE = "alliance.core.client_address.client_address"
+AXES_USERNAME_CALLABLE = "alliance.accounts.lockout.username"
+# A refused attempt during a lockout is not counted: hammering a locked account from one
+# address neither extends that lock nor adds up to the account-wide one.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "alliance.accounts.views.locked_out"
 AXES_VERBOSE = False
+
+# The proxies in front of the ASGI server (addresses or CIDR networks). Only a connection from
+# one of them may say, in X-Forwarded-For and X-Forwarded-Proto, who the client is; empty
+# (the default) trusts no forwarded header. `alliance serve` hands it to uvicorn.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 # --- Encryption and privacy -----------------------------------------------------------
 # Master keys wrap each client's data key (MultiFernet: the first key encrypts, all keys

@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+
+
+def proxy_options(trusted_proxies: list[str]) -> dict[str, Any]:
+    """uvicorn's forwarded-header handling from TRUSTED_PROXIES (docs/security.md): on, and
+    believing only connections from those proxies, when some are listed; off otherwise, so no
+    client can name its own address (uvicorn's default trusts 127.0.0.1)."""
+    if not trusted_proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": None}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(trusted_proxies)}
 
 
 class Command(BaseCommand):
@@ -22,7 +32,7 @@ class Command(BaseCommand):
             port=options["port"],
             workers=options["workers"],
             lifespan="on",  # the worker's start-up (alliance/asgi.py)
-            proxy_headers=True,
+            **proxy_options(settings.TRUSTED_PROXIES),
             log_level="info",
             # What benchmarks/conversations.py measures: uvloop and the sans-I/O websockets
             # server. Chat frames are a few hundred bytes: per-message deflate costs CPU on

@@ -317,9 +317,17 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 # Joining the browsers' HSTS preload list cannot be undone quickly, so it is the operator's
 # explicit choice (SECURE_HSTS_PRELOAD=1), not a default; its reminder is silenced.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Every cookie (session, CSRF, language, and the messages cookie, which follows the session's
+# settings) is Secure in production and SameSite=Lax: sent over HTTPS only, and not on
+# cross-site subrequests or POSTs. `alliance check --deploy` checks the session and CSRF ones.
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and not TESTING)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True  # read by the server only
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Size limits on every request (each form field and message has its own, smaller limit):

@@ -126,7 +126,7 @@ def test_lhcforms_variable_names_the_r4_model_refuses_are_renamed_and_reported()
 
 
 def test_renamed_variables_are_rewritten_in_every_expression_that_uses_them():
-    from alliance.measures.fhir import _normalised
+    from alliance.measures.fhir.reading import _normalised
 
     normalised, _notes = _normalised(load("lhcforms_phq9.json"))
     Questionnaire.model_validate(normalised)

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from alliance.privacy import chain
+from alliance.privacy import chain, fields
 from alliance.privacy.models import AuditEvent
 
 Action = AuditEvent.Action
@@ -34,17 +34,35 @@ def _client_id_of(obj: Any) -> int | None:
 
 
 @transaction.atomic
-def record(actor: Any, action: str, obj: models.Model, reason: str | None = None) -> AuditEvent:
+def record(
+    actor: Any,
+    action: str,
+    obj: models.Model,
+    reason: str | None = None,
+    *,
+    seal_reason: bool = False,
+) -> AuditEvent:
     """Write one audit row with its MAC (privacy/chain.py): the MAC covers the row's id, so
-    it is added in the same transaction right after the insert."""
+    it is added in the same transaction right after the insert.
+
+    `seal_reason` for a reason a person wrote (break glass): it is clinical text about the
+    client, so it is encrypted with their data key (privacy/fields.py) and becomes unreadable
+    when they are erased; the fixed labels the code passes stay plain and searchable."""
+    client_id = _client_id_of(obj)
+    text = (reason or "")[:500]
+    stored: str = text
+    if seal_reason and text:
+        if client_id is None:
+            raise ValueError("a sealed reason needs a record that belongs to a client")
+        stored = fields.encrypt(text, client_id)
     event = AuditEvent.objects.create(
         actor_id=getattr(actor, "pk", None),
         actor_role=getattr(actor, "role", "") or "",
         action=str(action),
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
-        client_id=_client_id_of(obj),
-        reason=(reason or "")[:500],
+        client_id=client_id,
+        reason=stored,
     )
     event.mac = chain.row_mac(chain.stored_row(event.pk))
     AuditEvent.objects.filter(pk=event.pk).update(mac=event.mac)

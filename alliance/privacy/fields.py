@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
-from alliance.privacy import keys
+# keys.py needs the models, and models.py needs SealableTextField: keys is imported where used.
 
 PREFIX = "ck1:"
 UNREADABLE = "[This text was erased and can no longer be read.]"
@@ -27,12 +27,16 @@ class Unreadable(str):
 
 
 def encrypt(plaintext: str, owner_id: int) -> Ciphertext:
+    from alliance.privacy import keys
+
     key_id, fernet = keys.key_for_owner(owner_id)
     token = fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
     return Ciphertext(f"{PREFIX}{key_id}:{token}")
 
 
 def decrypt(stored: str) -> str:
+    from alliance.privacy import keys
+
     if not stored.startswith(PREFIX):
         raise ValueError("not an Alliance ciphertext")
     key_id_text, token = stored[len(PREFIX) :].split(":", 1)
@@ -96,3 +100,44 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
         if lookup_name not in {"isnull"}:
             return None  # ciphertext cannot be searched
         return super().get_lookup(lookup_name)
+
+
+class Opened(str):
+    """Text read from a `SealableTextField` that was stored sealed: reads as its plain text
+    (or `UNREADABLE` after erasure) and is written back as the ciphertext it came from."""
+
+    stored: str
+    erased: bool
+
+    def __new__(cls, text: str, *, stored: str, erased: bool) -> Opened:
+        opened = super().__new__(cls, text)
+        opened.stored = stored
+        opened.erased = erased
+        return opened
+
+
+class SealableTextField(models.TextField):  # type: ignore[type-arg]
+    """Text that is plain in some rows and sealed in others: a value written as a
+    `Ciphertext` (see `encrypt`) is stored sealed with that client's data key and reads back
+    decrypted, or as `UNREADABLE` once the key is destroyed; plain text is stored and
+    searched as it is. The audit log's reason is one: its fixed labels stay plain (the log
+    filters on them), a person's free-text reason (break glass) is sealed.
+    """
+
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, Opened):
+            return value.stored
+        if value is None or isinstance(value, Ciphertext):
+            return None if value is None else str(value)
+        if isinstance(value, Unreadable):
+            raise ValueError("erased text cannot be saved back")
+        text = str(value)
+        if text.startswith(PREFIX):
+            raise ValueError(f"{self.name}: plain text cannot start with {PREFIX!r}")
+        return text
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if not isinstance(value, str) or not value.startswith(PREFIX):
+            return value
+        text = decrypt(value)
+        return Opened(text, stored=value, erased=isinstance(text, Unreadable))

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from alliance.privacy.fields import SealableTextField
+
 
 class ClientKey(models.Model):
     """A client's data key, stored only wrapped by the master keys.
@@ -45,7 +47,11 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=64)
     client_id = models.BigIntegerField(null=True, db_index=True)
-    reason = models.CharField(max_length=500, blank=True)
+    # A fixed label ("conversation", "client export (JSON)") in plain text, or a person's own
+    # words (a break-glass reason, at most 500 characters) sealed with the client's data key,
+    # like other clinical text: readable where the row is shown, unreadable after erasure.
+    # The chain (privacy/chain.py) covers the stored ciphertext, so erasure changes no MAC.
+    reason = SealableTextField(blank=True)
     # HMAC of the row under the audit key (privacy/chain.py), written with the row: a database
     # writer without the key cannot edit a row unnoticed, even before it is sealed in a block.
     # Empty on rows written before rows were keyed.

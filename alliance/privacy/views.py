@@ -17,7 +17,7 @@ from alliance.accounts import services as account_services
 from alliance.accounts.models import ConsentRecord, User
 from alliance.privacy import audit, chain, rights
 from alliance.privacy.access import access
-from alliance.privacy.models import AuditBlock, AuditEvent
+from alliance.privacy.models import AuditBlock, AuditEvent, ClientKey
 
 
 def _with_actor_names(events: list[AuditEvent]) -> list[AuditEvent]:
@@ -188,14 +188,27 @@ class BreakGlassForm(forms.Form):
     def clean_client(self) -> User:
         value = self.cleaned_data["client"].strip()
         query = User.objects.filter(role=User.Role.CLIENT)
-        found = (
-            query.filter(pk=int(value)).first()
-            if value.isdecimal()
-            else query.filter(email__iexact=value).first()
-        )
+        if value.isdecimal():
+            # An id past the database's integer range matches no one (and is no query).
+            found = query.filter(pk=int(value)).first() if int(value) < 2**63 else None
+        else:
+            found = query.filter(email__iexact=value).first()
         if found is None:
             raise forms.ValidationError(_("No client matches that e-mail address or id."))
+        if _erased(found):
+            # Their clinical text is unreadable, and a reason about them could not be sealed.
+            raise forms.ValidationError(
+                _("This client's record was erased: there is nothing left to open.")
+            )
         return found
+
+
+def _erased(client: User) -> bool:
+    """Erased: the log holds their erasure, or their data key is destroyed."""
+    return (
+        AuditEvent.objects.filter(action=audit.Action.ERASE, client_id=client.pk).exists()
+        or ClientKey.objects.filter(owner=client, destroyed_at__isnull=False).exists()
+    )
 
 
 @access("admin", scope="practice")
@@ -205,8 +218,13 @@ def break_glass(request: HttpRequest) -> HttpResponse:
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         client: User = form.cleaned_data["client"]
+        # The reason is sealed with the client's key, like other clinical text about them.
         audit.record(
-            request.user, audit.Action.BREAK_GLASS, client, reason=form.cleaned_data["reason"]
+            request.user,
+            audit.Action.BREAK_GLASS,
+            client,
+            reason=form.cleaned_data["reason"],
+            seal_reason=True,
         )
         record = rights.clinical_record(user=client)
         return render(

@@ -2,7 +2,12 @@
 
 One socket per open conversation page (`/ws/conversations/<partnership id>/`). Every frame
 is a JSON object with a "type". Refused input gets `{"type": "error", "code", "message"}`
-and leaves the socket open; only an unknown or forbidden conversation closes it.
+and leaves the socket open; only an unknown or forbidden conversation closes it (code
+4404), or the end of the session that opened it (4401, after an error "session_ended"):
+log-out, password change, deactivation, second-factor reset, expiry or idle time-out
+(alliance/accounts/sockets.py). The session is re-checked every
+`sockets.CHECK_EVERY_SECONDS`, off the message path; chatting or being in a call on the
+socket counts as activity for the idle time-out, as a page request does.
 
 Client → server: message {id, body} · sync {after} · typing · read {seq} ·
 call.join {mode, location} · call.leave · signal {data} · call.state {audio, video}
@@ -12,9 +17,11 @@ read · crisis {html} · call.joined · call.refused · call.peer · signal · c
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
+import random
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,10 +34,11 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from alliance.accounts import sockets
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
 from alliance.care.queries import partnership_for
-from alliance.conversations import fastpath, queries, realtime, services, signalling
+from alliance.conversations import fastpath, queries, reading, realtime, services, signalling
 from alliance.core.crisis import resources_for_user
 from alliance.privacy.access import needs_onboarding
 
@@ -63,6 +71,11 @@ def in_db_thread(fn: Any) -> Any:
 # Frames larger than this are refused before parsing: a message at its longest plus JSON
 # escaping, or a session description with many candidates.
 MAX_FRAME_BYTES = 256 * 1024
+# Frames a person sends (not the page's automatic sync and read marks): activity for the
+# idle time-out.
+ACTIVE_FRAMES = frozenset({"message", "typing", "call.join", "call.leave", "signal", "call.state"})
+SESSION_ENDED = 4401
+NOT_FOUND = 4404
 
 
 def _open(user: Any, session: Any, pk: int) -> services.Author | None:
@@ -77,14 +90,12 @@ def _open(user: Any, session: Any, pk: int) -> services.Author | None:
 def _allowed_partnership(user: Any, session: Any, pk: int) -> Partnership | None:
     if user is None or not user.is_authenticated:
         return None
-    if user.role in {"therapist", "admin"}:
-        from django_otp import DEVICE_ID_SESSION_KEY
-        from django_otp.models import Device
+    if not sockets.has_second_factor(user, session):
+        return None  # no second factor in this session
+    return _partnership_of(user, pk)
 
-        persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
-        device = Device.from_persistent_id(persistent_id) if persistent_id else None
-        if device is None or device.user_id != user.pk:
-            return None  # no second factor in this session
+
+def _partnership_of(user: Any, pk: int) -> Partnership | None:
     if needs_onboarding(user):
         return None
     try:
@@ -109,20 +120,38 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     participant_id: int | None = None
     on_loop = False  # store plain messages from the event loop (fastpath.py)
     read_seq = 0  # the furthest read mark this socket has stored
+    # The page has every message up to this seq (it said so in a sync, or a history reply
+    # gave them): what it is sent again after the channel layer recovers. None until the
+    # page first syncs (a call page never does, and is not sent history).
+    complete_seq: int | None = None
+    active = False  # a person sent a frame since the last session check
+    ended = False  # closed by this side: nothing more goes out
+    watcher: asyncio.Task[None] | None = None
+    session_key: str | None = None
 
     async def connect(self) -> None:
         await self.accept()
         user = self.scope.get("user")
         pk = int(self.scope["url_route"]["kwargs"]["pk"])
-        author = await in_db_thread(_open)(user, self.scope.get("session"), pk)
+        session = self.scope.get("session")
+        author = await in_db_thread(_open)(user, session, pk)
         if author is None:
             await self.send_error("not_found", _("No such conversation, or it is not yours."))
-            await self.close(code=4404)
+            await self.close(code=NOT_FOUND)
             return
         self.author, self.partnership, self.user = author, author.partnership, user
+        self.session_key = session.session_key
         self.on_loop = fastpath.enabled()  # settings only: no database, no thread
         self.group = realtime.group_name(self.partnership.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        # The conversation's group, and the two that end the socket with its session.
+        self.joined = [
+            self.group,
+            sockets.session_group(self.session_key),
+            sockets.user_group(user.pk),
+        ]
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.watcher = asyncio.ensure_future(self.watch_session())
         await self.send_json({"type": "ready", "user": user.pk, "partnership": self.partnership.pk})
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -136,14 +165,96 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await handler(message)
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "group", None):
+        if self.watcher is not None and self.watcher is not asyncio.current_task():
+            self.watcher.cancel()
+        await self.leave_groups()
+
+    async def leave_groups(self) -> None:
+        joined, self.joined = getattr(self, "joined", []), []
+        if joined:
             await self.leave_call()
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        for group in joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        if not self.ended:
+            await super().send_json(content, close=close)
+
+    async def end(self, code: str, message: str, close_code: int) -> None:
+        """Close from this side: say why, leave the call and the groups, then close."""
+        if self.ended:
+            return
+        self.ended = True  # first: an event handled meanwhile sends nothing after the error
+        await super().send_json({"type": "error", "code": code, "message": message, "ref": None})
+        await self.leave_groups()
+        await self.close(code=close_code)
+
+    async def end_session(self) -> None:
+        await self.end(
+            "session_ended", _("Your session has ended. Log in again to go on."), SESSION_ENDED
+        )
+
+    async def end_not_found(self) -> None:
+        await self.end("not_found", _("No such conversation, or it is not yours."), NOT_FOUND)
+
+    # --- the session behind the socket ------------------------------------------------
+
+    async def watch_session(self) -> None:
+        """Re-check the session now and then: what ends it with no event to send (its expiry,
+        the idle time-out) closes the socket within `sockets.CHECK_EVERY_SECONDS`."""
+        # Spread out, so sockets opened together are not all checked at the same moment.
+        await asyncio.sleep(sockets.CHECK_EVERY_SECONDS * random.uniform(0.5, 1.0))
+        while not self.ended:
+            active = self.active or self.participant_id is not None
+            self.active = False
+            try:
+                verdict = await database_sync_to_async(self._check_session)(active)
+            except Exception:  # the database did not answer: try again at the next check
+                log.exception("could not check a socket's session")
+                verdict = None
+            if verdict == "session_ended":
+                await self.end_session()
+                return
+            if verdict == "not_found":
+                await self.end_not_found()
+                return
+            await asyncio.sleep(sockets.CHECK_EVERY_SECONDS)
+
+    def _check_session(self, active: bool) -> str | None:
+        live = sockets.session_user(self.session_key)
+        if live is None or live.user.pk != self.user.pk:
+            return "session_ended"
+        # Access may have ended too (a switch), as the sync's check finds.
+        if _partnership_of(live.user, self.partnership.pk) is None:
+            return "not_found"
+        if active and self.session_key and not sockets.keep_alive(self.session_key):
+            return "session_ended"
+        return None
+
+    async def session_end(self, event: dict[str, Any]) -> None:
+        # Sent by what ended the session (log-out, password change, ...): sockets.py.
+        await self.end_session()
+
+    async def layer_recovered(self, event: dict[str, Any]) -> None:
+        # The channel layer was cut off from Redis (layers.py), so live events may be
+        # missing: a page that syncs gets again everything after what it is known to have.
+        if self.ended or self.complete_seq is None:
+            return
+        await self.send_history(self.complete_seq)
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        """To the conversation's other sockets. A channel-layer failure is logged, not
+        raised: the message is stored, and the partner's page catches up from the database
+        (the layer recovers and tells its sockets, and pages sync after every reconnect)."""
+        try:
+            await self.channel_layer.group_send(self.group, event)
+        except Exception:
+            log.exception("could not publish %s", event.get("type"))
 
     # --- input ------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not getattr(self, "group", None):
+        if not getattr(self, "group", None) or self.ended:
             return
         if text_data is None:
             await self.send_error("bad_frame", _("Frames are JSON text."))
@@ -159,10 +270,13 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if not isinstance(content, dict):
             await self.send_error("bad_json", _("Each frame is a JSON object with a type."))
             return
-        handler = self.HANDLERS.get(content.get("type"))  # type: ignore[arg-type]
+        kind = content.get("type")
+        handler = self.HANDLERS.get(kind)  # type: ignore[arg-type]
         if handler is None:
             await self.send_error("bad_type", _("Unknown frame type."))
             return
+        if kind in ACTIVE_FRAMES:
+            self.active = True
         try:
             await handler(self, content)
         except services.CallRefused as exc:
@@ -207,13 +321,12 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             # To the conversation's other sockets (the partner's, the sender's other tabs),
             # from here rather than on commit in the database thread: no hop back to this
             # loop. This socket already has the ack, which carries the same seq and time.
-            await self.channel_layer.group_send(
-                self.group,
+            await self.publish(
                 {
                     "type": "chat.message",
                     "message": services.message_payload(message, self.author.sender_name),
                     "exclude": self.channel_name,
-                },
+                }
             )
         if posted.crisis_phrases:
             html = await database_sync_to_async(crisis_html)(self.user, alerted=posted.alerted)
@@ -225,11 +338,17 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             raise services.ConversationError(
                 "bad_seq", _("sync needs the last message number seen.")
             )
+        self.complete_seq = max(self.complete_seq or 0, after)
+        await self.send_history(after)
+
+    async def send_history(self, after: int) -> None:
         history = await database_sync_to_async(self._history)(after)
         if history is None:
-            await self.send_error("not_found", _("No such conversation, or it is not yours."))
-            await self.close(code=4404)
+            await self.end_not_found()
             return
+        if history["messages"]:
+            # Oldest first: the page now has everything up to the last one.
+            self.complete_seq = max(self.complete_seq or 0, history["messages"][-1]["seq"])
         await self.send_json(history)
 
     def _history(self, after: int) -> dict[str, Any] | None:
@@ -239,6 +358,9 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             partnership_for(self.user, self.partnership.pk)
         except Http404:
             return None
+        # The page opened the conversation (and was audited); a sync re-reads it, so it is
+        # audited as a refresh: once per window, not per sync or message.
+        reading.audit_reading(self.user, self.partnership, refresh=True)
         found = queries.messages_after(self.partnership, after)
         names = {
             self.partnership.client_id: self.partnership.client.name,
@@ -252,8 +374,8 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         }
 
     async def on_typing(self, content: dict[str, Any]) -> None:
-        await self.channel_layer.group_send(
-            self.group, {"type": "chat.typing", "user": self.user.pk, "exclude": self.channel_name}
+        await self.publish(
+            {"type": "chat.typing", "user": self.user.pk, "exclude": self.channel_name}
         )
 
     async def on_read(self, content: dict[str, Any]) -> None:
@@ -265,9 +387,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         )
         self.read_seq = max(self.read_seq, mark.seq)
         if mark.moved:
-            await self.channel_layer.group_send(
-                self.group, {"type": "chat.read", "user": self.user.pk, "seq": mark.seq}
-            )
+            await self.publish({"type": "chat.read", "user": self.user.pk, "seq": mark.seq})
 
     async def on_call_join(self, content: dict[str, Any]) -> None:
         await self.leave_call()
@@ -295,14 +415,13 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 "ice_servers": json.loads(settings.ICE_SERVERS_JSON),
             }
         )
-        await self.channel_layer.group_send(
-            self.group,
+        await self.publish(
             {
                 "type": "call.peer",
                 "event": "joined",
                 "user": self.user.pk,
                 "exclude": self.channel_name,
-            },
+            }
         )
 
     async def on_call_leave(self, content: dict[str, Any]) -> None:
@@ -314,14 +433,13 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             return
         participant_id, self.participant_id = self.participant_id, None
         await database_sync_to_async(services.leave_call)(participant_id=participant_id)
-        await self.channel_layer.group_send(
-            self.group,
+        await self.publish(
             {
                 "type": "call.peer",
                 "event": "left",
                 "user": self.user.pk,
                 "exclude": self.channel_name,
-            },
+            }
         )
 
     async def on_signal(self, content: dict[str, Any]) -> None:
@@ -330,23 +448,21 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 "not_in_call", _("Join the call before sending call signals.")
             )
         data = signalling.clean(content.get("data"))
-        await self.channel_layer.group_send(
-            self.group,
+        await self.publish(
             {
                 "type": "call.signal",
                 "data": data,
                 "user": self.user.pk,
                 "exclude": self.channel_name,
-            },
+            }
         )
 
     async def on_call_state(self, content: dict[str, Any]) -> None:
         if self.participant_id is None:
             raise services.ConversationError("not_in_call", _("Join the call first."))
         state = {k: bool(content.get(k)) for k in ("audio", "video")}
-        await self.channel_layer.group_send(
-            self.group,
-            {"type": "call.state", **state, "user": self.user.pk, "exclude": self.channel_name},
+        await self.publish(
+            {"type": "call.state", **state, "user": self.user.pk, "exclude": self.channel_name}
         )
 
     HANDLERS = {

@@ -23,9 +23,18 @@ messages) and changes four things:
 - **One pump per process.** A single task pops this process's queue in Redis, many events at
   a time (BZMPOP), and puts each into the buffers of the sockets it names; a socket's receive
   waits on its own buffer only. No lock, no second socket woken, and nothing popped can be
-  dropped with a cancelled receive (the pump is nobody's receive). If Redis fails, every
-  waiting receive gets the error, as with channels-redis, so sockets close and their pages
-  reconnect and resynchronise from the database, where every acknowledged message is stored.
+  dropped with a cancelled receive (the pump is nobody's receive).
+- **It outlives Redis.** A restarted Redis has forgotten the script, every group and every
+  queued event. A missing script is told by its error type (`NoScriptError`; redis-py
+  strips the "NOSCRIPT" text) and loaded again. A restart is told by the server's run id,
+  which the pump reads about once a second (redis-py reconnects and retries by itself, so a
+  restart raises nothing), and losing Redis by any error of a command. Either way sockets
+  stay open: the pump retries with backoff, group sends made meanwhile are kept (up to
+  `UNSENT_MAX`) and sent once more when Redis answers, memberships are kept in memory,
+  and on recovery the layer registers this process's groups again, sends what it kept, and
+  hands each of its sockets a `layer.recovered` event, on which they fetch from the
+  database what they may have missed (consumers on this layer handle that event). Every
+  acknowledged message is stored there before it is announced, so nothing is lost.
 - **No backup queue.** It exists to redeliver a message popped by a receive that was
   cancelled; the pump is not cancelled with a receive. A worker that dies loses what was
   queued for its own sockets, which die with it.
@@ -44,6 +53,7 @@ import weakref
 from typing import Any
 
 from channels_redis.core import RedisChannelLayer as StockRedisChannelLayer
+from redis.exceptions import NoScriptError, RedisError
 
 # KEYS[1]: the group. ARGV: now, group expiry, message expiry, capacity, key prefix, this
 # process's channel-name head, the serialized message less its "__asgi_channel__" value.
@@ -81,6 +91,14 @@ log = logging.getLogger(__name__)
 
 EMPTY_LIST = b"\x90"  # msgpack's empty array: the placeholder the script replaces
 POP_BATCH = 100
+POP_TIMEOUT = 1  # seconds a pop blocks: how often an idle pump looks at the server
+CHECK_EVERY = 1.0  # seconds between reads of the server's run id (to tell a restart)
+MAX_BACKOFF = 5.0  # longest wait between attempts while Redis does not answer
+UNSENT_MAX = 1000  # group sends kept while Redis is away (the oldest go first)
+RECOVERED = "layer.recovered"  # the event each local socket gets when Redis is back
+# Errors of Redis and of the network to it (redis-py's ConnectionError is a RedisError,
+# the built-in one an OSError).
+REDIS_ERRORS = (RedisError, OSError)
 
 
 class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
@@ -106,13 +124,46 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
             weakref.WeakKeyDictionary()
         )
         self.script_sha: str | None = None
+        # Recovery state (the module docstring): Redis failed since it was last known good;
+        # its run id; when it was last read (monotonic); sends and discards still to make.
+        self.lost = False
+        self.server_id: str | None = None
+        self.checked_at = 0.0
+        self.unsent: collections.deque[tuple[bytes, list[Any]]] = collections.deque(
+            maxlen=UNSENT_MAX
+        )
+        self.undiscarded: set[tuple[str, str]] = set()
+
+    def _recovers(self) -> bool:
+        """A running pump will bring this process back after a Redis failure."""
+        pump = self.pump
+        return (
+            self.fast and pump is not None and not pump.done() and not pump.get_loop().is_closed()
+        )
+
+    def _lose(self, exc: BaseException) -> None:
+        if not self.lost:
+            log.warning("channel layer lost Redis (%r); sockets stay open, retrying", exc)
+        self.lost = True
 
     # --- groups -------------------------------------------------------------------------
 
     async def group_add(self, group: str, channel: str) -> None:
-        await super().group_add(group, channel)
-        if channel.startswith(self.local_head):
-            self.local_groups[group].add(channel)
+        if not (channel.startswith(self.local_head) and self._recovers()):
+            await super().group_add(group, channel)
+            if channel.startswith(self.local_head):
+                self.local_groups[group].add(channel)
+            return
+        assert self.require_valid_group_name(group), "Group name not valid"
+        # Kept in memory first: if Redis is away, recovery registers it.
+        self.local_groups[group].add(channel)
+        self.undiscarded.discard((group, channel))
+        if self.lost:
+            return
+        try:
+            await super().group_add(group, channel)
+        except REDIS_ERRORS as exc:
+            self._lose(exc)
 
     async def group_discard(self, group: str, channel: str) -> None:
         members = self.local_groups.get(group)
@@ -120,7 +171,16 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
             members.discard(channel)
             if not members:
                 del self.local_groups[group]
-        await super().group_discard(group, channel)
+        if not (channel.startswith(self.local_head) and self._recovers()):
+            await super().group_discard(group, channel)
+            return
+        if not self.lost:
+            try:
+                await super().group_discard(group, channel)
+                return
+            except REDIS_ERRORS as exc:
+                self._lose(exc)
+        self.undiscarded.add((group, channel))  # removed from Redis on recovery
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         if not self.fast:
@@ -146,6 +206,9 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
             self.local_head,
             blob[: -len(EMPTY_LIST)],
         ]
+        if self.lost and self._recovers():
+            self._keep_unsent(self._group_key(group), args)  # sent when Redis is back
+            return
         loop = asyncio.get_running_loop()
         done = loop.create_future()
         self.outboxes.setdefault(loop, []).append((self._group_key(group), args, done))
@@ -154,42 +217,57 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
             self.senders[loop] = asyncio.ensure_future(self._send_outbox(loop))
         await done
 
+    def _keep_unsent(self, key: bytes, args: list[Any]) -> None:
+        if len(self.unsent) == UNSENT_MAX:
+            log.warning("more than %d group sends while Redis is away: the oldest go", UNSENT_MAX)
+        self.unsent.append((key, args))
+
     async def _send_outbox(self, loop: asyncio.AbstractEventLoop) -> None:
         """Send what has queued up, as one pipeline per round trip, until nothing is left."""
         while self.outboxes.get(loop):
             batch, self.outboxes[loop] = self.outboxes[loop], []
             try:
-                await self._run_scripts(batch)
-            except Exception as exc:  # handed to every sender waiting on this batch
-                for _key, _args, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-            else:
-                for _key, _args, done in batch:
-                    if not done.done():
-                        done.set_result(None)
+                errors = await self._run_scripts([(key, args) for key, args, _done in batch])
+            except Exception as exc:  # the whole round trip failed: each sender's error
+                errors = [exc] * len(batch)
+            for (key, args, done), error in zip(batch, errors, strict=True):
+                if done.done():
+                    continue
+                if error is None:
+                    done.set_result(None)
+                elif isinstance(error, REDIS_ERRORS) and self._recovers():
+                    # Kept and sent again once Redis answers; the sockets it was for catch up
+                    # on recovery. The sender's socket stays open.
+                    self._lose(error)
+                    self._keep_unsent(key, args)
+                    done.set_result(None)
+                else:
+                    done.set_exception(error)
 
-    async def _run_scripts(self, batch: list[tuple[bytes, list[Any], Any]]) -> None:
+    async def _run_scripts(self, items: list[tuple[bytes, list[Any]]]) -> list[Exception | None]:
+        """Run the group-send script for each (group key, args) in one pipeline; returns
+        each one's error or None. Raises what fails the whole round trip (the connection)."""
         connection = self.connection(0)
         if self.script_sha is None:
             self.script_sha = await connection.script_load(GROUP_SEND)
-        pipe = connection.pipeline(transaction=False)
-        for key, args, _done in batch:
-            pipe.evalsha(self.script_sha, 1, key, *args)
-        results = await pipe.execute(raise_on_error=False)
-        errors = [r for r in results if isinstance(r, Exception)]
-        if errors and all("NOSCRIPT" in str(e) for e in errors):
-            # Redis restarted and forgot the script: load it again and resend those.
+        results = await self._evalsha_all(connection, items)
+        missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+        if missing:
+            # Redis restarted (or its scripts were flushed) and forgot the script: load it
+            # again and resend those.
             self.script_sha = await connection.script_load(GROUP_SEND)
-            again = [item for item, r in zip(batch, results, strict=True) if r in errors]
-            pipe = connection.pipeline(transaction=False)
-            for key, args, _done in again:
-                pipe.evalsha(self.script_sha, 1, key, *args)
-            errors = [
-                r for r in await pipe.execute(raise_on_error=False) if isinstance(r, Exception)
-            ]
-        if errors:
-            raise errors[0]
+            again = await self._evalsha_all(connection, [items[i] for i in missing])
+            for i, result in zip(missing, again, strict=True):
+                results[i] = result
+        return [r if isinstance(r, Exception) else None for r in results]
+
+    async def _evalsha_all(
+        self, connection: Any, items: list[tuple[bytes, list[Any]]]
+    ) -> list[Any]:
+        pipe = connection.pipeline(transaction=False)
+        for key, args in items:
+            pipe.evalsha(self.script_sha, 1, key, *args)
+        return list(await pipe.execute(raise_on_error=False))
 
     # --- receiving ----------------------------------------------------------------------
 
@@ -222,8 +300,6 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
             if buffer.empty() and self.receive_buffer.get(channel) is buffer:
                 del self.receive_buffer[channel]  # the socket is closing (as channels-redis)
             raise
-        if isinstance(message, BaseException):
-            raise message
         return message  # type: ignore[no-any-return]
 
     def _start_pump(self) -> None:
@@ -240,29 +316,84 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
         self.pump = loop.create_task(self._pump(), name="channel-layer-pump")
 
     async def _pump(self) -> None:
-        """Pop this process's events from Redis and hand each to the sockets it names."""
+        """Pop this process's events from Redis and hand each to the sockets it names; bring
+        the process back after Redis fails or restarts. Runs until the loop ends."""
         key = self.prefix + self.local_head
-        try:
-            while True:
-                result = await self.connection(0).execute_command(
-                    "BZMPOP", self.brpop_timeout, 1, key, "MIN", "COUNT", POP_BATCH
+        delay = 0.0
+        while True:
+            try:
+                connection = self.connection(0)
+                if self.lost or time.monotonic() - self.checked_at >= CHECK_EVERY:
+                    await self._check_server(connection)
+                result = await connection.execute_command(
+                    "BZMPOP", POP_TIMEOUT, 1, key, "MIN", "COUNT", POP_BATCH
                 )
+                delay = 0.0
                 if not result:  # [key, [[member, score], ...]]; None when the pop timed out
                     continue
                 for member, _score in result[1]:
                     message = self.deserialize(member)
                     targets = message.pop("__asgi_channel__", None)
                     self._deliver(targets if isinstance(targets, list) else [targets], message)
-        except Exception as exc:  # every waiting socket learns of it; the next receive restarts
-            log.warning("channel layer pump stopped: %r", exc)
-            for channel in [c for c in self.receive_buffer if "!" in c]:
-                error = ConnectionError(f"the channel layer lost Redis: {exc!r}")
-                error.__cause__ = exc
-                self._deliver([channel], error)
+            except Exception as exc:  # the pump must not die: every socket waits on it
+                self._lose(exc)
+                delay = min(max(delay * 2, 0.1), MAX_BACKOFF)
+                await asyncio.sleep(delay)
+
+    async def _check_server(self, connection: Any) -> None:
+        """Tell a restarted Redis by its run id; recover after a restart or a failure."""
+        run_id = (await connection.info("server")).get("run_id")
+        restarted = self.server_id is not None and run_id != self.server_id
+        if restarted:
+            log.warning("Redis restarted: registering this worker's groups again")
+            self.script_sha = None
+        self.server_id = run_id
+        if restarted or self.lost:
+            await self._recover(connection)
+        self.checked_at = time.monotonic()
+
+    async def _recover(self, connection: Any) -> None:
+        """Register this process's groups again, drop the memberships that could not be
+        dropped, send once more what could not be sent, and tell the local sockets."""
+        now = time.time()
+        pipe = connection.pipeline(transaction=False)
+        for group, channels in list(self.local_groups.items()):
+            key = self._group_key(group)
+            pipe.zadd(key, dict.fromkeys(channels, now))
+            pipe.expire(key, self.group_expiry)
+        undiscarded = list(self.undiscarded)
+        for group, channel in undiscarded:
+            pipe.zrem(self._group_key(group), channel)
+        await pipe.execute()
+        self.undiscarded.difference_update(undiscarded)
+        self.lost = False
+        unsent = []
+        while self.unsent:
+            key, args = self.unsent.popleft()
+            args[0] = time.time()  # not taken for expired by the receiving worker
+            unsent.append((key, args))
+        if unsent:
+            try:
+                failed = sum(e is not None for e in await self._run_scripts(unsent))
+            except REDIS_ERRORS as exc:
+                self._lose(exc)
+                failed = len(unsent)
+            if failed:
+                log.warning("%d group sends failed again; their sockets catch up", failed)
+        # What this process's sockets may have missed is in the database: each fetches it.
+        for channel in set().union(*self.local_groups.values()):
+            self._deliver([channel], {"type": RECOVERED})
+        log.warning(
+            "channel layer back on Redis: %d groups registered again", len(self.local_groups)
+        )
 
     async def flush(self) -> None:
         self.local_groups.clear()
         if self.pump is not None and self.pump.get_loop() is asyncio.get_running_loop():
             self.pump.cancel()
         self.pump = None
+        self.lost = False
+        self.server_id = None
+        self.unsent.clear()
+        self.undiscarded.clear()
         await super().flush()

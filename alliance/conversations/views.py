@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
 from alliance.care.queries import partnership_for, visible_partnerships
-from alliance.conversations import queries, services
+from alliance.conversations import queries, reading, services
 from alliance.core.crisis import resources_for_user
 from alliance.directory.models import Jurisdiction
 from alliance.privacy import audit
@@ -128,11 +128,8 @@ def thread(request: HttpRequest, pk: int) -> HttpResponse:
             status = 400
     else:
         form = _fresh_form()
-    if user.is_therapist:
-        # One audit row per opening of the conversation, not per message or refresh.
-        audit.record_opening(
-            user, partnership, refresh=audit.is_refresh(request), reason="conversation"
-        )
+    # One audit row per opening of the conversation, not per message or refresh.
+    reading.audit_reading(user, partnership, refresh=audit.is_refresh(request))
     context = _thread_context(request, partnership, form)
     context["crisis"] = crisis
     template = "conversations/thread.html"

@@ -329,3 +329,14 @@ def test_live_behind_the_proxy_rotating_addresses_stops_at_the_account_limit(ser
             assert live_log_in(server, A, "wrong", forwarded=f"203.0.113.{n}") in WRONG
     assert live_log_in(server, A, PASSWORD, forwarded="192.0.2.200") == 429
     assert live_log_in(server, B, PASSWORD, forwarded="192.0.2.200") == 302
+
+
+def test_live_only_a_trusted_proxy_says_the_request_was_https(serve, db):
+    # X-Forwarded-Proto crosses the same boundary: uvicorn takes the scheme from it only
+    # when the connection comes from TRUSTED_PROXIES, so SECURE_SSL_REDIRECT needs nothing else.
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
+    trusted = serve(TRUSTED_PROXIES="127.0.0.1", SECURE_SSL_REDIRECT="1")
+    assert httpx.get(trusted.url + "/account/log-in/", headers=https).status_code == 200
+    assert httpx.get(trusted.url + "/account/log-in/").status_code == 301
+    untrusted = serve(TRUSTED_PROXIES="", SECURE_SSL_REDIRECT="1")
+    assert httpx.get(untrusted.url + "/account/log-in/", headers=https).status_code == 301

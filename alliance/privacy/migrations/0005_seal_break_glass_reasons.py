@@ -8,7 +8,7 @@ published as sealing publishes it (the log and AUDIT_HEAD_FILE). Evidence is nev
 a row whose MAC did not verify before keeps its old MAC, and a block that did not verify
 before (rows changed, removed or added, a broken link, an unknown key) is left as it was, so
 `alliance audit verify` still reports it. Heads exported before this migration that name a
-re-sealed block no longer match; export the new head (docs/operations.md).
+re-sealed block no longer match; export the new head (docs/security.md, "The audit chain").
 """
 
 import hmac

@@ -54,24 +54,32 @@ def _in_text(text: str) -> str | None:
     return _kind(found.group()) if found else None
 
 
+def hostile_value(value: object) -> str | None:
+    """`NUL` or `SURROGATE` when a decoded JSON value (any nesting of dicts, lists and
+    strings) holds one in a key or a string, else None. For input that does not come through
+    the HTTP middleware, such as a websocket frame."""
+    stack: list[object] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if kind := _in_text(item):
+                return kind
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return None
+
+
 def _in_json(text: str | bytes) -> str | None:
     """What decoding `text` as JSON would let in, or None (also when it is not JSON: then
     nothing decodes its escapes)."""
     try:
-        stack: list[Any] = [json.loads(text)]
+        decoded = json.loads(text)
     except (ValueError, RecursionError):
         return None
-    while stack:
-        value = stack.pop()
-        if isinstance(value, str):
-            if kind := _in_text(value):
-                return kind
-        elif isinstance(value, dict):
-            stack.extend(value.keys())
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    return None
+    return hostile_value(decoded)
 
 
 def _in_value(text: str) -> str | None:
@@ -133,6 +141,16 @@ def hostile_text(request: HttpRequest) -> str | None:
     return _in_headers(request.META) or _in_fields(request.GET) or _in_body(request)
 
 
+def message_for(kind: str) -> str:
+    """What to tell the person, in their language."""
+    if kind == NUL:
+        return _("Text cannot contain the NUL character (code 0).")
+    return _(
+        "Text cannot contain a lone surrogate (U+D800 to U+DFFF without its pair): "
+        "it is not a character."
+    )
+
+
 class RejectNulMiddleware:
     """Answers 400 to a request carrying a NUL or a lone surrogate (see the module's text)."""
 
@@ -143,13 +161,7 @@ class RejectNulMiddleware:
         kind = hostile_text(request)
         if kind is None:
             return self.get_response(request)
-        if kind == NUL:
-            message = _("Text cannot contain the NUL character (code 0).")
-        else:
-            message = _(
-                "Text cannot contain a lone surrogate (U+D800 to U+DFFF without its pair): "
-                "it is not a character."
-            )
+        message = message_for(kind)
         if request.path.startswith("/api/") or request.content_type == "application/json":
             return JsonResponse({"detail": message}, status=400)
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")

@@ -342,3 +342,20 @@ def test_a_nul_in_the_log_in_user_agent_is_refused_before_the_lockout_stores_it(
     )
     assert response.status_code == 400
     assert not AccessAttempt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"type": "message", "body": "fine \U0001f642"}, None),
+        ({"type": "message", "body": "a\x00b"}, "nul"),
+        ({"data": [{"x": ["a\ud800b"]}]}, "surrogate"),
+        ({"key\x00": 1}, "nul"),
+        ([1, 2.5, None, True], None),
+    ],
+)
+def test_decoded_json_from_elsewhere_is_checked_the_same_way(value, expected):
+    # A websocket frame does not pass the HTTP middleware; its consumer can ask the same.
+    from alliance.core.nul import hostile_value
+
+    assert hostile_value(value) == expected

@@ -257,6 +257,8 @@ def start_asgi_server(mail_dir: Path, *, extra_env: dict[str, str] | None = None
             str(port),
             "--lifespan",
             "on",
+            # As `alliance serve` with no TRUSTED_PROXIES: no forwarded header is believed.
+            "--no-proxy-headers",
             "--log-level",
             "warning",
         ],

@@ -26,15 +26,16 @@ messages) and changes four things:
   dropped with a cancelled receive (the pump is nobody's receive).
 - **It outlives Redis.** A restarted Redis has forgotten the script, every group and every
   queued event. A missing script is told by its error type (`NoScriptError`; redis-py
-  strips the "NOSCRIPT" text) and loaded again. A restart is told by the server's run id,
-  which the pump reads about once a second (redis-py reconnects and retries by itself, so a
-  restart raises nothing), and losing Redis by any error of a command. Either way sockets
-  stay open: the pump retries with backoff, group sends made meanwhile are kept (up to
-  `UNSENT_MAX`) and sent once more when Redis answers, memberships are kept in memory,
-  and on recovery the layer registers this process's groups again, sends what it kept, and
-  hands each of its sockets a `layer.recovered` event, on which they fetch from the
-  database what they may have missed (consumers on this layer handle that event). Every
-  acknowledged message is stored there before it is announced, so nothing is lost.
+  strips the "NOSCRIPT" text) and loaded again. Losing Redis is told by any error of a
+  command (a failed group send is first retried at once, on a fresh connection), and a
+  restart also by the server's run id, which the pump reads about once a second (with
+  retries configured in the hosts, redis-py reconnects by itself and raises nothing).
+  Sockets stay open: the pump retries with backoff, group sends made meanwhile are kept
+  (up to `UNSENT_MAX`) and sent once more when Redis answers, memberships are kept in
+  memory, and on recovery the layer registers this process's groups again, sends what it
+  kept, and hands each of its sockets a `layer.recovered` event, on which they fetch from
+  the database what they may have missed (consumers on this layer handle that event).
+  Every acknowledged message is stored there before it is announced, so nothing is lost.
 - **No backup queue.** It exists to redeliver a message popped by a receive that was
   cancelled; the pump is not cancelled with a receive. A worker that dies loses what was
   queued for its own sockets, which die with it.
@@ -226,8 +227,14 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
         """Send what has queued up, as one pipeline per round trip, until nothing is left."""
         while self.outboxes.get(loop):
             batch, self.outboxes[loop] = self.outboxes[loop], []
+            items = [(key, args) for key, args, _done in batch]
             try:
-                errors = await self._run_scripts([(key, args) for key, args, _done in batch])
+                try:
+                    errors = await self._run_scripts(items)
+                except REDIS_ERRORS:
+                    # Once more at once: a pooled connection that died with a restarted Redis
+                    # is dropped, and the next one connects afresh.
+                    errors = await self._run_scripts(items)
             except Exception as exc:  # the whole round trip failed: each sender's error
                 errors = [exc] * len(batch)
             for (key, args, done), error in zip(batch, errors, strict=True):

@@ -188,9 +188,7 @@ def notify_new_signal(alert_id: int, *, now: dt.datetime | None = None) -> list[
                 alert.digest_due_at = last + window
                 alert.save(update_fields=["digest_due_at"])
                 due = alert.digest_due_at
-                transaction.on_commit(
-                    lambda: send_digest.using(run_after=due).enqueue(alert_id)
-                )
+                transaction.on_commit(lambda: send_digest.using(run_after=due).enqueue(alert_id))
     return notify_safety_alert(alert_id, escalation=False) if send_now else []
 
 

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checkins', '0005_record_alert_evaluation_failures'),
+        ("checkins", "0005_record_alert_evaluation_failures"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='alert',
-            name='digest_due_at',
+            model_name="alert",
+            name="digest_due_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

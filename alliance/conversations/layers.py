@@ -343,6 +343,12 @@ class RedisChannelLayer(StockRedisChannelLayer):  # type: ignore[misc]
                     targets = message.pop("__asgi_channel__", None)
                     self._deliver(targets if isinstance(targets, list) else [targets], message)
             except Exception as exc:  # the pump must not die: every socket waits on it
+                # ... unless it is being cancelled (the loop is ending): redis-py can turn the
+                # cancellation of a blocking pop into a connection error, and retrying then
+                # would keep the loop from ever closing.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError from exc
                 self._lose(exc)
                 delay = min(max(delay * 2, 0.1), MAX_BACKOFF)
                 await asyncio.sleep(delay)

@@ -39,6 +39,7 @@ from alliance.accounts.models import User
 from alliance.care.models import Partnership
 from alliance.care.queries import partnership_for
 from alliance.conversations import fastpath, queries, reading, realtime, services, signalling
+from alliance.core import nul
 from alliance.core.crisis import resources_for_user
 from alliance.privacy.access import needs_onboarding
 
@@ -269,6 +270,12 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             return
         if not isinstance(content, dict):
             await self.send_error("bad_json", _("Each frame is a JSON object with a type."))
+            return
+        # A JSON escape can carry what the HTTP middleware refuses (a NUL, a lone surrogate):
+        # refused here the same way, before anything is stored or encrypted.
+        hostile = nul.hostile_value(content)
+        if hostile:
+            await self.send_error("bad_text", nul.message_for(hostile), content.get("ref"))
             return
         kind = content.get("type")
         handler = self.HANDLERS.get(kind)  # type: ignore[arg-type]

@@ -235,3 +235,21 @@ async def test_crisis_language_over_the_socket_shows_the_panel_at_once(
     alert = await database_sync_to_async(Alert.objects.get)(kind="safety")
     assert alert.evidence[0]["message_id"] == ack["seq"]
     await client.disconnect()
+
+
+@pytest.mark.parametrize("escaped", ["\\ud800", "\\u0000"])
+async def test_a_lone_surrogate_or_nul_in_a_frame_is_refused_and_nothing_stored(
+    partnership, cookies, escaped
+):
+    client = await open_socket(cookies["client"], partnership.pk)
+    await receive_until(client, "ready")
+    frame = '{"type": "message", "id": "' + new_id() + '", "body": "hi ' + escaped + '"}'
+    await client.send_to(text_data=frame)
+    error = await receive_until(client, "error")
+    assert error["code"] == "bad_text"
+    assert await count_messages() == 0
+    # the socket stays usable
+    mid = new_id()
+    await client.send_json_to({"type": "message", "id": mid, "body": "Hello"})
+    assert (await receive_until(client, "ack"))["id"] == mid
+    await client.disconnect()

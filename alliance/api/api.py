@@ -1,14 +1,19 @@
 """The JSON API (OpenAPI schema at /api/openapi.json, docs at /api/docs).
 
 Every operation declares its access with an `ApiAccess` (roles and scope) or `PublicApi`
-auth object; `tests/test_access_declarations.py` fails on one without.
+auth object; `tests/test_access_declarations.py` fails on one without. Every operation
+documents each status it can answer (`alliance.api.errors.responses`), and
+`tests/api/test_schemathesis.py` holds the API to its schema.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
+from ninja.errors import ValidationError
 
+from alliance.api.errors import INPUT_RULE, responses
 from alliance.api.throttles import AnonymousThrottle, UserThrottle
 from alliance.privacy.access import ApiAccess, PublicApi
 
@@ -24,6 +29,16 @@ api = NinjaAPI(
         UserThrottle(settings.API_RATE_USER),
     ],
 )
+
+
+@api.exception_handler(ValidationError)
+def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """A request that breaks only documented input rules (`alliance.api.inputs`) gets a 400
+    with the first rule's message, as the services word it; any other invalid request gets
+    ninja's 422 listing each invalid part."""
+    if exc.errors and all(error.get("type") == INPUT_RULE for error in exc.errors):
+        return api.create_response(request, {"detail": exc.errors[0]["msg"]}, status=400)
+    return api.create_response(request, {"detail": exc.errors}, status=422)
 
 
 class HealthOut(Schema):
@@ -63,14 +78,19 @@ def mount_part_routers() -> None:
             api.add_router(f"/{part}/", module.router)
 
 
-@api.get("/health", response=HealthOut, auth=PublicApi(), tags=["meta"])
+@api.get(
+    "/health",
+    response=responses({200: HealthOut}, signed_in=False, inputs=False),
+    auth=PublicApi(),
+    tags=["meta"],
+)
 def health(request):  # type: ignore[no-untyped-def]
     return {"status": "ok"}
 
 
 @api.get(
     "/me",
-    response=MeOut,
+    response=responses({200: MeOut}, inputs=False),
     auth=ApiAccess("client", "therapist", "admin", scope="self"),
     tags=["accounts"],
 )
@@ -87,7 +107,7 @@ def me(request):  # type: ignore[no-untyped-def]
 
 @api.get(
     "/partnerships",
-    response=list[PartnershipSummaryOut],
+    response=responses({200: list[PartnershipSummaryOut]}, inputs=False),
     auth=ApiAccess("client", "therapist", scope="own_partnerships"),
     tags=["care"],
 )

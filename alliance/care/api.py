@@ -1,42 +1,174 @@
 """JSON API for intake, matching, choosing, switching and the waiting list.
 
-The same form validates intake answers as on the web page, and the same services write.
+The same form validates intake answers as on the web page (a 400 lists its messages per
+field), and the same services write. What the schema documents of an intake is what the form
+accepts. A request that is well formed but does not fit the client's current state (already
+working with a therapist, no intake yet, an offer already answered) is a conflict: 409.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
-from ninja.errors import HttpError
+from pydantic import ConfigDict, Field, WithJsonSchema
 
-from alliance.care import matching, queries, switching, waitlist
+from alliance.api.errors import refuse, responses
+from alliance.api.inputs import NO_NUL, Choice, Flag, PathId, Text, WholeNumber
+from alliance.care import intake, matching, queries, switching, waitlist
 from alliance.care.intake import IntakeForm, save_intake
 from alliance.care.models import MatchOffer
 from alliance.core.crisis import resources_for
+from alliance.directory.models import Modality
+from alliance.matching.vocabulary import SWITCH_REASONS
 from alliance.privacy.access import ApiAccess
 
 router = Router(tags=["care"])
 CLIENT = ApiAccess("client", scope="self")
 
 
+def _choose() -> str:
+    return _("Choose one of the options offered.")
+
+
+def _too_long(limit: int) -> str:
+    return _("The %(field)s can be at most %(limit)d characters.") % {
+        "field": _("answer"),
+        "limit": limit,
+    }
+
+
+def _options(values: list[Any], *, at_least_one: bool = False, kind: str = "string") -> Any:
+    """An array of the form's choices, checked by the form (a 400 naming the field)."""
+    schema: dict[str, Any] = {"type": "array", "items": {"type": kind, "enum": values}}
+    if at_least_one:
+        schema["minItems"] = 1
+    return WithJsonSchema(schema)
+
+
+def _one_of(values: list[Any], *, nullable: bool = False) -> Any:
+    schema: dict[str, Any] = {"type": "string", "enum": values}
+    return WithJsonSchema({"anyOf": [schema, {"type": "null"}]} if nullable else schema)
+
+
+def _listed(pairs: list[tuple[str, Any]]) -> tuple[str, ...]:
+    return tuple(key for key, _label in pairs)
+
+
+# Checked by the form (a 400 naming each field), documented here as the form's choices.
+Concerns = Annotated[list[str], _options(list(intake.CONCERN_LABELS), at_least_one=True)]
+Languages = Annotated[list[str], _options(list(_listed(intake.LANGUAGES)), at_least_one=True)]
+ModalityIn = Annotated[str, _one_of(list(Modality.values))]
+TimeZone = Annotated[str | None, _one_of([z for z, _label in intake._timezones()], nullable=True)]
+Days = Annotated[
+    list[WholeNumber],
+    _options([d for d, _label in intake.DAYS], kind="integer"),
+]
+Times = Annotated[list[str], _options(list(_listed(intake.PART_CHOICES)))]
+Jurisdiction = Annotated[
+    str | None,
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "maxLength": 16, "pattern": NO_NUL}, {"type": "null"}],
+            "description": "A jurisdiction's code; the client's own when left out.",
+        }
+    ),
+]
+# At most 99999.99, as the form's decimal field (seven digits, two after the point).
+Budget = Annotated[str | None, Field(pattern=r"^([0-9]{1,5}(\.[0-9]{1,2})?)?$")]
+LongText = Annotated[str, Text(limit=intake.TEXT_MAX, too_long=_too_long)]
+Insurer = Annotated[str, Text(limit=80, too_long=_too_long)]
+
+
+Gender = Annotated[str, Choice(_listed(intake.GENDERS), message=_choose)]
+Culture = Annotated[str, Choice(_listed(intake.CULTURES), message=_choose)]
+Approach = Annotated[str, Choice(_listed(intake.APPROACHES), message=_choose)]
+Age = Annotated[str, Choice(_listed(intake.AGE_CHOICES), message=_choose)]
+Style = Annotated[str, Choice(_listed(intake.STYLE_CHOICES), message=_choose)]
+
+
+class _Preference(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    # A must-have is a hard constraint of the match; otherwise a nice-to-have.
+    must: Flag = False
+
+
+class GenderPreference(_Preference):
+    value: list[Gender] = Field(min_length=1)
+
+
+class CulturePreference(_Preference):
+    value: list[Culture] = Field(min_length=1)
+
+
+class ApproachPreference(_Preference):
+    value: list[Approach] = Field(min_length=1)
+
+
+class AgePreference(_Preference):
+    value: Age
+
+
+class StylePreference(_Preference):
+    value: Style
+
+
+class WantedPreference(_Preference):
+    """Faith-informed or LGBTQ+-affirming: stated only when wanted."""
+
+    value: Annotated[bool, Field(strict=True), WithJsonSchema({"type": "boolean", "const": True})]
+
+
+class PreferencesIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    gender: GenderPreference | None = None
+    age: AgePreference | None = None
+    faith_informed: WantedPreference | None = None
+    lgbtq_affirming: WantedPreference | None = None
+    culture: CulturePreference | None = None
+    approach: ApproachPreference | None = None
+    style: StylePreference | None = None
+
+
+ScreenAnswer = Annotated[bool | None, Field(strict=True), WithJsonSchema({"type": "boolean"})]
+
+
+class ScreenIn(Schema):
+    """The safety screen: every question is answered (the form names one left out)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"required": [k for k, _q in intake.SCREEN_QUESTIONS]}
+    )
+
+    wished_dead: ScreenAnswer = None
+    better_off: ScreenAnswer = None
+    thoughts: ScreenAnswer = None
+    attempt: ScreenAnswer = None
+    now: ScreenAnswer = None
+
+
 class IntakeIn(Schema):
-    concerns: list[str]
-    change_wanted: str = ""
-    languages: list[str]
-    modality: str
-    jurisdiction: str | None = None
-    timezone: str | None = None
-    days: list[int] = []
-    times: list[str] = []
-    budget: str | None = None
-    insurer: str = ""
-    preferences: dict[str, Any] = {}
-    had_therapy_before: bool = False
-    did_not_work: str = ""
-    screen: dict[str, bool]
+    model_config = ConfigDict(extra="forbid")
+
+    concerns: Concerns
+    change_wanted: LongText = ""
+    languages: Languages
+    modality: ModalityIn
+    jurisdiction: Jurisdiction = None
+    timezone: TimeZone = None
+    days: Days = []
+    times: Times = []
+    budget: Budget = None
+    insurer: Insurer = ""
+    preferences: PreferencesIn = PreferencesIn()
+    had_therapy_before: Flag = False
+    did_not_work: LongText = ""
+    screen: ScreenIn
 
 
 class CrisisResource(Schema):
@@ -50,11 +182,6 @@ class IntakeOut(Schema):
     screen_positive: bool
     alerted: bool
     crisis_resources: list[CrisisResource]
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, list[str]] = {}
 
 
 class MatchOut(Schema):
@@ -81,9 +208,14 @@ class PartnershipOut(Schema):
     handoff_consent: bool
 
 
+SwitchReason = Annotated[str, Choice(("", *SWITCH_REASONS), message=_choose)]
+
+
 class SwitchIn(Schema):
-    reason: str = ""
-    consent_handoff: bool = False
+    model_config = ConfigDict(extra="forbid")
+
+    reason: SwitchReason = ""
+    consent_handoff: Flag = False
 
 
 class WaitlistOut(Schema):
@@ -98,25 +230,38 @@ def _form_data(payload: IntakeIn, client: Any) -> dict[str, Any]:
         data["jurisdiction"] = profile.jurisdiction.code
     data["timezone"] = data.get("timezone") or client.timezone
     data["budget"] = data.get("budget") or ""
-    for name, pref in payload.preferences.items():
-        if not isinstance(pref, dict):
-            raise HttpError(400, f"preference {name!r} must be an object with value and must")
-        data[name] = pref.get("value")
-        data[f"{name}_must"] = bool(pref.get("must"))
-    for key, value in payload.screen.items():
-        data[f"screen_{key}"] = "yes" if value else "no"
+    for name in intake.PREFERENCE_FIELDS:
+        pref = getattr(payload.preferences, name)
+        if pref is not None:
+            data[name] = pref.value
+            data[f"{name}_must"] = pref.must
+    for key, _question in intake.SCREEN_QUESTIONS:
+        answer = getattr(payload.screen, key)
+        if answer is not None:  # left out: the form names the question
+            data[f"screen_{key}"] = "yes" if answer else "no"
     return {k: v for k, v in data.items() if v is not None and v is not False}
 
 
-@router.post("/intake", response={201: IntakeOut, 400: ErrorOut}, auth=CLIENT)
+def _already_working(client: Any) -> None:
+    if queries.active_partnership_of_client(client) is not None:
+        refuse(409, _("You already work with a therapist; switch first."))
+
+
+def _latest_intake(client: Any) -> Any:
+    answers = matching.latest_intake(client)
+    if answers is None:
+        refuse(409, _("Fill in the intake first."))
+    return answers
+
+
+@router.post("/intake", response=responses({201: IntakeOut}, 409), auth=CLIENT)
 def submit_intake(request: HttpRequest, payload: IntakeIn) -> Any:
     client = request.auth  # type: ignore[attr-defined]
-    if queries.active_partnership_of_client(client) is not None:
-        return Status(400, {"detail": "you already work with a therapist; switch first"})
+    _already_working(client)
     form = IntakeForm(_form_data(payload, client), client=client)
     if not form.is_valid():
         errors = {k: [str(e) for e in v] for k, v in form.errors.items()}
-        return Status(400, {"detail": "some answers need attention", "errors": errors})
+        return Status(400, {"detail": _("Some answers need attention."), "errors": errors})
     answers, alerted = save_intake(client=client, form=form)
     return Status(
         201,
@@ -131,15 +276,11 @@ def submit_intake(request: HttpRequest, payload: IntakeIn) -> Any:
     )
 
 
-@router.get("/matches", response={200: MatchesOut, 400: ErrorOut}, auth=CLIENT)
+@router.get("/matches", response=responses({200: MatchesOut}, 409, inputs=False), auth=CLIENT)
 def get_matches(request: HttpRequest) -> Any:
     client = request.auth  # type: ignore[attr-defined]
-    if queries.active_partnership_of_client(client) is not None:
-        return Status(400, {"detail": "you already work with a therapist"})
-    answers = matching.latest_intake(client)
-    if answers is None:
-        return Status(400, {"detail": "fill in the intake first"})
-    page = matching.find_matches(client=client, intake=answers)
+    _already_working(client)
+    page = matching.find_matches(client=client, intake=_latest_intake(client))
     return Status(
         200,
         {
@@ -172,45 +313,46 @@ def _partnership(p: Any) -> dict[str, Any]:
 
 
 @router.post(
-    "/offers/{offer_id}/choose", response={201: PartnershipOut, 409: ErrorOut}, auth=CLIENT
+    "/offers/{offer_id}/choose",
+    response=responses({201: PartnershipOut}, 404, 409),
+    auth=CLIENT,
 )
-def choose(request: HttpRequest, offer_id: int) -> Any:
+def choose(request: HttpRequest, offer_id: PathId) -> Any:
     client = request.auth  # type: ignore[attr-defined]
     offer = get_object_or_404(MatchOffer, pk=offer_id, client=client)
     try:
         partnership = matching.choose_therapist(client=client, offer=offer)
     except matching.MatchingError as exc:
-        return Status(409, {"detail": str(exc)})
+        refuse(409, exc)
     return Status(201, _partnership(partnership))
 
 
 @router.post(
     "/switch",
-    response={200: PartnershipOut, 400: ErrorOut},
+    response=responses({200: PartnershipOut}, 409),
     auth=ApiAccess("client", scope="own_partnerships"),
 )
 def switch(request: HttpRequest, payload: SwitchIn) -> Any:
     client = request.auth  # type: ignore[attr-defined]
     partnership = queries.active_partnership_of_client(client)
     if partnership is None:
-        return Status(400, {"detail": "you are not working with a therapist"})
+        refuse(409, _("You are not working with a therapist."))
     try:
         ended = switching.switch_therapist(
             partnership=partnership, reason=payload.reason, consent_handoff=payload.consent_handoff
         )
     except switching.SwitchError as exc:
-        return Status(400, {"detail": str(exc)})
+        refuse(409, exc)
     return Status(200, _partnership(ended))
 
 
-@router.post("/waiting-list", response={201: WaitlistOut, 400: ErrorOut}, auth=CLIENT)
+@router.post(
+    "/waiting-list", response=responses({201: WaitlistOut}, 409, inputs=False), auth=CLIENT
+)
 def join_waitlist(request: HttpRequest) -> Any:
     client = request.auth  # type: ignore[attr-defined]
-    answers = matching.latest_intake(client)
-    if answers is None:
-        return Status(400, {"detail": "fill in the intake first"})
     try:
-        entry = waitlist.join_waitlist(client=client, intake=answers)
+        entry = waitlist.join_waitlist(client=client, intake=_latest_intake(client))
     except matching.MatchingError as exc:
-        return Status(400, {"detail": str(exc)})
+        refuse(409, exc)
     return Status(201, {"waiting": True, "joined_at": entry.joined_at.isoformat()})

@@ -1,16 +1,26 @@
-"""JSON API for goals and tasks (mounted at /api/goals/). Same services as the pages."""
+"""JSON API for goals and tasks (mounted at /api/goals/). Same services as the pages.
+
+Input rules are in the schema (blank or over-long text and out-of-range ratings or due dates
+get a 400 naming the rule); a service's refusal of well-formed input is a conflict with the
+goal's or task's current state (closed, already agreed, not yet agreed): 409.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
+from pydantic import AfterValidator, ConfigDict, WithJsonSchema
 
+from alliance.api.errors import refuse, responses, rule_broken
+from alliance.api.inputs import BodyId, Documented, Flag, PathId, StrictDate, Text, WholeNumber
 from alliance.care.queries import partnership_for
 from alliance.goals import queries, services
-from alliance.goals.models import Goal, GoalRating, Task
+from alliance.goals.models import GAS_MAX, GAS_MIN, Goal, GoalRating, Task
 from alliance.privacy import audit
 from alliance.privacy.access import ApiAccess
 
@@ -18,8 +28,67 @@ router = Router(tags=["goals"])
 BOTH = ApiAccess("client", "therapist", scope="own_partnerships")
 
 
-class ErrorOut(Schema):
-    detail: str
+def _too_long(field: str) -> Any:
+    return lambda limit: (
+        _("The %(field)s can be at most %(limit)d characters.")
+        % {
+            "field": _(field),
+            "limit": limit,
+        }
+    )
+
+
+def _blank(field: str) -> Any:
+    return lambda: _("Please write the %(field)s.") % {"field": _(field)}
+
+
+def _rating_in_range(value: int) -> int:
+    # The goal-attainment scale runs from -2 to +2 (Kiresuk & Sherman 1968).
+    if not GAS_MIN <= value <= GAS_MAX:
+        raise rule_broken(_("Progress is rated from -2 to +2."))
+    return value
+
+
+def _due_in_window(value: dt.date) -> dt.date:
+    # As the service: one day of slack for a person a time zone behind the server.
+    today = timezone.localdate()
+    if value < today - dt.timedelta(days=1):
+        raise rule_broken(_("The due date is in the past."))
+    if value > today + dt.timedelta(days=services.MAX_DUE_DAYS):
+        raise rule_broken(_("The due date can be at most a year ahead."))
+    return value
+
+
+GoalTitle = Annotated[
+    str, Text(limit=services.TITLE_MAX_CHARS, too_long=_too_long("goal"), blank=_blank("goal"))
+]
+TaskTitle = Annotated[
+    str, Text(limit=services.TITLE_MAX_CHARS, too_long=_too_long("task"), blank=_blank("task"))
+]
+Description = Annotated[
+    str, Text(limit=services.DESCRIPTION_MAX_CHARS, too_long=_too_long("description"))
+]
+Note = Annotated[str, Text(limit=services.NOTE_MAX_CHARS, too_long=_too_long("note"))]
+Reflection = Annotated[
+    str, Text(limit=services.REFLECTION_MAX_CHARS, too_long=_too_long("reflection"))
+]
+RatingValue = Annotated[
+    WholeNumber,
+    AfterValidator(_rating_in_range),
+    WithJsonSchema({"type": "integer", "minimum": GAS_MIN, "maximum": GAS_MAX}),
+]
+DueOn = Annotated[
+    StrictDate,
+    AfterValidator(_due_in_window),
+    Documented(
+        lambda: {
+            "type": "string",
+            "format": "date",
+            "description": "From yesterday to a year ahead (366 days), by the server's date.",
+            "example": (timezone.localdate() + dt.timedelta(days=7)).isoformat(),
+        }
+    ),
+]
 
 
 class RatingOut(Schema):
@@ -47,17 +116,23 @@ class GoalOut(Schema):
 
 
 class GoalIn(Schema):
-    title: str
-    description: str = ""
+    model_config = ConfigDict(extra="forbid")
+
+    title: GoalTitle
+    description: Description = ""
 
 
 class RatingIn(Schema):
-    value: int
-    note: str = ""
+    model_config = ConfigDict(extra="forbid")
+
+    value: RatingValue
+    note: Note = ""
 
 
 class CloseIn(Schema):
-    status: str  # "achieved" or "archived"
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["achieved", "archived"]
 
 
 class TaskOut(Schema):
@@ -84,14 +159,18 @@ class TasksOut(Schema):
 
 
 class TaskIn(Schema):
-    title: str
-    due_on: dt.date
-    goal_id: int | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    title: TaskTitle
+    due_on: DueOn
+    goal_id: BodyId | None = None
 
 
 class OutcomeIn(Schema):
-    done: bool
-    reflection: str = ""
+    model_config = ConfigDict(extra="forbid")
+
+    done: Flag
+    reflection: Reflection = ""
 
 
 def _rating(r: GoalRating) -> dict[str, Any]:
@@ -158,15 +237,15 @@ def _opened(request: HttpRequest, partnership: Any) -> None:
 # --- goals ----------------------------------------------------------------------------
 
 
-@router.get("/partnerships/{pk}/goals", response=list[GoalOut], auth=BOTH)
-def list_goals(request: HttpRequest, pk: int) -> Any:
+@router.get("/partnerships/{pk}/goals", response=responses({200: list[GoalOut]}, 404), auth=BOTH)
+def list_goals(request: HttpRequest, pk: PathId) -> Any:
     partnership = partnership_for(request.auth, pk)  # type: ignore[attr-defined]
     _opened(request, partnership)
     return [_goal(g) for g in queries.goals_of(partnership)]
 
 
-@router.post("/partnerships/{pk}/goals", response={201: GoalOut, 400: ErrorOut}, auth=BOTH)
-def propose_goal(request: HttpRequest, pk: int, payload: GoalIn) -> Any:
+@router.post("/partnerships/{pk}/goals", response=responses({201: GoalOut}, 404, 409), auth=BOTH)
+def propose_goal(request: HttpRequest, pk: PathId, payload: GoalIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     partnership = partnership_for(user, pk)
     try:
@@ -174,66 +253,66 @@ def propose_goal(request: HttpRequest, pk: int, payload: GoalIn) -> Any:
             partnership=partnership, by=user, title=payload.title, description=payload.description
         )
     except services.GoalError as exc:
-        return Status(400, {"detail": str(exc)})
+        refuse(409, exc)
     return Status(201, _fresh_goal(request, goal.pk))
 
 
-@router.get("/goals/{goal_id}", response=GoalOut, auth=BOTH)
-def get_goal(request: HttpRequest, goal_id: int) -> Any:
+@router.get("/goals/{goal_id}", response=responses({200: GoalOut}, 404), auth=BOTH)
+def get_goal(request: HttpRequest, goal_id: PathId) -> Any:
     goal = queries.goal_for(request.auth, goal_id)  # type: ignore[attr-defined]
     _opened(request, goal.partnership)
     return _fresh(goal)
 
 
-@router.put("/goals/{goal_id}", response={200: GoalOut, 400: ErrorOut}, auth=BOTH)
-def edit_goal(request: HttpRequest, goal_id: int, payload: GoalIn) -> Any:
+@router.put("/goals/{goal_id}", response=responses({200: GoalOut}, 404, 409), auth=BOTH)
+def edit_goal(request: HttpRequest, goal_id: PathId, payload: GoalIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     goal = queries.goal_for(user, goal_id)
     try:
         services.edit_goal(goal=goal, by=user, title=payload.title, description=payload.description)
     except services.GoalError as exc:
-        return Status(400, {"detail": str(exc)})
+        refuse(409, exc)
     return _fresh_goal(request, goal_id)
 
 
-@router.post("/goals/{goal_id}/agree", response={200: GoalOut, 400: ErrorOut}, auth=BOTH)
-def agree_goal(request: HttpRequest, goal_id: int) -> Any:
+@router.post("/goals/{goal_id}/agree", response=responses({200: GoalOut}, 404, 409), auth=BOTH)
+def agree_goal(request: HttpRequest, goal_id: PathId) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     goal = queries.goal_for(user, goal_id)
     try:
         services.agree_goal(goal=goal, by=user)
     except services.GoalError as exc:
-        return Status(400, {"detail": str(exc)})
+        refuse(409, exc)
     return _fresh_goal(request, goal_id)
 
 
-@router.post("/goals/{goal_id}/ratings", response={201: RatingOut, 400: ErrorOut}, auth=BOTH)
-def rate_goal(request: HttpRequest, goal_id: int, payload: RatingIn) -> Any:
+@router.post("/goals/{goal_id}/ratings", response=responses({201: RatingOut}, 404, 409), auth=BOTH)
+def rate_goal(request: HttpRequest, goal_id: PathId, payload: RatingIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     goal = queries.goal_for(user, goal_id)
     try:
         rating = services.rate_goal(goal=goal, by=user, value=payload.value, note=payload.note)
     except services.GoalError as exc:
-        return Status(400, {"detail": str(exc)})
+        refuse(409, exc)
     return Status(201, _rating(rating))
 
 
-@router.post("/goals/{goal_id}/close", response={200: GoalOut, 400: ErrorOut}, auth=BOTH)
-def close_goal(request: HttpRequest, goal_id: int, payload: CloseIn) -> Any:
+@router.post("/goals/{goal_id}/close", response=responses({200: GoalOut}, 404, 409), auth=BOTH)
+def close_goal(request: HttpRequest, goal_id: PathId, payload: CloseIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     goal = queries.goal_for(user, goal_id)
     try:
         services.close_goal(goal=goal, by=user, status=payload.status)
     except services.GoalError as exc:
-        return Status(400, {"detail": str(exc)})
+        refuse(409, exc)
     return _fresh_goal(request, goal_id)
 
 
 # --- tasks ----------------------------------------------------------------------------
 
 
-@router.get("/partnerships/{pk}/tasks", response=TasksOut, auth=BOTH)
-def list_tasks(request: HttpRequest, pk: int) -> Any:
+@router.get("/partnerships/{pk}/tasks", response=responses({200: TasksOut}, 404), auth=BOTH)
+def list_tasks(request: HttpRequest, pk: PathId) -> Any:
     partnership = partnership_for(request.auth, pk)  # type: ignore[attr-defined]
     _opened(request, partnership)
     completion = queries.completion_for(partnership)
@@ -246,36 +325,36 @@ def list_tasks(request: HttpRequest, pk: int) -> Any:
     }
 
 
-@router.post("/partnerships/{pk}/tasks", response={201: TaskOut, 400: ErrorOut}, auth=BOTH)
-def propose_task(request: HttpRequest, pk: int, payload: TaskIn) -> Any:
+@router.post("/partnerships/{pk}/tasks", response=responses({201: TaskOut}, 404, 409), auth=BOTH)
+def propose_task(request: HttpRequest, pk: PathId, payload: TaskIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     partnership = partnership_for(user, pk)
     goal = None
     if payload.goal_id is not None:
         goal = Goal.objects.filter(pk=payload.goal_id, partnership=partnership).first()
         if goal is None:
-            return Status(400, {"detail": "That goal is not one of this partnership's goals."})
+            refuse(404, _("That goal is not one of this partnership's goals."))
     try:
         task = services.propose_task(
             partnership=partnership, by=user, title=payload.title, due_on=payload.due_on, goal=goal
         )
     except services.GoalError as exc:
-        return Status(400, {"detail": str(exc)})
+        refuse(409, exc)
     return Status(201, _task(task))
 
 
-@router.post("/tasks/{task_id}/agree", response={200: TaskOut, 400: ErrorOut}, auth=BOTH)
-def agree_task(request: HttpRequest, task_id: int) -> Any:
+@router.post("/tasks/{task_id}/agree", response=responses({200: TaskOut}, 404, 409), auth=BOTH)
+def agree_task(request: HttpRequest, task_id: PathId) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     task = queries.task_for(user, task_id)
     try:
         return _task(services.agree_task(task=task, by=user))
     except services.GoalError as exc:
-        return Status(400, {"detail": str(exc)})
+        refuse(409, exc)
 
 
-@router.post("/tasks/{task_id}/outcome", response={200: TaskOut, 400: ErrorOut}, auth=BOTH)
-def task_outcome(request: HttpRequest, task_id: int, payload: OutcomeIn) -> Any:
+@router.post("/tasks/{task_id}/outcome", response=responses({200: TaskOut}, 404, 409), auth=BOTH)
+def task_outcome(request: HttpRequest, task_id: PathId, payload: OutcomeIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     task = queries.task_for(user, task_id)
     try:
@@ -283,5 +362,5 @@ def task_outcome(request: HttpRequest, task_id: int, payload: OutcomeIn) -> Any:
             task=task, by=user, done=payload.done, reflection=payload.reflection
         )
     except services.GoalError as exc:
-        return Status(400, {"detail": str(exc)})
+        refuse(409, exc)
     return _task(done)

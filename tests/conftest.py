@@ -36,6 +36,80 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# --- tests of what exists on PostgreSQL only --------------------------------------------
+# A test marked `postgresql` exercises something only PostgreSQL has (the chat fast path's
+# async pool). Where the run's database is another one, its module runs once more in a
+# subprocess on PostgreSQL, and each such test passes or fails with its outcome there: never
+# skipped, whatever database the run uses.
+
+POSTGRESQL_URL = os.environ.get(
+    "ALLIANCE_TEST_POSTGRESQL_URL", "postgres://postgres@127.0.0.1:5432/alliance"
+)
+_postgresql_outcomes: dict[str, dict[str, str | None]] = {}
+
+
+def _run_module_on_postgresql(path: Path) -> dict[str, str | None]:
+    """{test name: None if it passed there, else the failure text} for the module's tests."""
+    import xml.etree.ElementTree as ElementTree
+
+    key = str(path)
+    if key not in _postgresql_outcomes:
+        report = Path(os.environ.get("TMPDIR", "/tmp")) / f"alliance-pg-{os.getpid()}.xml"
+        # A database of its own per process, so parallel workers never share one.
+        url = f"{POSTGRESQL_URL.rsplit('/', 1)[0]}/alliance_{os.getpid()}"
+        env = {**os.environ, "DATABASE_URL": url}
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:xdist",
+                "-m",
+                "postgresql",
+                str(path),
+                f"--junitxml={report}",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        outcomes: dict[str, str | None] = {}
+        if report.exists():
+            # Our own pytest wrote this report a moment ago: trusted input.
+            for case in ElementTree.parse(report).iter("testcase"):  # noqa: S314
+                problem = case.find("failure")
+                if problem is None:
+                    problem = case.find("error")
+                if problem is None and case.find("skipped") is not None:
+                    problem = case.find("skipped")
+                outcomes[case.get("name", "")] = (
+                    None if problem is None else (problem.text or problem.get("message") or "")
+                )
+            report.unlink()
+        if not outcomes:
+            outcomes[""] = run.stdout[-4000:] + run.stderr[-4000:]
+        _postgresql_outcomes[key] = outcomes
+    return _postgresql_outcomes[key]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    from django.db import connection
+
+    if pyfuncitem.get_closest_marker("postgresql") is None or connection.vendor == "postgresql":
+        return None
+    outcomes = _run_module_on_postgresql(Path(pyfuncitem.path))
+    name = pyfuncitem.name
+    if name not in outcomes:
+        pytest.fail(f"{name} did not run on PostgreSQL ({POSTGRESQL_URL}):\n{outcomes}")
+    if outcomes[name] is not None:
+        pytest.fail(f"{name} failed on PostgreSQL:\n{outcomes[name]}")
+    return True
+
+
 @pytest.fixture
 def jurisdiction(db):
     from alliance.directory.models import Jurisdiction

@@ -4,7 +4,8 @@ is refused.
 
 - Ids are whole numbers from 1 to the largest database key (a larger one would overflow
   the database's integer, a server error before).
-- Body numbers and booleans are strict: `true` is not 1 and `"yes"` is not true.
+- Body numbers and booleans are strict: `true` is not 1 and `"yes"` is not true (2.0 is the
+  integer 2, as JSON Schema counts it). Dates and times are text in their RFC 3339 form.
 - Text never holds a NUL (refused at the door, `alliance.core.nul`); a required text must
   have a character that is not white space (the services strip it), and a text is at most
   `limit` characters as sent. These text rules answer 400 with the service's own message.
@@ -92,7 +93,7 @@ class Text:
         if len(value) > self.limit:
             raise rule_broken(self.too_long(self.limit))
         pattern = _VISIBLE if self.blank is not None else _NO_NUL
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             if "\x00" in value or self.blank is None:
                 raise rule_broken(gettext("Text cannot contain the NUL character (code 0)."))
             raise rule_broken(self.blank())

@@ -4,6 +4,7 @@ with final measures, and the three-month follow-up."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -114,10 +115,12 @@ def test_planned_ending_page_and_bad_input(partnership, their_therapist, client_
     url = f"/schedule/partnerships/{partnership.pk}/ending/"
     therapist = logged_in(their_therapist)
     assert therapist.post(url, {"action": "plan", "last_day": "someday"}).status_code == 400
-    past = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
+    # The page reads dates in the therapist's own zone (New York), not the server's.
+    today = timezone.localdate(timezone=ZoneInfo(their_therapist.timezone))
+    past = (today - dt.timedelta(days=1)).isoformat()
     assert therapist.post(url, {"action": "plan", "last_day": past}).status_code == 400
     assert not PlannedEnding.objects.exists() and calls == []
-    future = (timezone.localdate() + dt.timedelta(days=14)).isoformat()
+    future = (today + dt.timedelta(days=14)).isoformat()
     assert therapist.post(url, {"action": "plan", "last_day": future}).status_code == 302
     assert PlannedEnding.objects.exists() and len(calls) == 1
     # The client cannot end it as "completed" (only the therapist can).
@@ -147,7 +150,10 @@ def test_completed_ending_offers_and_requests_the_follow_up_at_three_months(
     future_appt.refresh_from_db()
     assert future_appt.status == "cancelled" and not future_appt.late_cancellation
     planned = PlannedEnding.objects.get()
-    assert planned.follow_up_due_on == timezone.localdate() + ending.FOLLOW_UP_AFTER
+    # The ending was recorded by a request in the therapist's zone, so three months run from
+    # their date, which is a day behind the server's in the evening.
+    therapist_today = timezone.localdate(timezone=ZoneInfo(their_therapist.timezone))
+    assert planned.follow_up_due_on == therapist_today + ending.FOLLOW_UP_AFTER
     # The client accepts the offer on the ending page (still theirs to open after the end).
     page = logged_in(client_user).get(f"/schedule/partnerships/{partnership.pk}/ending/")
     assert "three months" in page.content.decode()

@@ -187,7 +187,7 @@ def test_api_match_choose_and_switch(client_user, two_more):
     bad = browser.post(
         "/api/care/switch", json.dumps({"reason": "tasks"}), content_type="application/json"
     )
-    assert bad.status_code == 400  # nothing active to switch from
+    assert bad.status_code == 409  # nothing active to switch from
     after = browser.get("/api/care/matches").json()
     assert first not in [m["therapist_id"] for m in after["matches"]]
 

@@ -4,6 +4,7 @@ is down), the audit of openings, the call and setup pages, bad input and access.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -306,8 +307,10 @@ def test_call_does_not_start_where_therapist_is_unlicensed(partnership, client_u
 
 
 def test_expired_licence_does_not_count(partnership, client_user, their_therapist):
+    # Expired on the client's own calendar (New York), which can be a day behind UTC's.
+    new_york = timezone.localdate(timezone=ZoneInfo("America/New_York"))
     Licence.objects.filter(therapist=their_therapist).update(
-        expires_on=timezone.localdate() - dt.timedelta(days=1)
+        expires_on=new_york - dt.timedelta(days=1)
     )
     html = (
         logged_in(client_user)

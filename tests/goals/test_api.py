@@ -26,7 +26,8 @@ def test_goal_lifecycle_over_the_api(partnership, client_user, their_therapist):
     assert response.status_code == 201
     goal_id = response.json()["id"]
     assert response.json()["agreed"] is False
-    assert _post(therapist, f"/api/goals/goals/{goal_id}/agree").status_code == 400
+    # The therapist's own agreement is already recorded: a conflict with the state (409).
+    assert _post(therapist, f"/api/goals/goals/{goal_id}/agree").status_code == 409
     body = _post(client, f"/api/goals/goals/{goal_id}/agree").json()
     assert body["agreed"] is True and body["agreed_by_client_at"]
     for bad in (3, -3):
@@ -43,7 +44,7 @@ def test_goal_lifecycle_over_the_api(partnership, client_user, their_therapist):
     edited = client.put(
         f"/api/goals/goals/{goal_id}", json.dumps({"title": "New"}), content_type="application/json"
     )
-    assert edited.status_code == 400
+    assert edited.status_code == 409  # a closed goal is not edited
     assert Goal.objects.get().title == "Sleep" and GoalRating.objects.count() == 1
 
 
@@ -61,7 +62,7 @@ def test_tasks_over_the_api(partnership, client_user, their_therapist):
     due = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
     path = f"/api/goals/partnerships/{partnership.pk}/tasks"
     assert (
-        _post(therapist, path, {"title": "Walk", "due_on": due, "goal_id": 999}).status_code == 400
+        _post(therapist, path, {"title": "Walk", "due_on": due, "goal_id": 999}).status_code == 404
     )
     task_id = _post(therapist, path, {"title": "Walk", "due_on": due}).json()["id"]
     assert _post(client, f"/api/goals/tasks/{task_id}/agree").status_code == 200

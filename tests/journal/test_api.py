@@ -35,7 +35,7 @@ def test_write_share_and_read(partnership, client_user, their_therapist, other_t
     entry_id = private.json()["entry"]["id"]
     assert _post(client, f"/api/journal/entries/{entry_id}/share").status_code == 200
     assert len(logged_in(their_therapist).get(path).json()) == 2
-    assert _post(client, f"/api/journal/entries/{entry_id}/share").status_code == 400
+    assert _post(client, f"/api/journal/entries/{entry_id}/share").status_code == 409  # shared
 
 
 def test_crisis_over_the_api(partnership, client_user):

@@ -436,6 +436,9 @@ CONVERSATION_MESSAGE_MAX_CHARS = env_int("CONVERSATION_MESSAGE_MAX_CHARS", 10_00
 # Abuse limit: messages one person may send in any 60 seconds, across all their conversations
 # (crisis messages always go through).
 CONVERSATION_MESSAGES_PER_MINUTE = env_int("CONVERSATION_MESSAGES_PER_MINUTE", 60)
+# Past that limit, up to this many more in the same 60 seconds are stored but held (not
+# pushed live; the partner's page collects them within a minute); only beyond it refused.
+CONVERSATION_HELD_PER_MINUTE = env_int("CONVERSATION_HELD_PER_MINUTE", 240)
 # New-message e-mails: at most one per conversation per this many minutes, sent after a
 # short delay so that a partner reading live in the chat is not e-mailed.
 CONVERSATION_NOTIFY_THROTTLE_MINUTES = env_int("CONVERSATION_NOTIFY_THROTTLE_MINUTES", 15)

@@ -301,6 +301,7 @@ async def _generate(conn: Any, pairs: list[dict[str, Any]], ports: list[int]) ->
     acked: set[str] = set()
     refused: dict[str, int] = {}
     refused_ids: set[Any] = set()
+    held_ids: set[str] = set()  # over the abuse limit: stored and acknowledged, not pushed
 
     async def reader(ws: Any) -> None:
         async for raw in ws:
@@ -315,6 +316,8 @@ async def _generate(conn: Any, pairs: list[dict[str, Any]], ports: list[int]) ->
                     trace.append((sent_at[mid], latencies[-1]))
             elif kind == "ack":
                 acked.add(frame["id"])
+                if frame.get("held"):
+                    held_ids.add(frame["id"])
             elif kind == "error":
                 # A refusal (the abuse limit, say) is an answer, not a loss: counted apart.
                 refused[frame.get("code", "?")] = refused.get(frame.get("code", "?"), 0) + 1
@@ -390,7 +393,9 @@ async def _generate(conn: Any, pairs: list[dict[str, Any]], ports: list[int]) ->
             await asyncio.sleep(0.1)
             if len(received) != seen:
                 seen, quiet_since = len(received), time.perf_counter()
-        lost = sum(1 for m in ids if m not in received and m not in refused_ids)
+        lost = sum(
+            1 for m in ids if m not in received and m not in refused_ids and m not in held_ids
+        )
         gc.enable()
         if os.environ.get("BENCH_TRACE"):  # every latency, for finding where a tail comes from
             with open(os.environ["BENCH_TRACE"], "a") as out:
@@ -403,6 +408,7 @@ async def _generate(conn: Any, pairs: list[dict[str, Any]], ports: list[int]) ->
                 "sent": len(ids),
                 "lost": lost,
                 "refused": dict(refused),
+                "held": sum(1 for m in ids if m in held_ids),
                 "p50": statistics.median(lat) if lat else float("nan"),
                 "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else float("nan"),
                 "achieved_rate": len(ids) / max(1e-9, time.perf_counter() - start - 0),
@@ -473,7 +479,12 @@ def run(workers: int, pairs: list[dict[str, Any]]) -> None:
             "lost",
             result["lost"],
             "messages",
-            {**params, "sent": result["sent"], "refused": sum(result["refused"].values())},
+            {
+                **params,
+                "sent": result["sent"],
+                "refused": sum(result["refused"].values()),
+                "held": result["held"],
+            },
             loadavg=at,
         )
         # Where the time goes: the workers' CPU per message, and how long their threads were

@@ -322,9 +322,21 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 "seq": message.pk,
                 "created_at": message.created_at.isoformat(),
                 "duplicate": not posted.created,
+                "held": posted.held,
             }
         )
-        if posted.created:
+        if posted.created and posted.held:
+            # Over the abuse limit: the other pages hear only that a message is waiting, and
+            # collect it with the rest at their next catch-up (services.HOLD).
+            await self.publish(
+                {
+                    "type": "chat.held",
+                    "seq": message.pk,
+                    "user": self.user.pk,
+                    "exclude": self.channel_name,
+                }
+            )
+        elif posted.created:
             # To the conversation's other sockets (the partner's, the sender's other tabs),
             # from here rather than on commit in the database thread: no hop back to this
             # loop. This socket already has the ack, which carries the same seq and time.
@@ -491,6 +503,10 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def chat_message(self, event: dict[str, Any]) -> None:
         if event.get("exclude") != self.channel_name:
             await self.send_json({"type": "message", **event["message"]})
+
+    async def chat_held(self, event: dict[str, Any]) -> None:
+        if event.get("exclude") != self.channel_name:
+            await self.send_json({"type": "held", "seq": event["seq"], "user": event["user"]})
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event.get("exclude") != self.channel_name:

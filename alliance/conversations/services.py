@@ -71,6 +71,7 @@ class Posted:
     created: bool
     crisis_phrases: tuple[str, ...]
     alerted: bool
+    held: bool = False  # stored over the abuse limit: not pushed live (see HOLD)
 
 
 @dataclass
@@ -117,6 +118,7 @@ def message_payload(message: Message, sender_name: str = "") -> dict[str, Any]:
         "sender_name": sender_name,
         "body": message.body,
         "created_at": message.created_at.isoformat(),
+        "held": message.held,
     }
 
 
@@ -235,19 +237,34 @@ def forget_pending() -> None:
 # checks it (it counts the sender's stored messages since `now - window` on the
 # message_sender_recent index, reading at most the limit), so it costs no round trip of its
 # own and needs no shared counter: the database every worker writes to is the count.
+#
+# A message over the limit is not refused: it is stored `held`, acknowledged as held, and
+# not pushed to the partner's open page, which picks it up at its next catch-up (at most a
+# minute; docs/conversations.md). A flood therefore reaches the partner as one batch a minute
+# rather than as a stream, and a client writing fast in distress loses nothing. Only past
+# CONVERSATION_HELD_PER_MINUTE more in the window is a message refused (`rate`), so the
+# store has a ceiling; messages with crisis language are never limited or held.
 RATE_WINDOW_SECONDS = 60
+HOLD = "hold"  # _not_inserted's answer: over the limit, store it held
 
 
 def _rate_window_start(now: dt.datetime) -> dt.datetime:
     return now - dt.timedelta(seconds=RATE_WINDOW_SECONDS)
 
 
-def _over_rate_limit(author: Author, now: dt.datetime) -> bool:
+def _rate_cap(held: bool) -> int:
+    """How many stored messages in the window stop this one: the limit, or past it the
+    ceiling on held ones."""
     limit = settings.CONVERSATION_MESSAGES_PER_MINUTE
+    return limit + settings.CONVERSATION_HELD_PER_MINUTE if held else limit
+
+
+def _over_rate_limit(author: Author, now: dt.datetime, held: bool = False) -> bool:
+    cap = _rate_cap(held)
     recent = Message.objects.filter(
         sender_id=author.sender.pk, created_at__gt=_rate_window_start(now)
     )
-    return recent[:limit].count() >= limit
+    return recent[:cap].count() >= cap
 
 
 def post_message(
@@ -273,24 +290,28 @@ def post_message(
     phrases = tuple(integrations.crisis_phrases(body)) if author.is_client else ()
     # The abuse limit holds back anything but a message with crisis language.
     limited = not phrases
+    held = False
     pid = int(partnership.pk)
     due = follow_ups_due(author)
     now = timezone.now()
     # Only the message: its INSERT commits on its own. With follow-ups, one transaction.
     block = transaction.atomic() if (phrases or due) else contextlib.nullcontext()
     with block:
-        seq = _insert_message(author, client_id, body, now, limited)
-        if seq is None:
-            found = _not_inserted(author, client_id, now, limited)
-            if found is not None:
-                return Posted(found, False, phrases, bool(phrases))
-            seq = _insert_message(author, client_id, body, now, limited)
-            if seq is None:  # stored by a concurrent retry meanwhile, or ended meanwhile
-                found = _not_inserted(author, client_id, now, limited)
-                if found is None:
-                    raise ConversationError("retry", _("That could not be stored; try again."))
-                return Posted(found, False, phrases, bool(phrases))
-        message = inserted_message(author, seq, client_id, body, now)
+        # At most three tries: as sent, held (over the limit), after reloading a replaced key.
+        for _attempt in range(3):
+            seq = _insert_message(author, client_id, body, now, limited, held)
+            if seq is not None:
+                break
+            found = _not_inserted(author, client_id, now, limited, held)
+            if isinstance(found, Message):
+                return Posted(found, False, phrases, bool(phrases), found.held)
+            held = held or found == HOLD
+        else:  # stored by a concurrent retry meanwhile, or ended meanwhile
+            found = _not_inserted(author, client_id, now, limited, held)
+            if not isinstance(found, Message):
+                raise ConversationError("retry", _("That could not be stored; try again."))
+            return Posted(found, False, phrases, bool(phrases), found.held)
+        message = inserted_message(author, seq, client_id, body, now, held)
         alerted = False
         if phrases:
             alerted = integrations.raise_safety_alert(
@@ -304,32 +325,48 @@ def post_message(
             for follow_up in pending:
                 follow_up.task.enqueue(*follow_up.args)
             transaction.on_commit(lambda: mark_covered(pending))
-        if announce:
+        if announce and held:
+            uid, seq_held = author.sender.pk, seq
+            transaction.on_commit(
+                lambda: realtime.broadcast(pid, {"type": "chat.held", "seq": seq_held, "user": uid})
+            )
+        elif announce:
             payload = message_payload(message, author.sender_name)
             transaction.on_commit(
                 lambda: realtime.broadcast(pid, {"type": "chat.message", "message": payload})
             )
-    return Posted(message, True, phrases, alerted)
+    return Posted(message, True, phrases, alerted, held)
 
 
 def _insert_message(
-    author: Author, client_id: str, body: str, now: dt.datetime, limited: bool
+    author: Author,
+    client_id: str,
+    body: str,
+    now: dt.datetime,
+    limited: bool,
+    held: bool = False,
 ) -> int | None:
     """Insert unless the client id is already stored, the partnership has ended, the data
-    key is gone or (`limited`) the sender is over the abuse limit; returns the new sequence
-    number, or None. One statement."""
+    key is gone or (`limited`) the sender is over the abuse limit (over the ceiling on held
+    messages, if `held`); returns the new sequence number, or None. One statement."""
     connection = connections[router.db_for_write(Message)]
     with connection.cursor() as cursor:
         cursor.execute(
             insert_sql(connection, limited),
-            insert_params(author, client_id, body, now, connection, limited),
+            insert_params(author, client_id, body, now, connection, limited, held),
         )
         row = cursor.fetchone()
     return None if row is None else int(row[0])
 
 
 def insert_params(
-    author: Author, client_id: str, body: str, now: dt.datetime, connection: Any, limited: bool
+    author: Author,
+    client_id: str,
+    body: str,
+    now: dt.datetime,
+    connection: Any,
+    limited: bool,
+    held: bool = False,
 ) -> list[Any]:
     """The parameters of `insert_sql`, prepared as Django would for `connection` (this
     touches no database: it may run on the event loop)."""
@@ -341,14 +378,15 @@ def insert_params(
         client_id,
         meta.get_field("body").get_db_prep_save(author.encrypt(body), connection),
         created_at.get_db_prep_save(now, connection),
+        meta.get_field("held").get_db_prep_save(held, connection),
         author.partnership.pk,
         Partnership.Status.ACTIVE.value,
         author.key_id,
     ]
     if limited:
-        limit = settings.CONVERSATION_MESSAGES_PER_MINUTE
+        cap = _rate_cap(held)
         since = created_at.get_db_prep_save(_rate_window_start(now), connection)
-        params += [author.sender.pk, since, limit, limit]
+        params += [author.sender.pk, since, cap, cap]
     return params
 
 
@@ -357,7 +395,7 @@ def insert_sql(connection: Any, limited: bool) -> str:
 
 
 def inserted_message(
-    author: Author, seq: int, client_id: str, body: str, now: dt.datetime
+    author: Author, seq: int, client_id: str, body: str, now: dt.datetime, held: bool = False
 ) -> Message:
     """The Message just inserted, without reading it back."""
     message = Message(
@@ -367,6 +405,7 @@ def inserted_message(
         client_id=client_id,
         body=body,
         created_at=now,
+        held=held,
     )
     message._state.adding = False
     message._state.db = router.db_for_write(Message)
@@ -384,8 +423,8 @@ def _insert_sql(qn: Any, limited: bool) -> str:
     )
     return (
         f"INSERT INTO {message} "  # noqa: S608 - quoted model names only; values are params
-        "(partnership_id, sender_id, client_id, body, created_at) "
-        "SELECT %s, %s, %s, %s, %s "
+        "(partnership_id, sender_id, client_id, body, created_at, held) "
+        "SELECT %s, %s, %s, %s, %s, %s "
         f"WHERE EXISTS (SELECT 1 FROM {partnership} WHERE id = %s AND status = %s) "
         f"AND EXISTS (SELECT 1 FROM {key} WHERE id = %s AND destroyed_at IS NULL) "
         f"{under_limit if limited else ''}"
@@ -395,11 +434,12 @@ def _insert_sql(qn: Any, limited: bool) -> str:
 
 
 def _not_inserted(
-    author: Author, client_id: str, now: dt.datetime, limited: bool
-) -> Message | None:
+    author: Author, client_id: str, now: dt.datetime, limited: bool, held: bool = False
+) -> Message | str | None:
     """Why the insert stored nothing: a retry (returns the stored message), an ended
-    partnership, an erased client or the abuse limit (raises), or a data key replaced since
-    the socket opened (reloads the client's current key and returns None: insert again)."""
+    partnership or an erased client (raises), the abuse limit (returns HOLD: store it held),
+    the ceiling on held messages (raises), or a data key replaced since the socket opened
+    (reloads the client's current key and returns None: insert again)."""
     partnership = author.partnership
     existing = Message.objects.filter(partnership=partnership, client_id=client_id).first()
     if existing is not None:
@@ -407,7 +447,9 @@ def _not_inserted(
         # socket): acknowledge it again, even over the limit; store and alert nothing new.
         return existing
     _check_open(partnership)
-    if limited and _over_rate_limit(author, now):
+    if limited and _over_rate_limit(author, now, held):
+        if not held:
+            return HOLD
         raise ConversationError(
             "rate", _("You are sending messages very quickly. Please wait a moment and try again.")
         )

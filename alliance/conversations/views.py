@@ -8,6 +8,7 @@ import uuid
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -118,6 +119,14 @@ def thread(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 status = 400
             else:
+                if posted.held:
+                    messages.info(
+                        request,
+                        _(
+                            "You are sending messages quickly: they are kept and delivered "
+                            "together, within a minute."
+                        ),
+                    )
                 if posted.crisis_phrases:
                     # Resources at once, in this response (docs/alerts.md, "Safety").
                     crisis = {"resources": resources_for_user(user), "alerted": posted.alerted}

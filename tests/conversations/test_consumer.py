@@ -253,3 +253,29 @@ async def test_a_lone_surrogate_or_nul_in_a_frame_is_refused_and_nothing_stored(
     await client.send_json_to({"type": "message", "id": mid, "body": "Hello"})
     assert (await receive_until(client, "ack"))["id"] == mid
     await client.disconnect()
+
+
+async def test_over_the_limit_a_message_is_held_and_the_partner_collects_it(
+    settings, partnership, cookies
+):
+    settings.CONVERSATION_MESSAGES_PER_MINUTE = 1
+    client = await open_socket(cookies["client"], partnership.pk)
+    therapist = await open_socket(cookies["therapist"], partnership.pk)
+    await receive_until(client, "ready")
+    await receive_until(therapist, "ready")
+    await client.send_json_to({"type": "message", "id": new_id(), "body": "first"})
+    first = await receive_until(client, "ack")
+    assert first["held"] is False
+    assert (await receive_until(therapist, "message"))["body"] == "first"
+    mid = new_id()
+    await client.send_json_to({"type": "message", "id": mid, "body": "second, quickly"})
+    ack = await receive_until(client, "ack")
+    assert ack["id"] == mid and ack["held"] is True and await count_messages() == 2
+    # The partner hears only the number; the words come with the catch-up, marked held.
+    notice = await receive_until(therapist, "held")
+    assert notice == {"type": "held", "seq": ack["seq"], "user": notice["user"]}
+    await therapist.send_json_to({"type": "sync", "after": first["seq"]})
+    history = await receive_until(therapist, "history")
+    assert [(m["body"], m["held"]) for m in history["messages"]] == [("second, quickly", True)]
+    await client.disconnect()
+    await therapist.disconnect()

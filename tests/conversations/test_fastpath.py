@@ -134,7 +134,7 @@ def test_a_resend_due_follow_ups_writes_nothing_and_hands_back(on_loop, partners
 
 
 @postgresql_only
-def test_over_the_limit_stores_nothing_and_the_thread_path_refuses_it(
+def test_over_the_limit_the_loop_stores_nothing_and_the_thread_path_holds_it(
     on_loop, settings, partnership, client_user
 ):
     settings.CONVERSATION_MESSAGES_PER_MINUTE = 2
@@ -142,10 +142,10 @@ def test_over_the_limit_stores_nothing_and_the_thread_path_refuses_it(
     assert post_on_loop(author, new_id(), "two") is not None
     client_id = new_id()
     assert post_on_loop(author, client_id, "three") is None
-    with pytest.raises(services.ConversationError) as refused:
-        on_thread(author, client_id, "three")
-    assert refused.value.code == "rate"
     assert Message.objects.count() == 2
+    held = on_thread(author, client_id, "three")
+    assert held.created and held.held
+    assert Message.objects.get(client_id=client_id).held
 
 
 @postgresql_only

@@ -306,29 +306,79 @@ def test_read_marks_only_move_forward(partnership, client_user, their_therapist)
     assert services.mark_read(partnership=partnership, user=their_therapist, seq=0) == second.pk
 
 
-def test_the_rate_limit_counts_the_senders_stored_messages_of_the_last_minute(
+def test_over_the_limit_a_message_is_held_not_refused(
     settings, partnership, client_user, their_therapist
 ):
     settings.CONVERSATION_MESSAGES_PER_MINUTE = 2
+    settings.CONVERSATION_HELD_PER_MINUTE = 2
     sent = [send(partnership, client_user) for _ in range(2)]
     mine = send(partnership, their_therapist)  # each sender has a limit of their own
+    assert not any(m.held for m in [*sent, mine])
+    over = services.post_message(
+        partnership=partnership, sender=client_user, client_id=new_id(), body="third"
+    )
+    # Stored, and held: nothing lost, nothing pushed live.
+    assert over.created and over.held and over.message.held
+    stored = Message.objects.get(pk=over.message.pk)
+    assert stored.held and stored.body == "third"
+    # a resend of a held message is acknowledged again as held, and stored once
+    again = services.post_message(
+        partnership=partnership,
+        sender=client_user,
+        client_id=over.message.client_id,
+        body="third",
+    )
+    assert not again.created and again.held and again.message.pk == over.message.pk
+    # the partner's catch-up returns it, marked
+    after = queries.messages_after(partnership, mine.pk)
+    assert [(m.body, m.held) for m in after] == [("third", True)]
+    # the ceiling on held messages: one more held, then refused with a clear message
+    assert send(partnership, client_user).held
     with pytest.raises(services.ConversationError) as refused:
         send(partnership, client_user)
-    assert refused.value.code == "rate"
-    # a resend of a stored message (a lost ack) is acknowledged again, not refused
-    again = services.post_message(
-        partnership=partnership, sender=client_user, client_id=sent[0].client_id, body="hello"
-    )
-    assert not again.created and again.message.pk == sent[0].pk
-    assert Message.objects.count() == 3
-    # a sliding window: once the first message is a minute old, there is room for one more
-    Message.objects.filter(pk=sent[0].pk).update(
+    assert refused.value.code == "rate" and "quickly" in str(refused.value)
+    assert Message.objects.count() == 5
+
+
+def test_the_limit_counts_the_senders_stored_messages_of_the_last_minute(
+    settings, partnership, client_user
+):
+    settings.CONVERSATION_MESSAGES_PER_MINUTE = 2
+    sent = [send(partnership, client_user) for _ in range(2)]
+    assert send(partnership, client_user).held
+    # a sliding window: once the first two are a minute old, there is room again
+    Message.objects.filter(pk__in=[m.pk for m in sent]).update(
         created_at=timezone.now() - dt.timedelta(seconds=services.RATE_WINDOW_SECONDS + 1)
     )
-    assert send(partnership, client_user).pk > mine.pk
-    with pytest.raises(services.ConversationError):
-        send(partnership, client_user)
-    assert Message.objects.count() == 4
+    assert not send(partnership, client_user).held
+
+
+def test_crisis_language_is_never_held(settings, partnership, client_user):
+    settings.CONVERSATION_MESSAGES_PER_MINUTE = 1
+    settings.CONVERSATION_HELD_PER_MINUTE = 0
+    send(partnership, client_user)
+    crisis = services.post_message(
+        partnership=partnership,
+        sender=client_user,
+        client_id=new_id(),
+        body="I want to kill myself",
+    )
+    assert crisis.created and not crisis.held and crisis.crisis_phrases
+
+
+def test_a_held_message_is_announced_by_number_only(
+    settings, partnership, client_user, django_capture_on_commit_callbacks, monkeypatch
+):
+    from alliance.conversations import realtime
+
+    settings.CONVERSATION_MESSAGES_PER_MINUTE = 1
+    events = []
+    monkeypatch.setattr(realtime, "broadcast", lambda pid, event: events.append(event))
+    with django_capture_on_commit_callbacks(execute=True):
+        send(partnership, client_user, "first")
+        held = send(partnership, client_user, "second, my private words")
+    assert events[0]["type"] == "chat.message"
+    assert events[1] == {"type": "chat.held", "seq": held.pk, "user": client_user.pk}
 
 
 def test_a_client_id_ending_in_a_newline_is_refused():

@@ -12,6 +12,12 @@
   let retry = 0;
   let typingSentAt = 0;
   let typingTimer = null;
+  // Messages sent over the abuse limit are stored but held, not pushed: the page hears only
+  // their numbers and collects them in one catch-up a little later (heldFrom: the lowest
+  // number not yet collected, which the catch-up starts below).
+  const HELD_COLLECT_MS = 20000;
+  let heldFrom = null;
+  let heldTimer = null;
 
   const root = () => document.getElementById("conversation");
   const log = () => document.getElementById("chat-log");
@@ -57,6 +63,7 @@
     }
     meta.appendChild(time);
     li.append(body, meta);
+    if (m.held) heldBubble(li);
     return li;
   }
 
@@ -102,6 +109,22 @@
     send({ type: "read", seq: Number(theirs[theirs.length - 1].dataset.seq) });
   }
 
+  function catchUp() {
+    const after = heldFrom === null ? lastSeq() : Math.min(lastSeq(), heldFrom - 1);
+    heldFrom = null;
+    clearTimeout(heldTimer);
+    heldTimer = null;
+    send({ type: "sync", after });
+  }
+
+  function heldBubble(li) {
+    if (li.querySelector(".held")) return;
+    const note = document.createElement("span");
+    note.className = "held";
+    note.textContent = " · " + gettext("Held: sent quickly, delivered within a minute");
+    li.querySelector(".chat-meta")?.appendChild(note);
+  }
+
   function send(frame) {
     if (socket && socket.readyState === WebSocket.OPEN) {
       socket.send(JSON.stringify(frame));
@@ -115,12 +138,14 @@
       case "ready":
         retry = 0;
         status(gettext("Connected: messages arrive as they are sent."));
-        send({ type: "sync", after: lastSeq() });
+        catchUp();
         for (const [id, body] of outbox) send({ type: "message", id, body });
         break;
       case "history":
         frame.messages.forEach(show);
-        if (frame.more) send({ type: "sync", after: lastSeq() });
+        // The next batch follows this one's last message (a live message shown meanwhile
+        // may have a higher number than messages still to come).
+        if (frame.more) send({ type: "sync", after: frame.messages[frame.messages.length - 1].seq });
         for (const [user, seq] of Object.entries(frame.read || {})) if (Number(user) !== me()) markSeen(seq);
         sendRead();
         break;
@@ -128,8 +153,14 @@
         outbox.delete(frame.id);
         const li = log()?.querySelector(`[data-id="${CSS.escape(frame.id)}"]`);
         if (li) confirm(li, frame);
+        if (li && frame.held) heldBubble(li);
+        if (frame.held) status(gettext("You are sending messages quickly: they are kept and delivered together, within a minute."));
         break;
       }
+      case "held":
+        heldFrom = heldFrom === null ? frame.seq : Math.min(heldFrom, frame.seq);
+        if (heldTimer === null) heldTimer = setTimeout(catchUp, HELD_COLLECT_MS);
+        break;
       case "message":
         show(frame);
         if (frame.sender !== me()) {
@@ -228,9 +259,9 @@
 
   // A safety net for live delivery: catch up now and then, and when the page is shown again
   // (anything already shown is skipped by its sequence number).
-  setInterval(() => send({ type: "sync", after: lastSeq() }), 60000);
+  setInterval(catchUp, 60000);
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") send({ type: "sync", after: lastSeq() });
+    if (document.visibilityState === "visible") catchUp();
     sendRead();
   });
   document.addEventListener("DOMContentLoaded", () => {

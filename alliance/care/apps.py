@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class CareConfig(AppConfig):
     name = "alliance.care"
     verbose_name = "Care"
+
+    def ready(self) -> None:
+        # Registers the system check that every part answers a partnership's end.
+        from alliance.care import lifecycle  # noqa: F401

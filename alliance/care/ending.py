@@ -189,7 +189,7 @@ def end(*, partnership: Partnership, by: User, reason: str) -> Partnership:
     it as completed or therapist_ended. Switching and dropout have their own paths
     (care/switching.py and the daily job). Upcoming appointments are cancelled; a planned
     ending gets its three-month follow-up date."""
-    from alliance.schedule.models import Appointment, PlannedEnding
+    from alliance.schedule.models import PlannedEnding
 
     allowed = {
         partnership.client_id: {END_REASONS.CLIENT_ENDED},
@@ -199,16 +199,9 @@ def end(*, partnership: Partnership, by: User, reason: str) -> Partnership:
         raise PartnershipError(_("You are not part of this partnership."))
     if reason not in allowed:
         raise PartnershipError(_("Choose a reason for ending."))
-    ended = end_partnership(partnership=partnership, reason=reason)
+    # Upcoming appointments are cancelled by the schedule's handler (care/lifecycle.py).
+    ended = end_partnership(partnership=partnership, reason=reason, by=by)
     now = ended.ended_at or timezone.now()
-    for appointment in Appointment.objects.select_for_update().filter(
-        partnership=ended, status=Appointment.Status.SCHEDULED, starts_at__gt=now
-    ):
-        appointment.status = Appointment.Status.CANCELLED
-        appointment.cancelled_at = now
-        appointment.cancelled_by = by
-        appointment.sequence += 1
-        appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "sequence"])
     planned = PlannedEnding.objects.filter(partnership=ended).first()
     if planned is not None:
         planned.follow_up_due_on = timezone.localdate(now) + FOLLOW_UP_AFTER

@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -475,6 +475,42 @@ class MatchPage:
     excluded_by: str | None
     switch_reason: str | None
     result: SearchResult
+    # What the switch reason did to the search: "required" (the stated preferences it names
+    # became hard constraints), "relaxed" (nobody met them, so these are the closest, each
+    # saying what it does not meet), "unstated" (the reason names preferences the client has
+    # not stated), or "" (no such reason).
+    reason_rule: str = ""
+    reason_preferences: tuple[str, ...] = ()
+
+
+# The preferences a switch reason names: "The approach is not right for me" names how the
+# therapist works. A stated one of these becomes a hard constraint of the re-match, so the
+# first suggestion is never someone who "Does not meet: approach" (issue: the reason was
+# ignored). The pillar reasons also shift weight to that pillar's record (the engine's
+# `switch_reason`); "practical" reasons are the hard constraints already (times, fee,
+# language).
+REASON_PREFERENCES: dict[str, tuple[str, ...]] = {"tasks": ("approach", "style")}
+
+
+def _stated(intake: Intake, names: Iterable[str]) -> tuple[str, ...]:
+    prefs: dict[str, dict[str, Any]] = intake.preferences or {}
+    return tuple(n for n in names if (prefs.get(n) or {}).get("value"))
+
+
+def search_after_switch(
+    index: Any, query: ClientQuery, intake: Intake, reason: str | None, k: int
+) -> tuple[SearchResult, str, tuple[str, ...]]:
+    """The search, with the preferences the switch reason names required when stated."""
+    named = REASON_PREFERENCES.get(reason or "", ())
+    if not named:
+        return index.search(query, k), "", ()
+    stated = _stated(intake, named)
+    if not stated:
+        return index.search(query, k), "unstated", named
+    strict = index.search(replace(query, must_have=query.must_have | frozenset(stated)), k)
+    if strict.matches:
+        return strict, "required", stated
+    return index.search(query, k), "relaxed", stated
 
 
 def find_matches(
@@ -485,7 +521,9 @@ def find_matches(
     index = current_index(now)
     excluded, reason = rematch_context(client)
     query = query_for(intake, now=now, excluded=excluded, switch_reason=reason)
-    result = index.search(query, k or settings.MATCHING_SHOWN)
+    result, rule, named = search_after_switch(
+        index, query, intake, reason, k or settings.MATCHING_SHOWN
+    )
     offers = MatchOffer.objects.bulk_create(
         [
             MatchOffer(
@@ -517,7 +555,8 @@ def find_matches(
         for offer, m in zip(offers, result.matches, strict=True)
     ]
     step = result.excluded_by
-    return MatchPage(intake, shown, step.text if step else None, reason, result)
+    labels = tuple(str(PREFERENCE_LABELS.get(n, n)) for n in named)
+    return MatchPage(intake, shown, step.text if step else None, reason, result, rule, labels)
 
 
 # --- choosing ---------------------------------------------------------------------------

@@ -35,15 +35,18 @@ class SwitchError(ValueError):
 def switch_therapist(
     *, partnership: Partnership, reason: str, consent_handoff: bool
 ) -> Partnership:
-    """End the partnership as a switch; the client then picks from a fresh match."""
+    """End the partnership as a switch; the client then picks from a fresh match. The
+    reason is recorded with the end, so every part's handler sees it (care/lifecycle.py)."""
     reason = reason or ""
     if reason and reason not in SWITCH_REASONS:
         raise SwitchError(f"unknown switch reason {reason!r}; expected one of {SWITCH_REASONS}")
     try:
-        ended = services.end_partnership(partnership=partnership, reason="switched")
+        return services.end_partnership(
+            partnership=partnership,
+            reason="switched",
+            by=partnership.client,
+            switch_reason=reason,
+            switch_handoff=bool(consent_handoff),
+        )
     except services.PartnershipError as exc:
         raise SwitchError(str(exc)) from exc
-    ended.switch_reason = reason
-    ended.switch_handoff = bool(consent_handoff)
-    ended.save(update_fields=["switch_reason", "switch_handoff"])
-    return ended

@@ -492,3 +492,21 @@ class AlertEvaluationFailure(models.Model):
 
     def __str__(self) -> str:
         return f"alert evaluation failure of partnership {self.partnership_id}"
+
+
+class SafetyHandoff(models.Model):
+    """A new therapist told that their client has an open safety alert from before the
+    switch (checkins/lifecycle.py). Minimum necessary: that it exists and who holds it (the
+    on-call clinician), never its evidence, whatever the client's handoff consent."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="handoffs")
+    partnership = models.ForeignKey("care.Partnership", on_delete=models.CASCADE, related_name="+")
+    told_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "partnership"], name="one_handoff_per_alert")
+        ]
+
+    def __str__(self) -> str:
+        return f"safety handoff of alert {self.alert_id} to partnership {self.partnership_id}"

@@ -193,11 +193,13 @@ def call(request: HttpRequest, pk: int) -> HttpResponse:
     form = form_class(request.POST or None, initial=initial)
     context: dict[str, object] = {"partnership": partnership, "form": form, "joining": False}
     status = 200
-    if request.method == "POST":
-        if not form.is_valid():
+    if not partnership.is_active:
+        # Refused before any join button is offered, not after the click.
+        context["ended"] = True
+        if request.method == "POST":
             status = 400
-        elif not partnership.is_active:
-            form.add_error(None, _("This partnership has ended; calls are no longer possible."))
+    elif request.method == "POST":
+        if not form.is_valid():
             status = 400
         else:
             location = form.cleaned_data.get("location")

@@ -16,8 +16,6 @@ clinical record's structure (dates, scores) is retained as record-keeping law re
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,31 +30,20 @@ from fhir.resources.R4B.patient import Patient
 
 from alliance.accounts.models import ClientProfile, ConsentRecord, User
 from alliance.care.models import Partnership
+from alliance.core.parts import part_label, part_modules
 from alliance.privacy import audit, keys
 from alliance.privacy.models import AuditEvent
 
-PARTS = [
-    "accounts",
-    "directory",
-    "care",
-    "checkins",
-    "schedule",
-    "conversations",
-    "goals",
-    "journal",
-]
 FORMAT_VERSION = 1
 
 
 def _hooks(name: str) -> list[tuple[str, Any]]:
+    """Each part's `privacy.<name>` (its export or erasure), found among INSTALLED_APPS."""
     found = []
-    for part in PARTS:
-        module_name = f"alliance.{part}.privacy"
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        hook = getattr(importlib.import_module(module_name), name, None)
+    for module in part_modules("privacy"):
+        hook = getattr(module, name, None)
         if hook is not None:
-            found.append((part, hook))
+            found.append((part_label(module), hook))
     return found
 
 
@@ -222,7 +209,7 @@ def erase_client(*, user: User, actor: User) -> ErasureReport:
 
     for partnership in Partnership.objects.filter(client=user, status=Partnership.Status.ACTIVE):
         care_services.end_partnership(
-            partnership=partnership, reason=Partnership.EndReason.CLIENT_ENDED
+            partnership=partnership, reason=Partnership.EndReason.CLIENT_ENDED, by=actor
         )
     parts = {part: hook(user) for part, hook in _hooks("erase_client")}
     ClientProfile.objects.filter(user=user).update(

@@ -42,6 +42,7 @@ def upcoming_for(user: User, *, now: dt.datetime | None = None) -> QuerySet[Appo
     return (
         Appointment.objects.filter(
             partnership__in=visible_partnerships(user),
+            partnership__status=Partnership.Status.ACTIVE,  # an ended one has no sessions
             status=Appointment.Status.SCHEDULED,
             ends_at__gt=now,
         )

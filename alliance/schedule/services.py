@@ -287,7 +287,14 @@ def _insert_update(appointment: Appointment, fields: list[str]) -> None:
         raise SlotTaken(_("That time is already taken. Please choose another.")) from exc
 
 
-def _cancel(appointment: Appointment, *, by: User, now: dt.datetime, late: bool) -> None:
+def _cancel(
+    appointment: Appointment,
+    *,
+    by: User,
+    now: dt.datetime,
+    late: bool,
+    event: str = "cancelled",
+) -> None:
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancelled_at = now
     appointment.cancelled_by = by
@@ -296,7 +303,7 @@ def _cancel(appointment: Appointment, *, by: User, now: dt.datetime, late: bool)
     appointment.save(
         update_fields=["status", "cancelled_at", "cancelled_by", "late_cancellation", "sequence"]
     )
-    _after_change(appointment, event="cancelled")
+    _after_change(appointment, event=event)
     if late:
         _evaluate_alerts(appointment.partnership_id)
 
@@ -315,6 +322,25 @@ def cancel_appointment(
         raise ScheduleError(_("Only an upcoming appointment can be cancelled."))
     _cancel(locked, by=by, now=now, late=by.pk == locked.client_id and is_late(locked, now))
     return locked
+
+
+def cancel_for_ending(*, partnership_id: int, by_id: int | None, now: dt.datetime) -> int:
+    """The partnership has ended: cancel its upcoming appointments through the ordinary
+    cancel (both people get the notice with a calendar CANCEL of the same UID and a higher
+    SEQUENCE), never as a late cancellation. Returns how many."""
+    upcoming = Appointment.objects.select_for_update().filter(
+        partnership_id=partnership_id, status=Appointment.Status.SCHEDULED, starts_at__gt=now
+    )
+    count = 0
+    for appointment in upcoming.select_related("client", "therapist"):
+        # Who cancelled: the client or therapist who ended it, staff (the therapist leaving,
+        # an erasure), or, for the dropout job, the therapist (never the client's doing).
+        by = appointment.client if by_id == appointment.client_id else appointment.therapist
+        if by_id is not None and by_id not in (appointment.client_id, appointment.therapist_id):
+            by = User.objects.get(pk=by_id)
+        _cancel(appointment, by=by, now=now, late=False, event="ended")
+        count += 1
+    return count
 
 
 def _after_change(appointment: Appointment, *, event: str) -> None:

@@ -74,6 +74,7 @@ SUBJECTS = {
     "booked": gettext_noop("Your Alliance session is booked"),
     "rescheduled": gettext_noop("Your Alliance session has moved"),
     "cancelled": gettext_noop("Your Alliance session is cancelled"),
+    "ended": gettext_noop("Your Alliance session is cancelled"),
 }
 
 
@@ -125,7 +126,8 @@ def send_reminder(appointment_id: int, kind: str, starts_at: str) -> bool:
         return False
     expected = dt.datetime.fromisoformat(starts_at)
     if (
-        appointment.status != Appointment.Status.SCHEDULED
+        not appointment.partnership.is_active  # never a reminder for an ended partnership
+        or appointment.status != Appointment.Status.SCHEDULED
         or appointment.starts_at != expected
         or appointment.starts_at <= timezone.now()
     ):

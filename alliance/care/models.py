@@ -25,6 +25,7 @@ class Partnership(models.Model):
         SWITCHED = "switched", _("Switched therapist")
         THERAPIST_ENDED = "therapist_ended", _("Therapist ended")
         DROPOUT = "dropout", _("Dropout")
+        THERAPIST_LEFT = "therapist_left", _("Therapist left the practice")
 
     client = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_partnerships"

@@ -13,6 +13,11 @@ urlpatterns = [
     path("switch/", views.switch, name="switch"),
     path("waiting-list/", views.waitlist_page, name="waitlist"),
     path("admin/waiting-list/", views.admin_waitlist, name="admin_waitlist"),
+    path(
+        "admin/therapists/<int:therapist_id>/leave/",
+        views.therapist_leaves,
+        name="therapist_leaves",
+    ),
     path("records/", views.records_list, name="records"),
     path("records/mine/", views.my_record, name="my_record"),
     path("records/<int:therapist_id>/", views.record_detail, name="record_detail"),

@@ -5,13 +5,13 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alliance.accounts.models import User
-from alliance.care import matching, queries, records, services, switching, waitlist
+from alliance.care import leaving, matching, queries, records, services, switching, waitlist
 from alliance.care.intake import IntakeForm, save_intake
-from alliance.care.models import CaseNote, MatchOffer, WaitlistEntry
+from alliance.care.models import CaseNote, MatchOffer, Partnership, WaitlistEntry
 from alliance.core.crisis import resources_for, resources_for_user
 from alliance.matching.vocabulary import PILLARS
 from alliance.privacy import audit
@@ -258,6 +258,37 @@ def admin_waitlist(request: HttpRequest) -> HttpResponse:
         request,
         "care/admin_waitlist.html",
         {"waiting": waiting, "pending": pending, "report": report},
+    )
+
+
+@access("admin", scope="practice")
+@require_http_methods(["GET", "POST"])
+def therapist_leaves(request: HttpRequest, therapist_id: int) -> HttpResponse:
+    """Confirm, then end every partnership of a therapist who leaves the practice."""
+    therapist = get_object_or_404(User, pk=therapist_id, role=User.Role.THERAPIST)
+    active = Partnership.objects.filter(therapist=therapist, status=Partnership.Status.ACTIVE)
+    if request.method == "POST":
+        if request.POST.get("confirm") != therapist.email:
+            messages.error(request, _("Type the therapist's e-mail address to confirm."))
+        else:
+            ended = leaving.therapist_leaves(therapist=therapist, by=request.user)  # type: ignore[arg-type]
+            messages.success(
+                request,
+                ngettext(
+                    "%(name)s has left the practice; %(count)s partnership has ended and "
+                    "its client has been told.",
+                    "%(name)s has left the practice; %(count)s partnerships have ended and "
+                    "their clients have been told.",
+                    len(ended),
+                )
+                % {"name": therapist.name, "count": len(ended)},
+            )
+            return redirect("directory:therapist_detail", pk=therapist.pk)
+    return render(
+        request,
+        "care/therapist_leaves.html",
+        {"therapist": therapist, "active": active.count()},
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -106,7 +106,12 @@ class Author:
 def author_for(*, partnership: Partnership, sender: User) -> Author:
     """Check membership and load the client's data key (one query, cached per socket)."""
     _check_member(partnership, sender)
-    key_id, fernet = keys.key_for_owner(int(partnership.client_id))
+    try:
+        key_id, fernet = keys.key_for_owner(int(partnership.client_id))
+    except keys.KeyDestroyed as exc:  # the client's data was erased: nothing more is written
+        raise ConversationError(
+            "ended", _("This conversation has ended; it can be read, not added to.")
+        ) from exc
     return Author(partnership, sender, sender.name, key_id, fernet)
 
 

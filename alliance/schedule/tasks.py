@@ -87,7 +87,9 @@ def send_appointment_email(appointment_id: int, event: str, sequence: int) -> in
     appointment = _appointment(appointment_id)
     if appointment is None or appointment.sequence != sequence or event not in SUBJECTS:
         return 0
-    for recipient in (appointment.client, appointment.therapist):
+    # A deactivated account (an erased client, a therapist who has left) gets no e-mail.
+    recipients = [u for u in (appointment.client, appointment.therapist) if u.is_active]
+    for recipient in recipients:
         _mail(
             appointment,
             recipient,
@@ -95,7 +97,7 @@ def send_appointment_email(appointment_id: int, event: str, sequence: int) -> in
             template="schedule/email/appointment.txt",
             extra={"event": event},
         )
-    return 2
+    return len(recipients)
 
 
 def schedule_followups(appointment_id: int) -> list[str]:

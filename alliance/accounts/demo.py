@@ -117,3 +117,7 @@ def _given_since(version: str, now: dt.datetime, rng: Any) -> dt.datetime:
     if start >= now:
         return now
     return start + dt.timedelta(seconds=rng.randint(0, int((now - start).total_seconds())))
+
+
+# When the demo runs this part (core/demo.py): after the parts whose data it uses.
+STEPS = [(20, run)]

@@ -64,18 +64,15 @@ class PartnershipSummaryOut(Schema):
 
 
 # Each part adds its own router in `alliance/<part>/api.py` (a ninja `Router` named
-# `router`), mounted at /api/<part>/.
-API_PARTS = ["care", "checkins", "schedule", "conversations", "goals", "journal"]
+# `router`), mounted at /api/<part>/; found among INSTALLED_APPS (core/parts.py).
 
 
 def mount_part_routers() -> None:
-    import importlib
-    import importlib.util
+    from alliance.core.parts import part_label, part_modules
 
-    for part in API_PARTS:
-        if importlib.util.find_spec(f"alliance.{part}.api") is not None:
-            module = importlib.import_module(f"alliance.{part}.api")
-            api.add_router(f"/{part}/", module.router)
+    for module in part_modules("api"):
+        if module.__name__ != __name__:  # this module is the api app's own
+            api.add_router(f"/{part_label(module)}/", module.router)
 
 
 @api.get(

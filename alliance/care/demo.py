@@ -157,3 +157,7 @@ def _intakes_and_waiting_list(ctx: DemoContext) -> None:
         )
         for c in waiting
     )
+
+
+# When the demo runs this part (core/demo.py): after the parts whose data it uses.
+STEPS = [(30, run)]

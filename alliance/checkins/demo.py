@@ -22,6 +22,7 @@ import numpy as np
 from django.conf import settings
 
 from alliance.care.models import Partnership
+from alliance.checkins import demo_alerts
 from alliance.checkins.models import CHECKIN, CHECKIN_THERAPIST, CheckinRequest, Response
 from alliance.core.demo import DemoContext
 
@@ -221,3 +222,8 @@ def _response(
         submitted_at=at,
         idempotency_key=f"demo-{p.pk}-{session}-{instrument}",
     )
+
+
+# When the demo runs this part (core/demo.py): the check-ins after the schedule, and the
+# alerts last of all, because the rules read every other part's data.
+STEPS = [(50, run), (99, demo_alerts.run)]

@@ -110,3 +110,7 @@ def _message(p: Partnership, sender_id: int, body: str, at: dt.datetime, bits: i
         body=body,
         created_at=at,
     )
+
+
+# When the demo runs this part (core/demo.py): after the parts whose data it uses.
+STEPS = [(60, run)]

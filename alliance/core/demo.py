@@ -5,7 +5,6 @@ Each part contributes `alliance/<part>/demo.py` with `run(ctx)`; steps run in th
 
 from __future__ import annotations
 
-import importlib
 import random
 import time
 from dataclasses import dataclass, field
@@ -14,18 +13,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-
-STEPS = [
-    "alliance.directory.demo",
-    "alliance.accounts.demo",
-    "alliance.care.demo",
-    "alliance.schedule.demo",
-    "alliance.checkins.demo",
-    "alliance.conversations.demo",
-    "alliance.goals.demo",
-    "alliance.journal.demo",
-    "alliance.checkins.demo_alerts",  # last: the rules read every other part's data
-]
 
 DEMO_PASSWORD = "alliance-demo-2026"  # noqa: S105 - printed on purpose for the demo
 DEMO_DOMAIN = "demo.alliance.test"
@@ -46,14 +33,22 @@ class DemoContext:
 
 def seed(*, seed: int = 2026, scale: float = 1.0, out: Any = None) -> DemoContext:
     ctx = DemoContext(seed=seed, rng=random.Random(seed), now=timezone.now(), scale=scale)
-    for name in STEPS:
+    for _order, step in steps():
         started = time.perf_counter()
-        module = importlib.import_module(name)
         with transaction.atomic():
-            module.run(ctx)
+            step(ctx)
         if out is not None:
+            name = f"{step.__module__}.{step.__name__}"
             out.write(f"  {name}: {time.perf_counter() - started:.1f}s\n")
     return ctx
+
+
+def steps() -> list[tuple[int, Any]]:
+    """Every part's demo steps (`STEPS = [(order, run)]` in its demo.py), in order."""
+    from alliance.core.parts import part_modules
+
+    found = [step for module in part_modules("demo") for step in getattr(module, "STEPS", [])]
+    return sorted(found, key=lambda step: step[0])
 
 
 def print_logins(out: Any, logins: list[dict[str, str]]) -> None:

@@ -6,8 +6,6 @@ entries whose roles include the user's, in `order`.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -17,17 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-PARTS = [
-    "core",
-    "care",
-    "checkins",
-    "schedule",
-    "conversations",
-    "goals",
-    "journal",
-    "directory",
-    "privacy",
-]
+from alliance.core.parts import part_modules
 
 
 @dataclass(frozen=True)
@@ -41,9 +29,8 @@ class NavItem:
 @cache
 def all_items() -> tuple[NavItem, ...]:
     found: list[NavItem] = []
-    for part in PARTS:
-        if importlib.util.find_spec(f"alliance.{part}.nav") is not None:
-            found.extend(importlib.import_module(f"alliance.{part}.nav").ITEMS)
+    for module in part_modules("nav"):
+        found.extend(module.ITEMS)
     return tuple(sorted(found, key=lambda item: item.order))
 
 

@@ -382,3 +382,7 @@ def _admin(ctx: DemoContext) -> User:
         email_verified_at=ctx.now,
         timezone="America/New_York",
     )
+
+
+# When the demo runs this part (core/demo.py): after the parts whose data it uses.
+STEPS = [(10, run)]

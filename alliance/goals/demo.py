@@ -253,3 +253,7 @@ def run(ctx: DemoContext) -> None:
             )
         )
     WorkingAgreement.objects.bulk_create(agreements, batch_size=500)
+
+
+# When the demo runs this part (core/demo.py): after the parts whose data it uses.
+STEPS = [(70, run)]

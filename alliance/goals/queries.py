@@ -17,8 +17,7 @@ from django.utils import timezone
 
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
-from alliance.care.queries import visible_partnerships
-from alliance.goals import hooks
+from alliance.care.queries import handoff_allowed, visible_partnerships
 from alliance.goals.models import Goal, GoalRating, Task, WorkingAgreement
 from alliance.measures.alerts.model import GoalsStatus
 from alliance.schedule.models import Appointment
@@ -123,7 +122,7 @@ def handed_over_goals(partnership: Partnership) -> list[Goal]:
     """Goals of the client's earlier partnerships, shown to a new therapist only when the
     client consented to the handoff (docs/goals-and-journal.md: the handoff carries goals
     only with consent)."""
-    if not hooks.handoff_allowed(partnership):
+    if not handoff_allowed(partnership):
         return []
     return list(
         Goal.objects.filter(

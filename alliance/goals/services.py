@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
-from alliance.goals import hooks
+from alliance.checkins import services as checkins
 from alliance.goals.models import (
     GAS_MAX,
     GAS_MIN,
@@ -96,7 +96,7 @@ def propose_goal(*, partnership: Partnership, by: User, title: str, description:
     _set_agreement(goal, side, now)
     goal.save()
     _event(goal, by, side, GoalEvent.Kind.PROPOSED)
-    hooks.request_alert_evaluation(partnership.pk)
+    checkins.request_alert_evaluation(partnership_id=partnership.pk)
     return goal
 
 
@@ -119,7 +119,7 @@ def agree_goal(*, goal: Goal, by: User) -> Goal:
     field = _set_agreement(locked, side, timezone.now())
     locked.save(update_fields=[field])
     _event(locked, by, side, GoalEvent.Kind.AGREED)
-    hooks.request_alert_evaluation(locked.partnership_id)
+    checkins.request_alert_evaluation(partnership_id=locked.partnership_id)
     return locked
 
 
@@ -149,7 +149,7 @@ def edit_goal(*, goal: Goal, by: User, title: str, description: str = "") -> Goa
         update_fields=["title", "description", "agreed_by_client_at", "agreed_by_therapist_at"]
     )
     _event(locked, by, side, GoalEvent.Kind.EDITED, previous=previous)
-    hooks.request_alert_evaluation(locked.partnership_id)
+    checkins.request_alert_evaluation(partnership_id=locked.partnership_id)
     return locked
 
 
@@ -174,7 +174,7 @@ def rate_goal(*, goal: Goal, by: User, value: int, note: str = "") -> GoalRating
         note=note or None,
         rated_at=timezone.now(),
     )
-    hooks.request_alert_evaluation(locked.partnership_id)
+    checkins.request_alert_evaluation(partnership_id=locked.partnership_id)
     return rating
 
 
@@ -193,7 +193,7 @@ def close_goal(*, goal: Goal, by: User, status: str) -> Goal:
     locked.save(update_fields=["status", "closed_at"])
     kind = GoalEvent.Kind.ACHIEVED if status == Goal.Status.ACHIEVED else GoalEvent.Kind.ARCHIVED
     _event(locked, by, side, kind)
-    hooks.request_alert_evaluation(locked.partnership_id)
+    checkins.request_alert_evaluation(partnership_id=locked.partnership_id)
     return locked
 
 
@@ -233,7 +233,7 @@ def propose_task(
     )
     _set_agreement(task, side, now)
     task.save()
-    hooks.request_alert_evaluation(partnership.pk)
+    checkins.request_alert_evaluation(partnership_id=partnership.pk)
     return task
 
 
@@ -254,7 +254,7 @@ def agree_task(*, task: Task, by: User) -> Task:
         raise GoalError(_("You have already agreed to this task."))
     field = _set_agreement(locked, side, timezone.now())
     locked.save(update_fields=[field])
-    hooks.request_alert_evaluation(locked.partnership_id)
+    checkins.request_alert_evaluation(partnership_id=locked.partnership_id)
     return locked
 
 
@@ -278,7 +278,7 @@ def record_task_outcome(*, task: Task, by: User, done: bool, reflection: str = "
         locked.reflection = reflection
         fields.append("reflection")
     locked.save(update_fields=fields)
-    hooks.request_alert_evaluation(locked.partnership_id)
+    checkins.request_alert_evaluation(partnership_id=locked.partnership_id)
     return locked
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
 from alliance.care.queries import active_partnership_of_client
-from alliance.goals import hooks
+from alliance.checkins import services as checkins
 from alliance.goals.models import Goal
 from alliance.journal import prompts, safety
 from alliance.journal.models import (
@@ -138,7 +138,7 @@ def write_entry(
             client=client, partnership=partnership, entry_id=entry.pk, phrases=found
         )
     if partnership is not None and share:
-        hooks.request_alert_evaluation(partnership.pk)
+        checkins.request_alert_evaluation(partnership_id=partnership.pk)
     return EntryResult(entry=entry, crisis_phrases=found, alerted=alerted)
 
 
@@ -173,7 +173,7 @@ def share_entry(*, entry: JournalEntry, by: User) -> EntryResult:
         alerted = safety.raise_alert(
             client=by, partnership=partnership, entry_id=locked.pk, phrases=found
         )
-    hooks.request_alert_evaluation(partnership.pk)
+    checkins.request_alert_evaluation(partnership_id=partnership.pk)
     return EntryResult(entry=locked, crisis_phrases=found, alerted=alerted)
 
 

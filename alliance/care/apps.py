@@ -7,4 +7,4 @@ class CareConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the system check that every part answers a partnership's end.
-        from alliance.care import lifecycle  # noqa: F401
+        from alliance.care import lifecycle, observations  # noqa: F401

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from alliance.accounts.models import User
+from alliance.care import observations
 from alliance.care.models import Intake, MatchIndexVersion, MatchOffer, Partnership, WeightSet
 from alliance.directory.models import AvailabilityWindow, Licence, TherapistProfile
 from alliance.matching import (
@@ -238,16 +239,6 @@ def domains_of(concerns: Iterable[str]) -> list[str]:
     return out
 
 
-def _optional(module: str, name: str) -> Any:
-    """A function another part provides, or None while that part does not have it yet."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
-
-
 def _number(value: Any, key: str = "total") -> float | None:
     if value is None:
         return None
@@ -260,12 +251,10 @@ def _number(value: Any, key: str = "total") -> float | None:
 
 def observed_by_partnership(ids: Sequence[int]) -> tuple[dict[int, Any], dict[int, float]]:
     """(session-3 alliance, risk-adjusted outcome change) per partnership, from checkins."""
-    alliance_fn = _optional("alliance.checkins.queries", "early_alliance_by_partnership")
-    outcome_fn = _optional("alliance.checkins.queries", "outcome_change_by_partnership")
-    alliance = dict(alliance_fn(ids)) if alliance_fn and ids else {}
+    alliance = observations.early_alliance(ids) if ids else {}
     outcome = {}
-    if outcome_fn and ids:
-        for pid, value in dict(outcome_fn(ids)).items():
+    if ids:
+        for pid, value in observations.outcome_change(ids).items():
             number = _number(value, "change")
             if number is not None:
                 outcome[int(pid)] = number
@@ -280,8 +269,7 @@ def fetch_records() -> tuple[dict[int, list[DomainRecord]], dict[int, list[Pilla
     ids = [p[0] for p in partnerships]
     alliance, outcome = observed_by_partnership(ids)
     # Session-3 subscales per pillar (bond, goals, tasks), when checkins provides them.
-    pillar_fn = _optional("alliance.checkins.queries", "early_pillars_by_partnership")
-    pillar_values: dict[int, dict[str, Any]] = dict(pillar_fn(ids)) if pillar_fn and ids else {}
+    pillar_values: dict[int, dict[str, Any]] = observations.early_pillars(ids) if ids else {}
     if not alliance and not outcome and not pillar_values:
         return {}, {}
     a_sums: dict[tuple[int, str], _Sums] = {}

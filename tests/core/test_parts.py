@@ -61,3 +61,14 @@ def test_handlers_are_found_in_installed_apps_order():
     ]
     started = [h.__module__ for h in lifecycle.handlers(lifecycle.PartnershipStarted)]
     assert started == ["alliance.checkins.lifecycle"]
+
+
+def test_care_learns_from_exactly_one_measuring_part(monkeypatch):
+    from alliance.care import observations
+    from alliance.checkins import observations as provided
+
+    assert observations.provider() is provided
+    call_command("check")
+    monkeypatch.delattr(provided, "outcome_change_by_partnership")
+    with pytest.raises(SystemCheckError, match=r"alliance\.checkins\.observations lacks"):
+        call_command("check")

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
+from alliance.care import lifecycle
 from alliance.care.models import Partnership
 from alliance.care.services import PartnershipError, end_partnership
 
@@ -144,7 +145,6 @@ PLAN_AHEAD_DAYS = 365
 def plan_ending(*, partnership: Partnership, by: User, last_day: dt.date) -> object:
     """Agree an ending ahead of time: asks for final measures now (a check-in with the
     outcome measures) and stops the dropout rule from firing while the ending is planned."""
-    from alliance.schedule import hooks
     from alliance.schedule.models import PlannedEnding
 
     locked = Partnership.objects.select_for_update().get(pk=partnership.pk)
@@ -166,9 +166,8 @@ def plan_ending(*, partnership: Partnership, by: User, last_day: dt.date) -> obj
     if planned.final_measures_requested_at is None:
         planned.final_measures_requested_at = timezone.now()
         planned.save(update_fields=["final_measures_requested_at"])
-        transaction.on_commit(
-            lambda: hooks.request_checkin(partnership=locked, appointment_id=None)
-        )
+        event = lifecycle.EndingPlanned(partnership_id=locked.pk)
+        transaction.on_commit(lambda: lifecycle.publish(event))
     return planned
 
 
@@ -248,7 +247,6 @@ def request_due_follow_ups(*, today: dt.date | None = None) -> list[int]:
 
 
 def _request_follow_up(pk: int) -> int | None:
-    from alliance.schedule import hooks
     from alliance.schedule.models import PlannedEnding
 
     with transaction.atomic():
@@ -257,5 +255,5 @@ def _request_follow_up(pk: int) -> int | None:
             return None
         planned.follow_up_requested_at = timezone.now()
         planned.save(update_fields=["follow_up_requested_at"])
-        hooks.request_follow_up(partnership=planned.partnership)
+        lifecycle.publish(lifecycle.FollowUpDue(partnership_id=planned.partnership_id))
         return planned.partnership_id

@@ -52,9 +52,32 @@ class PartnershipEnded:
     by_id: int | None
 
 
-Event = PartnershipStarted | PartnershipEnded
+@dataclass(frozen=True)
+class EndingPlanned:
+    """An ending agreed ahead of time: the final measures are wanted now (care/ending.py)."""
+
+    partnership_id: int
+
+
+@dataclass(frozen=True)
+class FollowUpDue:
+    """Three months after a planned ending, the client wanted a follow-up check."""
+
+    partnership_id: int
+
+
 Handler = Callable[[Any], None]
-EVENTS: tuple[type, ...] = (PartnershipStarted, PartnershipEnded)
+# Every event any part publishes; each must have a handler somewhere (alliance.E003). Parts
+# above care add their own (schedule/events.py) with `register_event`.
+EVENTS: list[type] = [PartnershipStarted, PartnershipEnded, EndingPlanned, FollowUpDue]
+
+
+def register_event(event_type: type) -> type:
+    if event_type not in EVENTS:
+        EVENTS.append(event_type)
+    return event_type
+
+
 MODULE = "lifecycle"
 
 
@@ -67,7 +90,7 @@ def handlers(event_type: type, configs: Iterable[AppConfig] | None = None) -> li
     return found
 
 
-def publish(event: Event) -> None:
+def publish(event: Any) -> None:
     """Every part's handler for `event`, in INSTALLED_APPS order, in the caller's
     transaction (the caller holds one: a handler's failure rolls the change back)."""
     for handler in handlers(type(event)):
@@ -95,9 +118,21 @@ def missing_handlers(configs: Iterable[AppConfig] | None = None) -> list[str]:
     return missing
 
 
+def unhandled_events() -> list[str]:
+    return [e.__name__ for e in EVENTS if not handlers(e)]
+
+
 @checks.register()
 def check_lifecycle_handlers(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    return [
+    unhandled: list[checks.CheckMessage] = [
+        checks.Error(
+            f"Nothing handles {name}: what it announces would be lost.",
+            hint=f"Add it to the HANDLERS of the part that must answer it ({MODULE}.py).",
+            id="alliance.E003",
+        )
+        for name in unhandled_events()
+    ]
+    return unhandled + [
         checks.Error(
             f"{name} stores data of partnerships but does not handle their end.",
             hint=(

@@ -22,10 +22,18 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from alliance.accounts.models import User
-from alliance.care.lifecycle import PartnershipEnded, PartnershipStarted
+from alliance.care.lifecycle import (
+    EndingPlanned,
+    FollowUpDue,
+    PartnershipEnded,
+    PartnershipStarted,
+)
+from alliance.care.models import Partnership
+from alliance.checkins import services
 from alliance.checkins.models import Alert, AlertEvent, SafetyHandoff
 from alliance.checkins.safety import on_call_clinicians
 from alliance.measures.alerts.model import AlertKind
+from alliance.schedule.events import AttendanceChanged, SessionFinished
 
 
 def _open_safety_alerts(client_id: int) -> list[Alert]:
@@ -115,7 +123,36 @@ def tell_the_new_therapist(event: PartnershipStarted) -> None:
     )
 
 
+# --- what the schedule and care's endings ask of check-ins --------------------------------
+
+
+def _partnership(pk: int) -> Partnership:
+    return Partnership.objects.select_related("client", "therapist").get(pk=pk)
+
+
+def ask_about_the_session(event: SessionFinished) -> None:
+    services.request_checkin(
+        partnership=_partnership(event.partnership_id), appointment_id=event.appointment_id
+    )
+
+
+def ask_for_final_measures(event: EndingPlanned) -> None:
+    services.request_checkin(partnership=_partnership(event.partnership_id), appointment_id=None)
+
+
+def ask_for_the_follow_up(event: FollowUpDue) -> None:
+    services.request_follow_up(partnership=_partnership(event.partnership_id))
+
+
+def look_again(event: AttendanceChanged) -> None:
+    services.request_alert_evaluation(partnership_id=event.partnership_id)
+
+
 HANDLERS = {
     PartnershipEnded: tell_on_call_the_therapist_has_gone,
     PartnershipStarted: tell_the_new_therapist,
+    SessionFinished: ask_about_the_session,
+    EndingPlanned: ask_for_final_measures,
+    FollowUpDue: ask_for_the_follow_up,
+    AttendanceChanged: look_again,
 }

@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
+from alliance.care import lifecycle
 from alliance.care.models import Partnership
 from alliance.directory.models import AvailabilityWindow, TherapistProfile
-from alliance.schedule import availability, hooks
+from alliance.schedule import availability, events
 from alliance.schedule.models import (
     Appointment,
     AvailabilityException,
@@ -358,7 +359,8 @@ def _after_change(appointment: Appointment, *, event: str) -> None:
 
 
 def _evaluate_alerts(partnership_id: int) -> None:
-    transaction.on_commit(lambda: hooks.request_alert_evaluation(partnership_id=partnership_id))
+    event = events.AttendanceChanged(partnership_id=partnership_id)
+    transaction.on_commit(lambda: lifecycle.publish(event))
 
 
 def _late_minutes(appointment: Appointment, joined_at: dt.datetime) -> int:
@@ -463,10 +465,8 @@ def finish_appointment(*, appointment: Appointment, now: dt.datetime | None = No
     locked.finished_at = locked.finished_at or now
     locked.checkin_requested_at = now
     locked.save(update_fields=["finished_at", "checkin_requested_at"])
-    partnership, appointment_id = locked.partnership, locked.pk
-    transaction.on_commit(
-        lambda: hooks.request_checkin(partnership=partnership, appointment_id=appointment_id)
-    )
+    event = events.SessionFinished(partnership_id=locked.partnership_id, appointment_id=locked.pk)
+    transaction.on_commit(lambda: lifecycle.publish(event))
     return True
 
 

@@ -23,12 +23,13 @@ NOW = timezone.now().replace(microsecond=0)
 def calls(monkeypatch):
     from django.db import transaction
 
-    from alliance.schedule import hooks
+    # Endings announce (care/lifecycle.py); check-ins answers through these.
+    from alliance.checkins import services
 
     recorded: list[tuple[str, dict]] = []
     monkeypatch.setattr(transaction, "on_commit", lambda fn, using=None, robust=False: fn())
-    monkeypatch.setattr(hooks, "request_checkin", lambda **kw: recorded.append(("checkin", kw)))
-    monkeypatch.setattr(hooks, "request_follow_up", lambda **kw: recorded.append(("follow", kw)))
+    monkeypatch.setattr(services, "request_checkin", lambda **kw: recorded.append(("checkin", kw)))
+    monkeypatch.setattr(services, "request_follow_up", lambda **kw: recorded.append(("follow", kw)))
     return recorded
 
 

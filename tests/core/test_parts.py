@@ -72,3 +72,15 @@ def test_care_learns_from_exactly_one_measuring_part(monkeypatch):
     monkeypatch.delattr(provided, "outcome_change_by_partnership")
     with pytest.raises(SystemCheckError, match=r"alliance\.checkins\.observations lacks"):
         call_command("check")
+
+
+def test_an_event_nobody_handles_fails_the_check(monkeypatch):
+    from alliance.checkins import lifecycle as checkins_lifecycle
+    from alliance.schedule.events import SessionFinished
+
+    handlers = dict(checkins_lifecycle.HANDLERS)
+    del handlers[SessionFinished]
+    monkeypatch.setattr(checkins_lifecycle, "HANDLERS", handlers)
+    assert lifecycle.unhandled_events() == ["SessionFinished"]
+    with pytest.raises(SystemCheckError, match="Nothing handles SessionFinished"):
+        call_command("check")

@@ -36,11 +36,12 @@ def checkin_calls(monkeypatch):
 
     calls: list[tuple[str, dict]] = []
     monkeypatch.setattr(transaction, "on_commit", lambda fn, using=None, robust=False: fn())
-    from alliance.schedule import hooks
+    # The schedule announces (schedule/events.py); check-ins answers through these.
+    from alliance.checkins import services
 
-    monkeypatch.setattr(hooks, "request_checkin", lambda **kw: calls.append(("checkin", kw)))
+    monkeypatch.setattr(services, "request_checkin", lambda **kw: calls.append(("checkin", kw)))
     monkeypatch.setattr(
-        hooks, "request_alert_evaluation", lambda **kw: calls.append(("alerts", kw))
+        services, "request_alert_evaluation", lambda **kw: calls.append(("alerts", kw))
     )
-    monkeypatch.setattr(hooks, "request_follow_up", lambda **kw: calls.append(("follow_up", kw)))
+    monkeypatch.setattr(services, "request_follow_up", lambda **kw: calls.append(("follow_up", kw)))
     return calls

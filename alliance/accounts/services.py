@@ -8,27 +8,21 @@ from datetime import date
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from alliance.accounts import consent
 from alliance.accounts.models import ClientProfile, ConsentRecord, User
+from alliance.core import mail
 from alliance.directory.models import Jurisdiction
 
 VERIFY_SALT = "alliance.accounts.verify-email"
 RECOVERY_CODE_COUNT = 10
-
-
-def absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 @transaction.atomic
@@ -46,9 +40,15 @@ def verification_token(user: User) -> str:
 
 
 def send_verification_email(*, user: User) -> None:
-    link = absolute(reverse("accounts:verify_email", args=[verification_token(user)]))
-    body = render_to_string("accounts/email/verify.txt", {"user": user, "link": link})
-    send_mail(gettext("Confirm your e-mail address for Alliance"), body, None, [user.email])
+    mail.send(
+        user,
+        subject=gettext_noop("Confirm your e-mail address for Alliance"),
+        template="accounts/email/verify.txt",
+        context={
+            "user": user,
+            "link": mail.link("accounts:verify_email", verification_token(user)),
+        },
+    )
 
 
 def verify_email(*, token: str) -> User | None:
@@ -154,11 +154,16 @@ def invite_therapist(*, email: str, display_name: str, invited_by: User) -> User
 def send_invitation(*, user: User, invited_by: User) -> None:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    link = absolute(reverse("accounts:password_reset_confirm", args=[uid, token]))
-    body = render_to_string(
-        "accounts/email/invite.txt", {"user": user, "link": link, "invited_by": invited_by}
+    mail.send(
+        user,
+        subject=gettext_noop("You are invited to join the practice on Alliance"),
+        template="accounts/email/invite.txt",
+        context={
+            "user": user,
+            "link": mail.link("accounts:password_reset_confirm", uid, token),
+            "invited_by": invited_by,
+        },
     )
-    send_mail("You are invited to join the practice on Alliance", body, None, [user.email])
 
 
 def random_password() -> str:

@@ -13,34 +13,24 @@ from __future__ import annotations
 
 import functools
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from alliance.accounts.models import User
 from alliance.care.models import MatchOffer, Partnership
 from alliance.care.services import PartnershipError, bump_index_version, end_partnership
+from alliance.core import mail
 from alliance.directory.models import TherapistProfile
 
 
 def _tell_client(client: User, therapist_name: str) -> None:
-    link = settings.SITE_URL.rstrip("/") + reverse("care:matches")
-    with translation.override(client.preferred_language or settings.LANGUAGE_CODE):
-        subject = translation.gettext("Your therapist has left the practice")
-        body = (
-            translation.gettext(
-                "%(name)s has left the practice, so your work together has ended and any "
-                "sessions you had booked are cancelled. Choosing a new therapist is free, and "
-                "everything you wrote is kept."
-            )
-            % {"name": therapist_name}
-            + "\n\n"
-            + translation.gettext("Choose a new therapist here:")
-            + f"\n{link}\n"
-        )
-        send_mail(subject, body, None, [client.email])
+    mail.send(
+        client,
+        subject=gettext_noop("Your therapist has left the practice"),
+        template="care/email/therapist_left.txt",
+        context={"therapist_name": therapist_name, "link": mail.link("care:matches")},
+    )
 
 
 @transaction.atomic

@@ -15,11 +15,9 @@ not asked to act on them.
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from alliance.accounts.models import User
 from alliance.care.lifecycle import (
@@ -32,6 +30,7 @@ from alliance.care.models import Partnership
 from alliance.checkins import services
 from alliance.checkins.models import Alert, AlertEvent, SafetyHandoff
 from alliance.checkins.safety import on_call_clinicians
+from alliance.core import mail
 from alliance.measures.alerts.model import AlertKind
 from alliance.schedule.events import AttendanceChanged, SessionFinished
 
@@ -42,23 +41,6 @@ def _open_safety_alerts(client_id: int) -> list[Alert]:
             "created_at"
         )
     )
-
-
-def _link(name: str, pk: int) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse(name, args=[pk])
-
-
-def _mail(recipient: User, subject: str, intro: str, link: str) -> None:
-    with translation.override(recipient.preferred_language or settings.LANGUAGE_CODE):
-        body = (
-            translation.gettext(intro)
-            + "\n\n"
-            + translation.gettext("Open it here (log-in required):")
-            + f"\n{link}\n\n"
-            + translation.gettext("This e-mail deliberately contains no clinical details.")
-            + "\n"
-        )
-        send_mail(translation.gettext(subject), body, None, [recipient.email])
 
 
 def tell_on_call_the_therapist_has_gone(event: PartnershipEnded) -> None:
@@ -73,20 +55,16 @@ def tell_on_call_the_therapist_has_gone(event: PartnershipEnded) -> None:
             note=f"partnership ended ({event.reason}); the alert stays with the on-call rota",
             created_at=now,
         )
-    links = [(a.pk, _link("checkins:alert_detail", a.pk)) for a in alerts]
+    links = [mail.link("checkins:alert_detail", a.pk) for a in alerts]
 
     def notify() -> None:
         for clinician in on_call_clinicians()[:1]:
-            for _pk, link in links:
-                _mail(
+            for link in links:
+                mail.send(
                     clinician,
-                    translation.gettext_noop("A client with an open safety alert has no therapist"),
-                    translation.gettext_noop(
-                        "A client's partnership with their therapist has ended while a safety "
-                        "alert is open. The alert stays with the on-call rota until a risk "
-                        "assessment closes it."
-                    ),
-                    link,
+                    subject=gettext_noop("A client with an open safety alert has no therapist"),
+                    template="checkins/email/safety_without_therapist.txt",
+                    context={"link": link},
                 )
 
     transaction.on_commit(notify)
@@ -108,17 +86,13 @@ def tell_the_new_therapist(event: PartnershipStarted) -> None:
             created_at=now,
         )
     therapist = User.objects.get(pk=event.therapist_id)
-    link = _link("care:partnership_detail", event.partnership_id)
+    link = mail.link("care:partnership_detail", event.partnership_id)
     transaction.on_commit(
-        lambda: _mail(
+        lambda: mail.send(
             therapist,
-            translation.gettext_noop("Your new client has an open safety alert"),
-            translation.gettext_noop(
-                "A client who has just started working with you has a safety alert that is "
-                "still open from before. The on-call clinician holds it until a risk "
-                "assessment closes it; please contact them before your first session."
-            ),
-            link,
+            subject=gettext_noop("Your new client has an open safety alert"),
+            template="checkins/email/safety_handoff.txt",
+            context={"link": link},
         )
     )
 

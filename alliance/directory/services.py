@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from alliance.accounts.models import User
+from alliance.core import mail
 from alliance.directory.models import Jurisdiction, Licence
 
 
@@ -86,11 +86,13 @@ def check_licences(*, today: date | None = None) -> dict[str, int]:
             )
             if not claimed:
                 continue
-            body = render_to_string(
-                "directory/email/licence_expiring.txt",
-                {"licence": licence, "days": (licence.expires_on - day).days},
+            therapist, days = licence.therapist, (licence.expires_on - day).days
+            mail.send(
+                therapist,
+                subject=gettext_noop("Your licence expires soon"),
+                template="directory/email/licence_expiring.txt",
+                context={"licence": licence, "days": days},
             )
-            send_mail("Your licence expires soon", body, None, [licence.therapist.email])
             warned += 1
     return {"lapsed": lapsed, "warned": warned}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import pytest_asyncio
 from channels.testing import WebsocketCommunicator
 
 from tests.conftest import logged_in
@@ -34,6 +35,18 @@ async def receive_until(socket: WebsocketCommunicator, kind: str, timeout: float
         frame = await socket.receive_json_from(timeout=timeout)
         if frame["type"] == kind:
             return frame
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _loop_pool_closed_with_its_loop():
+    """Each test has its own event loop, and the chat fast path opens a pool of PostgreSQL
+    connections per loop (conversations/fastpath.py): closed here, in the test's loop, or
+    every test would leave its connections open (too many clients for the server) and its
+    pool's tasks pending when the loop closes."""
+    yield
+    from alliance.conversations import fastpath
+
+    await fastpath.close()
 
 
 @pytest.fixture(autouse=True)

@@ -1,15 +1,15 @@
 """Storing the common chat message without leaving the socket's event loop (PostgreSQL).
 
-`services.post_message` runs in a database thread: a hop from the event loop and back for
+`messages.post_message` runs in a database thread: a hop from the event loop and back for
 every message, and the thread's Python work (Django's cursor, psycopg) competes for the GIL
 with the loop serving every other socket. Under load, time stamps put about half of a
 message's time in the server there, not in PostgreSQL. Most messages need nothing Django's
 ORM gives: no crisis language, not a resend. For those, `post` runs the very same INSERT
-statement (`services.insert_sql`, with parameters prepared by Django; it also checks the
+statement (`messages.insert_sql`, with parameters prepared by Django; it also checks the
 partnership, the data key and the abuse limit) on an asynchronous psycopg connection,
 committing on its own, and the ack goes out after it returns. The first message of a window
 also writes its follow-up tasks' rows (the e-mail notification and the alert
-re-evaluation, `services.follow_ups`) in the same transaction, built by Django's compiler
+re-evaluation, `followups.follow_ups`) in the same transaction, built by Django's compiler
 (`alliance.core.taskrows`), so no message commits without them. Anything else, and any
 INSERT that stores nothing (a resend, an ended partnership, an erased client, a replaced
 data key, the abuse limit), returns None: the caller takes the thread path, which decides
@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import connections, router
 from django.utils import timezone
 
-from alliance.conversations import integrations, services
+from alliance.conversations import followups, integrations, membership, messages
 from alliance.conversations.models import Message
 from alliance.core import taskrows
 
@@ -43,19 +43,19 @@ def enabled() -> bool:
     return bool(connections[router.db_for_write(Message)].vendor == "postgresql")
 
 
-async def post(*, author: services.Author, client_id: Any, body: Any) -> services.Posted | None:
+async def post(*, author: membership.Author, client_id: Any, body: Any) -> messages.Posted | None:
     """Store a plain message from the event loop; None when the thread path must decide.
 
-    Bad input raises `services.ConversationError` exactly as `post_message` does.
+    Bad input raises `membership.ConversationError` exactly as `post_message` does.
     """
-    client_id, body = services.clean_message(client_id=client_id, body=body)
+    client_id, body = messages.clean_message(client_id=client_id, body=body)
     if author.is_client and integrations.crisis_phrases(body):
         return None  # safety first: the alert is raised in the message's transaction
     now = timezone.now()
     connection = connections[router.db_for_write(Message)]
-    params = services.insert_params(author, client_id, body, now, connection, limited=True)
-    sql = services.insert_sql(connection, limited=True)
-    due = services.follow_ups_due(author)
+    params = messages.insert_params(author, client_id, body, now, connection, limited=True)
+    sql = messages.insert_sql(connection, limited=True)
+    due = followups.follow_ups_due(author)
     async with (await _pool()).connection() as conn:
         if not due:
             cursor = await conn.execute(sql, params)
@@ -65,13 +65,13 @@ async def post(*, author: services.Author, client_id: Any, body: Any) -> service
             seq = await _insert_with_follow_ups(conn, author, sql, params, due, connection)
     if seq is None:
         return None
-    message = services.inserted_message(author, seq, client_id, body, now)
-    return services.Posted(message, True, (), False)
+    message = messages.inserted_message(author, seq, client_id, body, now)
+    return messages.Posted(message, True, (), False)
 
 
 async def _insert_with_follow_ups(
     conn: Any,
-    author: services.Author,
+    author: membership.Author,
     sql: str,
     params: list[Any],
     due: tuple[str, ...],
@@ -83,7 +83,7 @@ async def _insert_with_follow_ups(
     import psycopg
 
     inserts: list[taskrows.RowInsert] = []
-    pending: list[services.FollowUp] = []
+    pending: list[followups.FollowUp] = []
     committed = False
     async with conn.transaction():  # psycopg.Rollback leaves the block, rolled back
         cursor = await conn.execute(sql, params)
@@ -91,7 +91,7 @@ async def _insert_with_follow_ups(
         if row is None:
             raise psycopg.Rollback()
         seq = int(row[0])
-        pending = services.follow_ups(author, seq, due)
+        pending = followups.follow_ups(author, seq, due)
         for follow_up in pending:
             found = taskrows.row_insert(follow_up.task, follow_up.args, connection)
             if found is None:
@@ -103,7 +103,7 @@ async def _insert_with_follow_ups(
         committed = True
     if not committed:
         return None
-    services.mark_covered(pending)
+    followups.mark_covered(pending)
     for insert in inserts:
         taskrows.announce(insert)
     return seq

@@ -29,7 +29,7 @@ class Message(models.Model):
     body = EncryptedTextField(owner="partnership.client_id")
     created_at = models.DateTimeField(db_index=True)
     # Sent over the abuse limit: stored, not pushed live; the partner's page picks it up at
-    # its next catch-up (services.post_message).
+    # its next catch-up (messages.post_message).
     # db_default: workers still running the previous release insert without this column.
     held = models.BooleanField(default=False, db_default=False)
 

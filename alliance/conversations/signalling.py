@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from alliance.conversations.services import ConversationError
+from alliance.conversations.membership import ConversationError
 
 MAX_SDP_CHARS = 64 * 1024
 MAX_CANDIDATE_CHARS = 1024

@@ -2,7 +2,7 @@
 per throttle window, none when the messages have already been read.
 
 A task is enqueued for a conversation's first message and covers the ones that follow until
-it runs (services.post_message enqueues at most one pending task per conversation and
+it runs (messages.post_message enqueues at most one pending task per conversation and
 recipient), so it looks at the newest message from the sender, not only its own."""
 
 from __future__ import annotations

@@ -18,15 +18,12 @@ read · crisis {html} · call.joined · call.refused · call.peer · signal · c
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import random
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.http import Http404
@@ -38,36 +35,23 @@ from alliance.accounts import sockets
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
 from alliance.care.queries import partnership_for
-from alliance.conversations import fastpath, queries, reading, realtime, services, signalling
+from alliance.conversations import (
+    calls,
+    fastpath,
+    membership,
+    messages,
+    queries,
+    reading,
+    realtime,
+    receipts,
+    signalling,
+    socket_access,
+)
+from alliance.conversations.db_threads import database_sync_to_async, in_db_thread
 from alliance.core import nul
 from alliance.core.crisis import resources_for_user
-from alliance.privacy.access import needs_onboarding
 
 log = logging.getLogger(__name__)
-
-
-_executor: ThreadPoolExecutor | None = None
-
-
-def database_sync_to_async(fn: Any) -> Any:
-    """Run ORM work in this part's own thread pool, not the one shared thread Django's
-    default uses: a socket's write does not queue behind every other socket's, and commits
-    waiting on the disk overlap (each thread has its own connection; with DATABASE_POOL
-    they come from the pool, so size the pool to CONVERSATION_DB_THREADS)."""
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(
-            max_workers=settings.CONVERSATION_DB_THREADS, thread_name_prefix="conversations-db"
-        )
-    return DatabaseSyncToAsync(fn, thread_sensitive=False, executor=_executor)
-
-
-@functools.cache
-def in_db_thread(fn: Any) -> Any:
-    """`database_sync_to_async(fn)` made once for a module-level function (the hot paths):
-    building the wrapper is not free."""
-    return database_sync_to_async(fn)
-
 
 # Frames larger than this are refused before parsing: a message at its longest plus JSON
 # escaping, or a session description with many candidates.
@@ -77,32 +61,6 @@ MAX_FRAME_BYTES = 256 * 1024
 ACTIVE_FRAMES = frozenset({"message", "typing", "call.join", "call.leave", "signal", "call.state"})
 SESSION_ENDED = 4401
 NOT_FOUND = 4404
-
-
-def _open(user: Any, session: Any, pk: int) -> services.Author | None:
-    """The writer's view of the conversation, loaded once per socket: the partnership, the
-    sender and the client's data key (messages then need no lookups of their own)."""
-    partnership = _allowed_partnership(user, session, pk)
-    if partnership is None:
-        return None
-    return services.author_for(partnership=partnership, sender=user)
-
-
-def _allowed_partnership(user: Any, session: Any, pk: int) -> Partnership | None:
-    if user is None or not user.is_authenticated:
-        return None
-    if not sockets.has_second_factor(user, session):
-        return None  # no second factor in this session
-    return _partnership_of(user, pk)
-
-
-def _partnership_of(user: Any, pk: int) -> Partnership | None:
-    if needs_onboarding(user):
-        return None
-    try:
-        return partnership_for(user, pk)
-    except Http404:
-        return None
 
 
 def crisis_html(user: User, *, alerted: bool) -> str:
@@ -117,7 +75,7 @@ def crisis_html(user: User, *, alerted: bool) -> str:
 class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     partnership: Partnership
     user: User
-    author: services.Author
+    author: membership.Author
     participant_id: int | None = None
     on_loop = False  # store plain messages from the event loop (fastpath.py)
     read_seq = 0  # the furthest read mark this socket has stored
@@ -135,7 +93,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         user = self.scope.get("user")
         pk = int(self.scope["url_route"]["kwargs"]["pk"])
         session = self.scope.get("session")
-        author = await in_db_thread(_open)(user, session, pk)
+        author = await in_db_thread(socket_access.open_author)(user, session, pk)
         if author is None:
             await self.send_error("not_found", _("No such conversation, or it is not yours."))
             await self.close(code=NOT_FOUND)
@@ -226,7 +184,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if live is None or live.user.pk != self.user.pk:
             return "session_ended"
         # Access may have ended too (a switch), as the sync's check finds.
-        if _partnership_of(live.user, self.partnership.pk) is None:
+        if socket_access.partnership_of(live.user, self.partnership.pk) is None:
             return "not_found"
         if active and self.session_key and not sockets.keep_alive(self.session_key):
             return "session_ended"
@@ -286,7 +244,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             self.active = True
         try:
             await handler(self, content)
-        except services.CallRefused as exc:
+        except calls.CallRefused as exc:
             await self.send_json(
                 {
                     "type": "call.refused",
@@ -295,7 +253,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                     "reschedule_url": exc.reschedule_url,
                 }
             )
-        except services.ConversationError as exc:
+        except membership.ConversationError as exc:
             await self.send_error(exc.code, str(exc), ref=content.get("id"))
 
     async def on_message(self, content: dict[str, Any]) -> None:
@@ -305,7 +263,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 author=self.author, client_id=content.get("id"), body=content.get("body")
             )
         if posted is None:
-            posted = await in_db_thread(services.post_message)(
+            posted = await in_db_thread(messages.post_message)(
                 partnership=self.partnership,
                 sender=self.user,
                 client_id=content.get("id"),
@@ -327,7 +285,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         )
         if posted.created and posted.held:
             # Over the abuse limit: the other pages hear only that a message is waiting, and
-            # collect it with the rest at their next catch-up (services.HOLD).
+            # collect it with the rest at their next catch-up (messages.HOLD).
             await self.publish(
                 {
                     "type": "chat.held",
@@ -343,7 +301,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.publish(
                 {
                     "type": "chat.message",
-                    "message": services.message_payload(message, self.author.sender_name),
+                    "message": messages.message_payload(message, self.author.sender_name),
                     "exclude": self.channel_name,
                 }
             )
@@ -354,7 +312,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def on_sync(self, content: dict[str, Any]) -> None:
         after = content.get("after", 0)
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-            raise services.ConversationError(
+            raise membership.ConversationError(
                 "bad_seq", _("sync needs the last message number seen.")
             )
         self.complete_seq = max(self.complete_seq or 0, after)
@@ -387,7 +345,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         }
         return {
             "type": "history",
-            "messages": [services.message_payload(m, names.get(m.sender_id, "")) for m in found],
+            "messages": [messages.message_payload(m, names.get(m.sender_id, "")) for m in found],
             "more": len(found) == queries.HISTORY_BATCH,
             "read": {str(k): v for k, v in queries.read_marks(self.partnership).items()},
         }
@@ -401,7 +359,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         seq = content.get("seq")
         if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= self.read_seq:
             return  # this socket already stored a mark at least this far; marks never go back
-        mark = await in_db_thread(services.record_read)(
+        mark = await in_db_thread(receipts.record_read)(
             partnership=self.partnership, user=self.user, seq=seq, announce=False
         )
         self.read_seq = max(self.read_seq, mark.seq)
@@ -410,7 +368,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     async def on_call_join(self, content: dict[str, Any]) -> None:
         await self.leave_call()
-        participant = await database_sync_to_async(services.join_call)(
+        participant = await database_sync_to_async(calls.join_call)(
             partnership=self.partnership,
             user=self.user,
             mode=content.get("mode"),
@@ -451,7 +409,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if self.participant_id is None:
             return
         participant_id, self.participant_id = self.participant_id, None
-        await database_sync_to_async(services.leave_call)(participant_id=participant_id)
+        await database_sync_to_async(calls.leave_call)(participant_id=participant_id)
         await self.publish(
             {
                 "type": "call.peer",
@@ -463,7 +421,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     async def on_signal(self, content: dict[str, Any]) -> None:
         if self.participant_id is None:
-            raise services.ConversationError(
+            raise membership.ConversationError(
                 "not_in_call", _("Join the call before sending call signals.")
             )
         data = signalling.clean(content.get("data"))
@@ -478,7 +436,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     async def on_call_state(self, content: dict[str, Any]) -> None:
         if self.participant_id is None:
-            raise services.ConversationError("not_in_call", _("Join the call first."))
+            raise membership.ConversationError("not_in_call", _("Join the call first."))
         state = {k: bool(content.get(k)) for k in ("audio", "video")}
         await self.publish(
             {"type": "call.state", **state, "user": self.user.pk, "exclude": self.channel_name}

@@ -21,9 +21,12 @@ from alliance.accounts.models import User
 from alliance.api.errors import refuse, responses
 from alliance.api.inputs import NO_NUL, BodyId, PathId
 from alliance.care.queries import partnership_for
-from alliance.checkins import export, services
+from alliance.checkins import export
 from alliance.checkins import instruments as instrument_lookup
+from alliance.checkins.errors import CheckinError
 from alliance.checkins.models import CHECKIN, CHECKIN_THERAPIST, CheckinRequest, Response
+from alliance.checkins.requests import is_follow_up
+from alliance.checkins.submission import COMMENT_MAX_CHARS, submit_response
 from alliance.core.crisis import resources_for_user
 from alliance.measures.schema import Item
 from alliance.privacy import audit
@@ -55,7 +58,7 @@ def _item_schema(item: Item) -> dict[str, Any]:
     if item.kind == "text":
         return {
             "anyOf": [
-                {"type": "string", "maxLength": services.COMMENT_MAX_CHARS, "pattern": NO_NUL},
+                {"type": "string", "maxLength": COMMENT_MAX_CHARS, "pattern": NO_NUL},
                 {"type": "null"},
             ]
         }
@@ -184,7 +187,7 @@ def submit(request: HttpRequest, payload: SubmitIn):  # type: ignore[no-untyped-
     # Only a follow-up after a planned ending is answered once the partnership has ended; the
     # service refuses anything else, and the refusal is about the partnership's state.
     if not partnership.is_active and not (
-        checkin is not None and services.is_follow_up(checkin, partnership)
+        checkin is not None and is_follow_up(checkin, partnership)
     ):
         refuse(409, gettext("this partnership has ended"))
     # Each side answers its own check-in: a therapist rates the alliance with the therapist's
@@ -192,7 +195,7 @@ def submit(request: HttpRequest, payload: SubmitIn):  # type: ignore[no-untyped-
     if (user.pk == partnership.client_id) == (payload.instrument_id == CHECKIN_THERAPIST):
         refuse(403, gettext("This questionnaire is not for you to answer."))
     try:
-        submitted = services.submit_response(
+        submitted = submit_response(
             partnership=partnership,
             respondent=user,
             instrument_id=payload.instrument_id,
@@ -200,7 +203,7 @@ def submit(request: HttpRequest, payload: SubmitIn):  # type: ignore[no-untyped-
             request=checkin,
             idempotency_key=payload.idempotency_key,
         )
-    except services.CheckinError as exc:
+    except CheckinError as exc:
         return Status(400, {"detail": str(exc)})
     body = {
         "response": _score(submitted.response),

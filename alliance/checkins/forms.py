@@ -7,9 +7,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from alliance.checkins.alert_workflow import NOTE_MAX_CHARS
 from alliance.checkins.instruments import localized
 from alliance.checkins.models import SafetyAssessment
-from alliance.checkins.services import COMMENT_MAX_CHARS, NOTE_MAX_CHARS
+from alliance.checkins.submission import COMMENT_MAX_CHARS
 from alliance.measures.schema import Instrument
 
 

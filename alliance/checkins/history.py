@@ -26,7 +26,7 @@ import numpy as np
 
 from alliance.checkins import instruments as lookup
 from alliance.checkins.models import CHECKIN, CHECKIN_THERAPIST, Response
-from alliance.checkins.services import optional_provider
+from alliance.checkins.providers import optional_provider
 from alliance.measures.alerts import (
     AttendanceEvent,
     BondConfig,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from alliance.checkins import views
+from alliance.checkins import admin_views, alert_views, views
 
 app_name = "checkins"
 
@@ -14,13 +14,13 @@ urlpatterns = [
     path("requests/<int:pk>/", views.fill, name="fill"),
     path("requests/<int:pk>/done/", views.done, name="done"),
     path("responses/<int:pk>/fhir/", views.response_fhir, name="response_fhir"),
-    path("alerts/<int:pk>/", views.alert_detail, name="alert_detail"),
-    path("on-call/", views.on_call, name="on_call"),
-    path("practice/reliability/", views.admin_reliability, name="admin_reliability"),
-    path("practice/instruments/", views.admin_instruments, name="admin_instruments"),
+    path("alerts/<int:pk>/", alert_views.alert_detail, name="alert_detail"),
+    path("on-call/", alert_views.on_call, name="on_call"),
+    path("practice/reliability/", admin_views.admin_reliability, name="admin_reliability"),
+    path("practice/instruments/", admin_views.admin_instruments, name="admin_instruments"),
     path(
         "practice/alert-evaluation/",
-        views.admin_evaluation_failures,
+        admin_views.admin_evaluation_failures,
         name="admin_evaluation_failures",
     ),
 ]

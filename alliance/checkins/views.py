@@ -6,7 +6,6 @@ the same request: when it raises an alert the crisis panel is rendered at once.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -22,18 +21,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alliance.accounts.models import User
 from alliance.care import queries as care_queries
-from alliance.checkins import admin_queries, export, queries, services
+from alliance.checkins import export, queries
 from alliance.checkins import instruments as lookup
-from alliance.checkins.forms import (
-    ImportQuestionnaireForm,
-    InstrumentForm,
-    NoteForm,
-    RepairForm,
-    ResolveForm,
-    SafetyCloseForm,
-    ScheduleForm,
+from alliance.checkins.errors import CheckinError
+from alliance.checkins.forms import InstrumentForm, ScheduleForm
+from alliance.checkins.length import CheckinLength, checkin_length
+from alliance.checkins.models import CHECKIN, CheckinRequest, Response
+from alliance.checkins.requests import (
+    outcome_schedule_of,
+    outcomes_due,
+    request_checkin,
+    session_to_rate,
+    set_outcome_schedule,
 )
-from alliance.checkins.models import CHECKIN, Alert, CheckinRequest, Response
+from alliance.checkins.submission import pending_instruments, submit_response
 from alliance.core import language
 from alliance.core.crisis import resources_for_user
 from alliance.measures.cli import rule_of
@@ -85,11 +86,11 @@ def index(request: HttpRequest) -> HttpResponse:
         )
         prompts = queries.client_prompts(partnership) if partnership else []
         # "Rate today's session" only once a session has happened and is not yet rated.
-        to_rate = services.session_to_rate(partnership) if partnership and not pending else None
+        to_rate = session_to_rate(partnership) if partnership and not pending else None
         if pending:
-            asked = services.pending_instruments(pending[0], "client")
+            asked = pending_instruments(pending[0], "client")
         elif to_rate is not None and partnership is not None:
-            asked = [CHECKIN, *services.outcomes_due(partnership, to_rate.session_number)]
+            asked = [CHECKIN, *outcomes_due(partnership, to_rate.session_number)]
         else:
             asked = []
         return render(
@@ -126,8 +127,8 @@ def start(request: HttpRequest, pk: int) -> HttpResponse:
         partnership=partnership, completed_at__isnull=True
     ).exists()
     try:
-        checkin = services.request_checkin(partnership=partnership, started_by=user)
-    except services.CheckinError as exc:
+        checkin = request_checkin(partnership=partnership, started_by=user)
+    except CheckinError as exc:
         messages.error(request, str(exc))
         if user.is_therapist:
             return redirect("checkins:progress", pk=partnership.pk)
@@ -150,11 +151,11 @@ def _length_texts(instrument_ids: list[str]) -> dict[str, str]:
     and, when outcome measures follow the session rating, what the first part is."""
     if not instrument_ids:
         return {}
-    length = services.checkin_length(instrument_ids)
+    length = checkin_length(instrument_ids)
     texts = {"whole": length.sentence(), "first": ""}
     rest = len(length.parts) - 1
     if instrument_ids[0] == CHECKIN and rest > 0 and length.parts:
-        first = services.CheckinLength(length.parts[:1])
+        first = CheckinLength(length.parts[:1])
         if first.under_a_minute:
             texts["first"] = ngettext(
                 "The first part (%(questions)s questions) takes under a minute; then one "
@@ -173,7 +174,7 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
     checkin = _request_for(user, pk)
     partnership = checkin.partnership
     role = "client" if user.pk == partnership.client_id else "therapist"
-    pending = services.pending_instruments(checkin, role)
+    pending = pending_instruments(checkin, role)
     asked = request.POST.get("instrument_id") or request.GET.get("instrument") or ""
     if request.method == "POST" and asked and asked not in pending:
         # Already answered (a double submit): stored once; move on.
@@ -196,7 +197,7 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
         form = InstrumentForm(instrument, request.POST)
         if form.is_valid() and form.cleaned_data["instrument_id"] == instrument_id:
             try:
-                submitted = services.submit_response(
+                submitted = submit_response(
                     partnership=partnership,
                     respondent=user,
                     instrument_id=instrument_id,
@@ -204,23 +205,12 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
                     request=checkin,
                     idempotency_key=form.cleaned_data["idempotency_key"],
                 )
-            except services.CheckinError as exc:
+            except CheckinError as exc:
                 form.add_error(None, str(exc))
             else:
                 if submitted.crisis:
                     # Shown at once, in this same response (never after a task runs).
-                    return render(
-                        request,
-                        "checkins/done.html",
-                        {
-                            "checkin": checkin,
-                            "role": role,
-                            "crisis": True,
-                            "resources": resources_for_user(user),
-                            "next_instruments": services.pending_instruments(checkin, role),
-                            "switch_url": switch_url(),
-                        },
-                    )
+                    return _crisis_page(request, checkin, role)
                 return _after_submit(checkin, role)
         status = 400
     else:
@@ -237,7 +227,7 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
             "instrument": instrument,
             "form": form,
             "role": role,
-            "step": len(services.pending_instruments(checkin, role)),
+            "step": len(pending_instruments(checkin, role)),
             "length": length,
             "part": part,
             "parts": len(parts),
@@ -251,8 +241,24 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _crisis_page(request: HttpRequest, checkin: CheckinRequest, role: str) -> HttpResponse:
+    """The end of the check-in with the crisis panel and its resources."""
+    return render(
+        request,
+        "checkins/done.html",
+        {
+            "checkin": checkin,
+            "role": role,
+            "crisis": True,
+            "resources": resources_for_user(_user(request)),
+            "next_instruments": pending_instruments(checkin, role),
+            "switch_url": switch_url(),
+        },
+    )
+
+
 def _after_submit(checkin: CheckinRequest, role: str) -> HttpResponse:
-    if services.pending_instruments(checkin, role):
+    if pending_instruments(checkin, role):
         return redirect("checkins:fill", pk=checkin.pk)
     return redirect("checkins:done", pk=checkin.pk)
 
@@ -270,7 +276,7 @@ def done(request: HttpRequest, pk: int) -> HttpResponse:
             "checkin": checkin,
             "role": role,
             "crisis": False,
-            "next_instruments": services.pending_instruments(checkin, role),
+            "next_instruments": pending_instruments(checkin, role),
             "switch_url": switch_url(),
         },
     )
@@ -338,7 +344,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = queries.progress_context(partnership, viewer=user)
     if user.is_therapist:
         audit.record_opening(user, partnership, refresh=audit.is_refresh(request))
-        wanted, every = services.outcome_schedule_of(partnership)
+        wanted, every = outcome_schedule_of(partnership)
         context["schedule_form"] = ScheduleForm(
             _outcome_choices(), initial={"instruments": wanted, "every_n_sessions": every}
         )
@@ -351,7 +357,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
             .first()
         )
         context["to_rate"] = (
-            services.session_to_rate(partnership)
+            session_to_rate(partnership)
             if context["waiting"] is None and partnership.is_active
             else None
         )
@@ -380,13 +386,13 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
     form = ScheduleForm(_outcome_choices(), request.POST)
     if form.is_valid():
         try:
-            services.set_outcome_schedule(
+            set_outcome_schedule(
                 partnership=partnership,
                 instruments=form.cleaned_data["instruments"],
                 every_n_sessions=form.cleaned_data["every_n_sessions"],
                 actor=user,
             )
-        except services.CheckinError as exc:
+        except CheckinError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Outcome schedule saved."))
@@ -396,104 +402,6 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("Please check the schedule: %(e)s") % {"e": form.errors.as_text()}
         )
     return redirect("checkins:progress", pk=partnership.pk)
-
-
-# --- alerts --------------------------------------------------------------------------------
-
-
-@access("therapist", scope="own_partnerships")
-@require_http_methods(["GET", "POST"])
-def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    alert = queries.alert_for(user, pk)
-    forms_by_action: dict[str, Any] = {
-        "acknowledge": NoteForm(prefix="ack"),
-        "plan": RepairForm(prefix="plan"),
-        "resolve": ResolveForm(prefix="resolve"),
-        "close_safety": SafetyCloseForm(prefix="safety"),
-    }
-    status = 200
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        form_class = {
-            "acknowledge": NoteForm,
-            "plan": RepairForm,
-            "resolve": ResolveForm,
-            "close_safety": SafetyCloseForm,
-        }.get(action)
-        if form_class is None:
-            messages.error(request, _("Unknown action."))
-            status = 400
-        else:
-            prefix = {"acknowledge": "ack", "plan": "plan", "resolve": "resolve"}.get(
-                action, "safety"
-            )
-            form = form_class(request.POST, prefix=prefix)
-            forms_by_action[action] = form
-            if form.is_valid():
-                try:
-                    _apply(action, alert, user, form.cleaned_data)
-                except services.CheckinError as exc:
-                    form.add_error(None, str(exc))
-                    status = 400
-                else:
-                    messages.success(request, _("Saved."))
-                    return redirect("checkins:alert_detail", pk=alert.pk)
-            else:
-                status = 400
-    audit.record_opening(user, alert, refresh=audit.is_refresh(request))
-    events = list(alert.events.select_related("actor"))
-    context = {
-        "alert": alert,
-        "events": events,
-        "forms": forms_by_action,
-        "profile": getattr(alert.client, "client_profile", None),
-        "recent_phq9": list(
-            Response.objects.filter(
-                partnership__client_id=alert.client_id, instrument_id="phq9"
-            ).order_by("-submitted_at")[:3]
-        )
-        if alert.is_safety
-        else [],
-    }
-    return render(request, "checkins/alert_detail.html", context, status=status)
-
-
-def _apply(action: str, alert: Alert, user: User, data: dict[str, Any]) -> None:
-    if action == "acknowledge":
-        services.acknowledge_alert(alert=alert, actor=user, note=data.get("note", ""))
-    elif action == "plan":
-        services.plan_repair(alert=alert, actor=user, note=data["note"])
-    elif action == "resolve":
-        services.resolve_alert(alert=alert, actor=user, note=data["note"])
-    else:
-        services.close_safety_alert(
-            alert=alert,
-            actor=user,
-            risk_level=data["risk_level"],
-            risk_assessment=data["risk_assessment"],
-            plan={f: data[f] for f in services.SAFETY_PLAN_FIELDS},
-        )
-
-
-@access("therapist", scope="practice")
-@require_GET
-def on_call(request: HttpRequest) -> HttpResponse:
-    """Open safety alerts for the on-call clinician (and for therapists, their own)."""
-    user = _user(request)
-    alerts = list(queries.open_safety_alerts())
-    if not user.is_on_call:
-        alerts = [
-            a
-            for a in alerts
-            if a.partnership is not None
-            and a.partnership.is_active
-            and a.partnership.therapist_id == user.pk
-        ]
-    template = "checkins/on_call.html"
-    if request.htmx:  # type: ignore[attr-defined]
-        template += "#alerts"
-    return render(request, template, {"alerts": alerts, "on_call": user.is_on_call})
 
 
 # --- export --------------------------------------------------------------------------------
@@ -510,95 +418,3 @@ def response_fhir(request: HttpRequest, pk: int) -> HttpResponse:
     out = JsonResponse(bundle, json_dumps_params={"indent": 2})
     out["Content-Disposition"] = f'attachment; filename="response-{response.pk}.fhir.json"'
     return out
-
-
-# --- practice admin ------------------------------------------------------------------------
-
-
-@access("admin", scope="practice")
-@require_GET
-def admin_reliability(request: HttpRequest) -> HttpResponse:
-    return render(request, "checkins/admin_reliability.html", admin_queries.reliability_report())
-
-
-@access("admin", scope="practice")
-@require_http_methods(["GET", "POST"])
-def admin_instruments(request: HttpRequest) -> HttpResponse:
-    """Import a FHIR Questionnaire. When the base's safety item is not recognised the import
-    is refused and the form asks which imported item it is (a list of them); after an import
-    the report says how each safety item was found and what was normalised."""
-    form = ImportQuestionnaireForm(request.POST or None)
-    status = 200
-
-    def report(lines: Any) -> list[str]:
-        return [_(line.template) % dict(line.params) for line in lines]
-
-    if request.method == "POST":
-        if form.is_valid():
-            base = form.cleaned_data.get("base") or ""
-            try:
-                data = json.loads(form.cleaned_data["questionnaire"])
-                imported = export.import_questionnaire(
-                    data,
-                    instrument_id=form.cleaned_data["instrument_id"],
-                    base=base or None,
-                    max_missing=form.cleaned_data.get("max_missing"),
-                    critical_map=form.critical_map(),
-                    actor=_user(request),
-                )
-            except RecursionError:  # JSON nested deeper than any questionnaire
-                form.add_error("questionnaire", _("That JSON is nested too deeply."))
-            except export.MappingNeeded as exc:
-                # Asked again with the imported items to choose from; nothing was stored.
-                form = ImportQuestionnaireForm(
-                    request.POST, candidates=exc.candidates, candidates_for=base
-                )
-                form.is_valid()
-                for missing in exc.missing:
-                    form.add_error(
-                        None,
-                        _(
-                            "Not imported: the safety item %(label)s (%(text)s) was found "
-                            "neither by its LOINC code nor by its wording and position. Choose "
-                            "below which imported item asks it, then import again."
-                        )
-                        % {"label": missing.label, "text": missing.text},
-                    )
-                    form.add_error(
-                        form.map_fields[base][missing.item],
-                        _("Choose the imported item that asks this safety question."),
-                    )
-            except export.MappingRefused as exc:
-                form.add_error(form.map_fields[base][exc.item], str(exc)[:500])
-            except (ValueError, export.ImportError_) as exc:
-                form.add_error("questionnaire", str(exc)[:500])
-            else:
-                messages.success(request, _("Imported %(id)s.") % {"id": imported.instrument_id})
-                for line in report(export.import_report(imported.definition)):
-                    messages.info(request, line)
-                return redirect("checkins:admin_instruments")
-        status = 400
-    from alliance.checkins.models import PracticeInstrument
-
-    instruments = PracticeInstrument.objects.order_by("instrument_id")
-    return render(
-        request,
-        "checkins/admin_instruments.html",
-        {
-            "form": form,
-            "instruments": [(i, report(export.import_report(i.definition))) for i in instruments],
-        },
-        status=status,
-    )
-
-
-@access("admin", scope="practice")
-@require_GET
-def admin_evaluation_failures(request: HttpRequest) -> HttpResponse:
-    """Partnerships whose alerts cannot be evaluated: no deterioration or rupture alert is
-    raised for them until it is fixed. Names the client as the practice's client list does;
-    shows the error, never clinical content."""
-    from django.core.paginator import Paginator
-
-    page = Paginator(queries.open_evaluation_failures(), 50).get_page(request.GET.get("page"))
-    return render(request, "checkins/admin_evaluation_failures.html", {"page": page})

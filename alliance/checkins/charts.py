@@ -55,6 +55,24 @@ def _fmt(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".")
 
 
+@dataclass(frozen=True)
+class _Plot:
+    """Where a chart's values fall in the SVG: x (the session) and y in pixels."""
+
+    chart: Chart
+    x_min: float
+    x_max: float
+    span_y: float
+    plot_w: int
+    plot_h: int
+
+    def px(self, x: float) -> float:
+        return LEFT + (x - self.x_min) / (self.x_max - self.x_min) * self.plot_w
+
+    def py(self, y: float) -> float:
+        return TOP + (1 - (y - self.chart.y_min) / self.span_y) * self.plot_h
+
+
 def render(chart: Chart, *, chart_id: str) -> SafeString:
     xs = [x for s in chart.series for x, _ in s.points]
     if chart.band:
@@ -63,14 +81,7 @@ def render(chart: Chart, *, chart_id: str) -> SafeString:
     if x_max == x_min:
         x_min, x_max = x_min - 1, x_max + 1
     span_y = (chart.y_max - chart.y_min) or 1.0
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-
-    def px(x: float) -> float:
-        return LEFT + (x - x_min) / (x_max - x_min) * plot_w
-
-    def py(y: float) -> float:
-        return TOP + (1 - (y - chart.y_min) / span_y) * plot_h
-
+    plot = _Plot(chart, x_min, x_max, span_y, WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM)
     parts: list[str] = [
         format_html(
             '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d" '
@@ -86,9 +97,21 @@ def render(chart: Chart, *, chart_id: str) -> SafeString:
             chart.description,
         )
     ]
+    parts += _axes(plot, xs)
+    parts += _band(plot)
+    parts += _lines(plot)
+    parts += _markers(plot)
+    parts.append("</svg>")
+    return mark_safe("".join(parts))
+
+
+def _axes(plot: _Plot, xs: list[float]) -> list[str]:
+    """The y grid with its ticks, the session numbers and the x axis label."""
+    chart = plot.chart
+    parts: list[str] = []
     ticks = list(chart.y_ticks) or _default_ticks(chart.y_min, chart.y_max)
     for t in ticks:
-        y = py(t)
+        y = plot.py(t)
         parts.append(
             format_html(
                 '<line class="chart-grid" x1="{}" y1="{}" x2="{}" y2="{}"/>'
@@ -108,7 +131,7 @@ def render(chart: Chart, *, chart_id: str) -> SafeString:
         parts.append(
             format_html(
                 '<text class="chart-tick" x="{}" y="{}" text-anchor="middle">{}</text>',
-                f"{px(n):.1f}",
+                f"{plot.px(n):.1f}",
                 HEIGHT - BOTTOM + 16,
                 n,
             )
@@ -116,22 +139,35 @@ def render(chart: Chart, *, chart_id: str) -> SafeString:
     parts.append(
         format_html(
             '<text class="chart-axis" x="{}" y="{}" text-anchor="middle">{}</text>',
-            LEFT + plot_w / 2,
+            LEFT + plot.plot_w / 2,
             HEIGHT - 2,
             chart.x_label,
         )
     )
-    if chart.band and chart.band.points:
-        upper = [f"{px(x):.1f},{py(u):.1f}" for x, _, u in chart.band.points]
-        lower = [f"{px(x):.1f},{py(lo):.1f}" for x, lo, _ in reversed(chart.band.points)]
-        parts.append(
-            format_html(
-                '<polygon class="chart-band" points="{}"><title>{}</title></polygon>',
-                " ".join(upper + lower),
-                chart.band.label,
-            )
+    return parts
+
+
+def _band(plot: _Plot) -> list[str]:
+    band = plot.chart.band
+    if not (band and band.points):
+        return []
+    px, py = plot.px, plot.py
+    upper = [f"{px(x):.1f},{py(u):.1f}" for x, _, u in band.points]
+    lower = [f"{px(x):.1f},{py(lo):.1f}" for x, lo, _ in reversed(band.points)]
+    return [
+        format_html(
+            '<polygon class="chart-band" points="{}"><title>{}</title></polygon>',
+            " ".join(upper + lower),
+            band.label,
         )
-    for s in chart.series:
+    ]
+
+
+def _lines(plot: _Plot) -> list[str]:
+    """Each series as a line with a dot (and its value as a title) per session."""
+    px, py = plot.px, plot.py
+    parts: list[str] = []
+    for s in plot.chart.series:
         if not s.points:
             continue
         coords = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in s.points)
@@ -153,8 +189,13 @@ def render(chart: Chart, *, chart_id: str) -> SafeString:
                     int(x),
                 )
             )
-    for m in chart.markers:
-        cx, cy = px(m.x), py(m.y)
+    return parts
+
+
+def _markers(plot: _Plot) -> list[str]:
+    parts: list[str] = []
+    for m in plot.chart.markers:
+        cx, cy = plot.px(m.x), plot.py(m.y)
         parts.append(
             format_html(
                 '<path class="chart-marker marker-{}" d="M {} {} l 7 -12 l 7 12 z">'
@@ -165,8 +206,7 @@ def render(chart: Chart, *, chart_id: str) -> SafeString:
                 m.title,
             )
         )
-    parts.append("</svg>")
-    return mark_safe("".join(parts))
+    return parts
 
 
 def sparkline(values: Sequence[float], *, label: str) -> SafeString:

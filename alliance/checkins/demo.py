@@ -77,40 +77,11 @@ def run(ctx: DemoContext) -> None:
     demo_client_id = ctx.shared["clients"][0].pk if ctx.shared.get("clients") else None
     therapists = ctx.shared.get("therapists") or []
     demo_therapist_id = therapists[0].pk if therapists else None
-    requests: list[CheckinRequest] = []
-    plans = []
     n = len(partnerships)
     z_a = rng.standard_normal(n)
     z_o = R_ALLIANCE_OUTCOME * z_a + math.sqrt(1 - R_ALLIANCE_OUTCOME**2) * rng.standard_normal(n)
-    held = _sessions_held(partnerships, ctx.now)
     every = int(settings.OUTCOME_EVERY_N_SESSIONS)
-
-    def outcomes_due(session: int) -> bool:  # as checkins.services.outcomes_due by default
-        return (session - 1) % every == 0
-
-    for i, p in enumerate(partnerships):
-        end = p.ended_at or ctx.now
-        weeks = max(0, int((end - p.started_at).days // 7))
-        limit = MAX_SESSIONS_DEMO_THERAPIST if p.therapist_id == demo_therapist_id else MAX_SESSIONS
-        # No more check-ins than sessions the schedule has numbered so far (a check-in for
-        # "session 35" while the schedule's session 35 is next week would contradict it).
-        sessions = min(limit, weeks, held.get(p.pk, weeks))
-        if p.end_reason == "dropout":
-            sessions = min(sessions, int(rng.integers(1, 5)))
-        if sessions < 1:
-            continue
-        for s in range(1, sessions + 1):
-            at = p.started_at + dt.timedelta(days=7 * (s - 1), hours=1)
-            requests.append(
-                CheckinRequest(
-                    partnership=p,
-                    session_number=s,
-                    instruments=[CHECKIN] + (["phq9", "gad7"] if outcomes_due(s) else []),
-                    created_at=at,
-                    completed_at=at + dt.timedelta(minutes=30),
-                )
-            )
-        plans.append((i, p, sessions))
+    requests, plans = _requests(partnerships, ctx.now, rng, demo_therapist_id, every)
     CheckinRequest.objects.bulk_create(requests, batch_size=2000)
     by_key = {(r.partnership_id, r.session_number): r for r in requests}
     rows: list[Response] = []
@@ -130,47 +101,111 @@ def run(ctx: DemoContext) -> None:
             skipped = s > 2 and z_a[i] < -1.0 and rng.random() < 0.3
             level = base + drift * s - (1.4 if dip == s else 0.0)
             if not skipped:
-                answers = {}
-                for pillar, offset in (("goal", -0.1), ("task", -0.15), ("bond", 0.1)):
-                    for k in (1, 2):
-                        v = level + offset + rng.normal(0, 0.45)
-                        answers[f"{pillar}_{k}"] = int(np.clip(round(v), 0, 6))
-                subs = {
-                    pl: (answers[f"{pl}_1"] + answers[f"{pl}_2"]) / 2
-                    for pl in ("goal", "task", "bond")
-                }
+                answers, subs = _checkin_answers(level, rng)
                 comment = ""
                 if (p.client_id == demo_client_id or commented < 60) and rng.random() < 0.15:
                     comment = COMMENTS[int(rng.integers(len(COMMENTS)))]
                     commented += 1
                 rows.append(_response(p, req, CHECKIN, "client", s, answers, subs, comment))
             if therapist_rates:
-                t_answers = {
-                    key: int(np.clip(round(level - 0.3 + rng.normal(0, 0.5)), 0, 6))
-                    for key in ("goal_1", "goal_2", "task_1", "task_2", "bond_1", "bond_2")
-                }
-                t_subs = {
-                    pl: (t_answers[f"{pl}_1"] + t_answers[f"{pl}_2"]) / 2
-                    for pl in ("goal", "task", "bond")
-                }
-                rows.append(
-                    _response(p, req, CHECKIN_THERAPIST, "therapist", s, t_answers, t_subs, "")
-                )
-            if outcomes_due(s) and not skipped:
-                shape = min(1.0, math.log(s) / math.log(12))  # level after twelve sessions
-                for inst, intake, items in (("phq9", phq0, 9), ("gad7", gad0, 7)):
-                    total = intake * (1 - gain * shape) + rng.normal(0, 1.5)
-                    total_i = int(np.clip(round(total), 0, items * 3))
-                    values = _spread(total_i, items, 3, rng)
-                    if inst == "phq9":
-                        values[8] = 0  # no positive item 9 in demo data: no safety alerts
-                        total_i = sum(values)
-                    answers = {f"{inst}_{k + 1}": v for k, v in enumerate(values)}
-                    rows.append(
-                        _response(p, req, inst, "client", s, answers, {}, "", total=total_i)
-                    )
+                rows.append(_therapist_rating(p, req, s, level, rng))
+            if _outcomes_due(s, every) and not skipped:
+                rows += _outcome_responses(p, req, s, (phq0, gad0), gain, rng)
     Response.objects.bulk_create(rows, batch_size=2000)
     # Alerts are computed by the last step (alliance/checkins/demo_alerts.py).
+
+
+def _outcomes_due(session: int, every: int) -> bool:  # as checkins.requests.outcomes_due by default
+    return (session - 1) % every == 0
+
+
+def _requests(
+    partnerships: list[Partnership],
+    now: Any,
+    rng: np.random.Generator,
+    demo_therapist_id: int | None,
+    every: int,
+) -> tuple[list[CheckinRequest], list[tuple[int, Partnership, int]]]:
+    """A weekly check-in request for each session, and (index, partnership, sessions) for
+    each partnership with any."""
+    requests: list[CheckinRequest] = []
+    plans = []
+    held = _sessions_held(partnerships, now)
+    for i, p in enumerate(partnerships):
+        end = p.ended_at or now
+        weeks = max(0, int((end - p.started_at).days // 7))
+        limit = MAX_SESSIONS_DEMO_THERAPIST if p.therapist_id == demo_therapist_id else MAX_SESSIONS
+        # No more check-ins than sessions the schedule has numbered so far (a check-in for
+        # "session 35" while the schedule's session 35 is next week would contradict it).
+        sessions = min(limit, weeks, held.get(p.pk, weeks))
+        if p.end_reason == "dropout":
+            sessions = min(sessions, int(rng.integers(1, 5)))
+        if sessions < 1:
+            continue
+        for s in range(1, sessions + 1):
+            at = p.started_at + dt.timedelta(days=7 * (s - 1), hours=1)
+            requests.append(
+                CheckinRequest(
+                    partnership=p,
+                    session_number=s,
+                    instruments=[CHECKIN] + (["phq9", "gad7"] if _outcomes_due(s, every) else []),
+                    created_at=at,
+                    completed_at=at + dt.timedelta(minutes=30),
+                )
+            )
+        plans.append((i, p, sessions))
+    return requests, plans
+
+
+def _checkin_answers(
+    level: float, rng: np.random.Generator
+) -> tuple[dict[str, int], dict[str, float]]:
+    """The client's Alliance Check-in answers around `level`, and its subscales."""
+    answers = {}
+    for pillar, offset in (("goal", -0.1), ("task", -0.15), ("bond", 0.1)):
+        for k in (1, 2):
+            v = level + offset + rng.normal(0, 0.45)
+            answers[f"{pillar}_{k}"] = int(np.clip(round(v), 0, 6))
+    subs = {pl: (answers[f"{pl}_1"] + answers[f"{pl}_2"]) / 2 for pl in ("goal", "task", "bond")}
+    return answers, subs
+
+
+def _therapist_rating(
+    p: Partnership, req: CheckinRequest, s: int, level: float, rng: np.random.Generator
+) -> Response:
+    """The therapist's mirrored rating: it tracks the client's, a little lower."""
+    t_answers = {
+        key: int(np.clip(round(level - 0.3 + rng.normal(0, 0.5)), 0, 6))
+        for key in ("goal_1", "goal_2", "task_1", "task_2", "bond_1", "bond_2")
+    }
+    t_subs = {
+        pl: (t_answers[f"{pl}_1"] + t_answers[f"{pl}_2"]) / 2 for pl in ("goal", "task", "bond")
+    }
+    return _response(p, req, CHECKIN_THERAPIST, "therapist", s, t_answers, t_subs, "")
+
+
+def _outcome_responses(
+    p: Partnership,
+    req: CheckinRequest,
+    s: int,
+    intakes: tuple[int, int],
+    gain: float,
+    rng: np.random.Generator,
+) -> list[Response]:
+    """PHQ-9 and GAD-7 at session `s`, on a log-shaped decline from their intake scores."""
+    rows = []
+    phq0, gad0 = intakes
+    shape = min(1.0, math.log(s) / math.log(12))  # level after twelve sessions
+    for inst, intake, items in (("phq9", phq0, 9), ("gad7", gad0, 7)):
+        total = intake * (1 - gain * shape) + rng.normal(0, 1.5)
+        total_i = int(np.clip(round(total), 0, items * 3))
+        values = _spread(total_i, items, 3, rng)
+        if inst == "phq9":
+            values[8] = 0  # no positive item 9 in demo data: no safety alerts
+            total_i = sum(values)
+        answers = {f"{inst}_{k + 1}": v for k, v in enumerate(values)}
+        rows.append(_response(p, req, inst, "client", s, answers, {}, "", total=total_i))
+    return rows
 
 
 _BANDS = {

@@ -27,7 +27,7 @@ from alliance.checkins.models import (
     CheckinRequest,
     Response,
 )
-from alliance.checkins.services import optional_provider
+from alliance.checkins.providers import optional_provider
 from alliance.measures.change import reliable_threshold_for
 
 PILLARS = ("goal", "task", "bond")
@@ -358,25 +358,8 @@ def caseload_by_risk(therapist: User) -> list[dict[str, Any]]:
     ).order_by("-severity_rank", "-updated_at"):
         pid = a.partnership_id if a.partnership_id in ids else by_client[a.client_id]
         alerts[pid].append(a)
-    spark: dict[int, list[float]] = defaultdict(list)
-    for pid, subscales in (
-        Response.objects.current()
-        .filter(partnership_id__in=ids, instrument_id=CHECKIN, respondent_role="client")
-        .order_by("partnership_id", "session_number", "id")
-        .values_list("partnership_id", "subscales")
-    ):
-        value = _unit_mean(subscales or {})
-        if value is not None:
-            spark[pid].append(value)
-    last_outcome: dict[int, tuple[str, float, str, int]] = {}
-    for pid, inst_id, total, band, session in (
-        Response.objects.current()
-        .filter(partnership_id__in=ids, instrument_id__in=OUTCOMES)
-        .order_by("partnership_id", "session_number", "id")
-        .values_list("partnership_id", "instrument_id", "total", "band", "session_number")
-    ):
-        if inst_id == "phq9" or pid not in last_outcome or last_outcome[pid][0] != "phq9":
-            last_outcome[pid] = (inst_id, total, band, session)
+    spark = _alliance_trends(ids)
+    last_outcome = _last_outcomes(ids)
     # Each instrument looked up once (a practice's own is a query).
     instruments = {i: lookup.instrument(i) for i in {o[0] for o in last_outcome.values()}}
     provider = optional_provider("alliance.schedule.queries", "next_appointments")
@@ -422,6 +405,36 @@ def caseload_by_risk(therapist: User) -> list[dict[str, Any]]:
         )
     rows.sort(key=lambda r: (-int(r["top_rank"]), -len(r["alerts"])))
     return rows
+
+
+def _alliance_trends(ids: list[int]) -> dict[int, list[float]]:
+    """Partnership id -> the client's check-in means (0-1), oldest first."""
+    spark: dict[int, list[float]] = defaultdict(list)
+    for pid, subscales in (
+        Response.objects.current()
+        .filter(partnership_id__in=ids, instrument_id=CHECKIN, respondent_role="client")
+        .order_by("partnership_id", "session_number", "id")
+        .values_list("partnership_id", "subscales")
+    ):
+        value = _unit_mean(subscales or {})
+        if value is not None:
+            spark[pid].append(value)
+    return spark
+
+
+def _last_outcomes(ids: list[int]) -> dict[int, tuple[str, float, str, int]]:
+    """Partnership id -> (instrument, total, band, session) of its latest outcome score,
+    the PHQ-9's once it has one."""
+    last_outcome: dict[int, tuple[str, float, str, int]] = {}
+    for pid, inst_id, total, band, session in (
+        Response.objects.current()
+        .filter(partnership_id__in=ids, instrument_id__in=OUTCOMES)
+        .order_by("partnership_id", "session_number", "id")
+        .values_list("partnership_id", "instrument_id", "total", "band", "session_number")
+    ):
+        if inst_id == "phq9" or pid not in last_outcome or last_outcome[pid][0] != "phq9":
+            last_outcome[pid] = (inst_id, total, band, session)
+    return last_outcome
 
 
 # --- alert evaluation failures ----------------------------------------------------------------

@@ -7,15 +7,17 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
-from alliance.conversations import integrations
 from alliance.conversations.membership import ConversationError, check_member, check_open
 from alliance.conversations.models import CallParticipant, CallSession
 from alliance.directory.models import Jurisdiction, Licence
+from alliance.schedule import queries as schedule_queries
+from alliance.schedule import services as schedule
 
 
 class CallRefused(ConversationError):
@@ -48,7 +50,7 @@ def confirm_location(*, partnership: Partnership, code: Any) -> Jurisdiction:
                 "while you are there. You can book another time when you are back."
             )
             % {"place": jurisdiction.name},
-            integrations.booking_url(partnership),
+            reverse("schedule:book", args=[partnership.pk]),
         )
     return jurisdiction
 
@@ -84,7 +86,7 @@ def join_call(
             joined_at=now,
         )
         if call.appointment_id is not None:
-            integrations.record_call_join(appointment_id=call.appointment_id, user=user, at=now)
+            schedule.record_call_join(appointment_id=call.appointment_id, user=user, at=now)
     return participant
 
 
@@ -105,7 +107,7 @@ def _open_call(*, partnership: Partnership, mode: str, now: dt.datetime) -> Call
                 partnership=partnership,
                 mode=mode,
                 started_at=now,
-                appointment_id=integrations.appointment_for_call(partnership=partnership, at=now),
+                appointment_id=_appointment_for_call(partnership, now),
             )
     except IntegrityError:  # the partner opened it at the same moment
         return CallSession.objects.get(partnership=partnership, ended_at__isnull=True)
@@ -127,10 +129,16 @@ def leave_call(*, participant_id: int) -> CallParticipant | None:
         participant.save(update_fields=["left_at"])
         call = participant.call
         if call.appointment_id is not None:
-            integrations.record_call_leave(
+            schedule.record_call_leave(
                 appointment_id=call.appointment_id, user=participant.user, at=now
             )
         if not call.participants.filter(left_at__isnull=True).exists():
             call.ended_at = now
             call.save(update_fields=["ended_at"])
     return participant
+
+
+def _appointment_for_call(partnership: Partnership, at: dt.datetime) -> int | None:
+    """The scheduled appointment this call is for, if any (its attendance is recorded)."""
+    found = schedule_queries.appointment_for_call(partnership=partnership, at=at)
+    return None if found is None else int(found.pk)

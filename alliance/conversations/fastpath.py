@@ -30,7 +30,8 @@ from django.conf import settings
 from django.db import connections, router
 from django.utils import timezone
 
-from alliance.conversations import followups, integrations, membership, messages
+from alliance.checkins import safety
+from alliance.conversations import followups, membership, messages
 from alliance.conversations.models import Message
 from alliance.core import taskrows
 
@@ -49,7 +50,7 @@ async def post(*, author: membership.Author, client_id: Any, body: Any) -> messa
     Bad input raises `membership.ConversationError` exactly as `post_message` does.
     """
     client_id, body = messages.clean_message(client_id=client_id, body=body)
-    if author.is_client and integrations.crisis_phrases(body):
+    if author.is_client and safety.crisis_phrases(body):
         return None  # safety first: the alert is raised in the message's transaction
     now = timezone.now()
     connection = connections[router.db_for_write(Message)]

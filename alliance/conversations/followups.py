@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from alliance.conversations import integrations
+from alliance.checkins.tasks import evaluate_alerts
 from alliance.conversations.membership import Author
 
 # The alert rules read message counts (the fading-messages signal), nothing urgent: crisis
@@ -71,12 +71,12 @@ def follow_ups(author: Author, seq: int, due: tuple[str, ...]) -> list[FollowUp]
             task = task.using(run_after=timezone.now() + dt.timedelta(seconds=delay))
         found.append(FollowUp(_follow_up_key(author, NOTIFY), task, (seq,), now + delay))
     if EVALUATE in due:
-        task, args = integrations.alert_evaluation_task(
-            partnership_id=int(author.partnership.pk),
-            delay_seconds=ALERT_EVALUATION_EVERY_SECONDS,
-        )
+        # Re-run the alert rules once after a burst of messages, not per message.
+        run_after = timezone.now() + dt.timedelta(seconds=ALERT_EVALUATION_EVERY_SECONDS)
+        evaluation = evaluate_alerts.using(run_after=run_after)
         until = now + ALERT_EVALUATION_EVERY_SECONDS
-        found.append(FollowUp(_follow_up_key(author, EVALUATE), task, args, until))
+        args = (int(author.partnership.pk),)
+        found.append(FollowUp(_follow_up_key(author, EVALUATE), evaluation, args, until))
     return found
 
 

@@ -1,7 +1,7 @@
 """How conversations answer the partnership lifecycle (care/lifecycle.py).
 
 When a partnership ends its thread stays as read-only history (the services refuse new
-messages: `_check_open`), and who may still read it follows the handoff rules of
+messages: `membership.check_open`), and who may still read it follows the handoff rules of
 care/queries.py: the client keeps it, the former therapist loses it at once. An open call is
 closed here, so nobody can go on joining it; the call page refuses before it offers a join
 button (conversations/views.py), and sockets find their access gone at their next session

@@ -30,7 +30,8 @@ from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
-from alliance.conversations import integrations, realtime
+from alliance.checkins import safety
+from alliance.conversations import realtime
 from alliance.conversations.followups import follow_ups, follow_ups_due, mark_covered
 from alliance.conversations.membership import (
     Author,
@@ -140,7 +141,7 @@ def post_message(
     client_id, body = clean_message(client_id=client_id, body=body)
     if author is None:
         author = author_for(partnership=partnership, sender=sender)
-    phrases = tuple(integrations.crisis_phrases(body)) if author.is_client else ()
+    phrases = tuple(safety.crisis_phrases(body)) if author.is_client else ()
     # The abuse limit holds back anything but a message with crisis language.
     limited = not phrases
     held = False
@@ -167,11 +168,14 @@ def post_message(
         message = inserted_message(author, seq, client_id, body, now, held)
         alerted = False
         if phrases:
-            alerted = integrations.raise_safety_alert(
+            # In the message's transaction: the therapist and on-call are told on commit.
+            safety.raise_safety_alert(
                 client=partnership.client,
                 partnership=partnership,
+                source="message",
                 evidence={"message_id": seq, "phrases": list(phrases)},
             )
+            alerted = True
         if due:
             # The task rows commit with the message and cover later messages until they run.
             pending = follow_ups(author, seq, due)

@@ -87,17 +87,13 @@ def test_bad_input_is_refused_with_a_clear_message(
 
 
 def test_crisis_language_shows_resources_at_once_and_alerts(partnership, client_user, monkeypatch):
-    from alliance.conversations import integrations
+    from alliance.checkins import safety
 
     alerts = []
     monkeypatch.setattr(
-        integrations, "crisis_phrases", lambda text: ["want to die"] if "die" in text else []
+        safety, "crisis_phrases", lambda text: ("want to die",) if "die" in text else ()
     )
-    monkeypatch.setattr(
-        integrations,
-        "raise_safety_alert",
-        lambda **kwargs: alerts.append(kwargs) or True,
-    )
+    monkeypatch.setattr(safety, "raise_safety_alert", lambda **kwargs: alerts.append(kwargs))
     response = post(logged_in(client_user), partnership, "Some days I want to die")
     html = response.content.decode()
     assert response.status_code == 200
@@ -108,6 +104,7 @@ def test_crisis_language_shows_resources_at_once_and_alerts(partnership, client_
         {
             "client": client_user,
             "partnership": partnership,
+            "source": "message",
             "evidence": {"message_id": message.pk, "phrases": ["want to die"]},
         }
     ]

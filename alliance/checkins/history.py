@@ -26,7 +26,7 @@ import numpy as np
 
 from alliance.checkins import instruments as lookup
 from alliance.checkins.models import CHECKIN, CHECKIN_THERAPIST, Response
-from alliance.checkins.providers import optional_provider
+from alliance.checkins.signals import signal
 from alliance.measures.alerts import (
     AttendanceEvent,
     BondConfig,
@@ -41,6 +41,7 @@ from alliance.measures.alerts import (
 from alliance.measures.alerts.model import Attendance
 from alliance.measures.reliability import percentile_bands
 from alliance.measures.trajectories import TrajectoryModel, fit_for_instrument
+from alliance.schedule.queries import attendance_for_alerts
 
 PILLARS = ("goal", "task", "bond")
 MESSAGE_WEEKS = 8
@@ -201,13 +202,9 @@ def build_histories(partnership_ids: Iterable[int]) -> dict[int, ClientHistory]:
         item9 = item9 if inst_id == "phq9" else None
         outcomes[pid].append((inst_id, session, float(total), item9, at.date()))
     verdicts = _verdicts(outcomes)
-    attendance = _provided(
-        "alliance.schedule.queries", "attendance_for_alerts", ids
-    )  # dict[int, list[AttendanceEvent]]
-    messages = _provided(
-        "alliance.conversations.queries", "message_weeks_for_alerts", ids, weeks=MESSAGE_WEEKS
-    )
-    goals = _provided("alliance.goals.queries", "goals_status_for_alerts", ids)
+    attendance = attendance_for_alerts(ids) if ids else {}
+    messages = dict(signal("messages_per_week")(ids, weeks=MESSAGE_WEEKS)) if ids else {}
+    goals = dict(signal("goals_status")(ids)) if ids else {}
     histories = {}
     for pid in ids:
         cis = tuple(
@@ -239,13 +236,6 @@ def build_histories(partnership_ids: Iterable[int]) -> dict[int, ClientHistory]:
             goals=status if isinstance(status, GoalsStatus) else None,
         )
     return histories
-
-
-def _provided(module: str, name: str, ids: list[int], **kwargs: Any) -> dict[int, Any]:
-    provider = optional_provider(module, name)
-    if provider is None:
-        return {}
-    return dict(provider(ids, **kwargs) or {})
 
 
 def _verdicts(

@@ -27,8 +27,8 @@ from alliance.checkins.models import (
     CheckinRequest,
     Response,
 )
-from alliance.checkins.providers import optional_provider
 from alliance.measures.change import reliable_threshold_for
+from alliance.schedule.queries import next_appointments
 
 PILLARS = ("goal", "task", "bond")
 OUTCOMES = ("phq9", "gad7")
@@ -362,8 +362,7 @@ def caseload_by_risk(therapist: User) -> list[dict[str, Any]]:
     last_outcome = _last_outcomes(ids)
     # Each instrument looked up once (a practice's own is a query).
     instruments = {i: lookup.instrument(i) for i in {o[0] for o in last_outcome.values()}}
-    provider = optional_provider("alliance.schedule.queries", "next_appointments")
-    next_at = dict(provider(ids) or {}) if provider is not None and ids else {}
+    next_at = dict(next_appointments(ids) or {}) if ids else {}
     pending = set(
         CheckinRequest.objects.filter(partnership_id__in=ids, completed_at__isnull=True)
         .values_list("partnership_id", flat=True)

@@ -20,7 +20,7 @@ from alliance.checkins import instruments as instrument_lookup
 from alliance.checkins.errors import CheckinError
 from alliance.checkins.length import checkin_length
 from alliance.checkins.models import CHECKIN, CheckinRequest, OutcomeSchedule
-from alliance.checkins.providers import optional_provider
+from alliance.schedule.queries import session_number_for_appointment
 
 
 def outcome_schedule_of(partnership: Partnership) -> tuple[list[str], int]:
@@ -75,13 +75,10 @@ def _next_session_number(partnership: Partnership) -> int:
 
 
 def _session_for_appointment(partnership: Partnership, appointment_id: int | None) -> int | None:
-    """The appointment's ordinal in the partnership, when the schedule part tells it."""
+    """The appointment's ordinal in the partnership."""
     if appointment_id is None:
         return None
-    provider = optional_provider("alliance.schedule.queries", "session_number_for_appointment")
-    if provider is None:
-        return None
-    value = provider(appointment_id)
+    value = session_number_for_appointment(appointment_id)
     return int(value) if value else None
 
 

@@ -18,7 +18,6 @@ from alliance.checkins.alert_workflow import (
 )
 from alliance.checkins.errors import CheckinError
 from alliance.checkins.length import SECONDS_PER_QUESTION, CheckinLength, checkin_length
-from alliance.checkins.providers import optional_provider
 from alliance.checkins.requests import (
     SessionHeld,
     is_follow_up,
@@ -55,7 +54,6 @@ __all__ = [
     "is_follow_up",
     "latest_session_held",
     "notify_unanswered",
-    "optional_provider",
     "outcome_schedule_of",
     "outcomes_due",
     "pending_instruments",

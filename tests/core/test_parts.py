@@ -84,3 +84,13 @@ def test_an_event_nobody_handles_fails_the_check(monkeypatch):
     assert lifecycle.unhandled_events() == ["SessionFinished"]
     with pytest.raises(SystemCheckError, match="Nothing handles SessionFinished"):
         call_command("check")
+
+
+def test_every_alert_signal_has_exactly_one_provider(monkeypatch):
+    from alliance.checkins import signals
+    from alliance.conversations import alert_signals
+
+    assert signals.signal("messages_per_week") is alert_signals.SIGNALS["messages_per_week"]
+    monkeypatch.setattr(alert_signals, "SIGNALS", {})
+    with pytest.raises(SystemCheckError, match="'messages_per_week' comes from 0 parts"):
+        call_command("check")

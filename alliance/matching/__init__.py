@@ -6,7 +6,8 @@ waiting list and `learn` for refitting the weights.
 
 from __future__ import annotations
 
-from alliance.matching.index import FunnelStep, Index, Match, Reason, SearchResult
+from alliance.matching.index import Index
+from alliance.matching.results import FunnelStep, Match, Reason, SearchResult
 from alliance.matching.rows import (
     ClientQuery,
     DomainRecord,

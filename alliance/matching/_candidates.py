@@ -28,11 +28,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from alliance.matching.constraints import preference_met
 from alliance.matching.vocabulary import DOMAINS, PREFERENCES
 from alliance.matching.weights import Weights
 
 if TYPE_CHECKING:
-    from alliance.matching.index import Index, QueryTable
+    from alliance.matching.encoding import QueryTable
+    from alliance.matching.index import Index
 
 U64 = np.uint64
 F32 = np.float32
@@ -253,8 +255,23 @@ class _Group:
         self.excluded = [(pos, e) for pos, e in enumerate(excluded) if e]
         self.ids = index.ids[rows]
 
-        # Schedule: overlap of preferred hours with availability, per distinct pattern on
-        # both sides, then spread over the therapists having each availability pattern.
+        self.schedule = self._schedule_lookup(th, keys, members)
+        self.payment = self._payment_lookup(index, keys, members)
+        self.base = self._base_lookup(th, keys, members)
+
+        # Preferences: a table per preference over the distinct stated values, with a row
+        # of False (not stated as a nice-to-have) and a row of True (not a must-have).
+        self.prefs: dict[str, tuple[NDArray[np.bool_], IntArray] | None] = {}
+        for name in PREFERENCES:
+            bit_p = _PREF_BIT[name]
+            stating = (self.stated & bit_p) != 0
+            if stating.any():
+                self.prefs[name] = self._pref_table(name, members, stating)
+
+    def _schedule_lookup(self, th: _Therapists, keys: _Keys, members: IntArray) -> _Lookup:
+        """Schedule: overlap of preferred hours with availability, per distinct pattern on
+        both sides, then spread over the therapists having each availability pattern."""
+        rows, t = self.rows, self.t
         used, pattern_of = _compact(th.avail_ids[rows], th.avail_patterns.shape[0])
         patterns = th.avail_patterns[used]
 
@@ -265,9 +282,11 @@ class _Group:
             enough = overlap >= u[:, 3, None].astype(np.uint8)
             return enough[:, pattern_of]
 
-        self.schedule = _Lookup(keys, "schedule", members, schedule, t)
+        return _Lookup(keys, "schedule", members, schedule, t)
 
-        # Payment: the insurer pays, or the fee is within budget.
+    def _payment_lookup(self, index: Index, keys: _Keys, members: IntArray) -> _Lookup:
+        """Payment: the insurer pays, or the fee is within budget."""
+        rows, t = self.rows, self.t
         fee = index.fee[rows]
         insurer = np.ascontiguousarray(index.insurer[rows].T)
 
@@ -281,9 +300,11 @@ class _Group:
                 ok[has] |= (insurer[c // 64] & bit[:, None]) != 0
             return ok
 
-        self.payment = _Lookup(keys, "payment", members, payment, t)
+        return _Lookup(keys, "payment", members, payment, t)
 
-        # Record, specialty, load and switch reason, per distinct (concerns, reason).
+    def _base_lookup(self, th: _Therapists, keys: _Keys, members: IntArray) -> _Lookup:
+        """Record, specialty, load and switch reason, per distinct (concerns, reason)."""
+        rows, t = self.rows, self.t
         combined = th.combined[:, rows]
         record_mean = th.record_mean[rows]
         load = th.load[rows]
@@ -315,16 +336,7 @@ class _Group:
                 out[has] += switch[reason[has]]
             return out
 
-        self.base = _Lookup(keys, "base", members, base, t)
-
-        # Preferences: a table per preference over the distinct stated values, with a row
-        # of False (not stated as a nice-to-have) and a row of True (not a must-have).
-        self.prefs: dict[str, tuple[NDArray[np.bool_], IntArray] | None] = {}
-        for name in PREFERENCES:
-            bit_p = _PREF_BIT[name]
-            stating = (self.stated & bit_p) != 0
-            if stating.any():
-                self.prefs[name] = self._pref_table(name, members, stating)
+        return _Lookup(keys, "base", members, base, t)
 
     def _pref_table(
         self, name: str, members: IntArray, stating: BoolArray
@@ -387,7 +399,7 @@ class _Group:
             is_must = (must & bit) != 0
             if pref is None:
                 rows, who = self.rows, self.members[sel]
-                met = self.index._preference_met(name, rows, self.qt.take(who))
+                met = preference_met(self.index, name, rows, self.qt.take(who))
                 nice_met = (met & is_nice[:, None]).view(np.uint8)
                 feasible &= met | ~is_must[:, None]
             else:

@@ -4,7 +4,8 @@ A live match touches only the therapists licensed in the client's jurisdiction. 
 keeps their columns contiguous (built once with the index), so a query runs each hard
 constraint as a handful of numpy operations on the block without gathering rows first, and
 `OneQuery` holds the query as plain Python scalars instead of a one-row `QueryTable`.
-The constraints mean exactly what `Index._constraints` means; the property tests check both.
+The constraints mean exactly what `constraints.hard_constraints` means; the property tests check
+both.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ class Block:
         self._prefix: dict[tuple[tuple[int, ...], int], tuple[BoolArray, tuple[int, int, int]]] = {}
 
     def preference_met(self, name: str, q: OneQuery) -> BoolArray:
-        """Does each therapist in the block meet preference `name` (as `_preference_met`)?"""
+        """Does each therapist in the block meet preference `name` (as in `constraints.py`)?"""
         if name == "gender":
             return cast(BoolArray, ((U64(q.gender) >> self.gender) & U64(1)) != 0)
         if name == "age":

@@ -25,7 +25,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from alliance.matching._candidates import top_candidates
-from alliance.matching.index import Index, QueryTable
+from alliance.matching.encoding import QueryTable
+from alliance.matching.index import Index
 from alliance.matching.rows import ClientQuery
 from alliance.matching.weights import Weights
 

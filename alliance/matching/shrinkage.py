@@ -113,3 +113,24 @@ def shrink_records(
     within = pooled_within_variance(sds, ns)
     prior = estimate_prior(means, ns, within)
     return prior, shrink(means, ns, prior, min_cases=min_cases)
+
+
+def shrink_columns(
+    ev: NDArray[np.float64], min_cases: int
+) -> tuple[NDArray[np.float64], NDArray[np.int64], tuple[Prior, ...]]:
+    """Per column: estimate the prior, shrink, and express as SDs of client-level spread.
+
+    `ev` stacks means, SDs and case counts, each (therapists, columns), as `Index` keeps
+    them per problem domain or per pillar.
+    """
+    means, sds, ns = ev[0], ev[1], ev[2].astype(np.int64)
+    z = np.zeros_like(means)
+    priors = []
+    for j in range(means.shape[1]):
+        within = pooled_within_variance(sds[:, j], ns[:, j])
+        prior = estimate_prior(means[:, j], ns[:, j], within)
+        post = shrink(means[:, j], ns[:, j], prior, min_cases=min_cases)
+        if within > 0:
+            z[:, j] = (post.mean - prior.mean) / np.sqrt(within)
+        priors.append(prior)
+    return np.ascontiguousarray(z.T), np.ascontiguousarray(ns.T), tuple(priors)

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alliance.matching import Index, TherapistRow
-from alliance.matching.index import MAX_REASONS, REASON_MIN
+from alliance.matching.reasons import MAX_REASONS, REASON_MIN
 from alliance.matching.weights import COMPONENTS
 from tests.matching.factories import preference_met, query, therapists, violations
 

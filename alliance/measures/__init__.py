@@ -6,8 +6,9 @@ Alliance, takes plain data and returns frozen dataclasses.
 
 from __future__ import annotations
 
+from alliance.measures.instrument import Instrument
 from alliance.measures.registry import all_instruments, get_instrument, instrument_ids
-from alliance.measures.schema import Instrument, InstrumentError
+from alliance.measures.schema import InstrumentError
 from alliance.measures.scoring import ScoreResult, ScoringError, score, score_positional
 
 __all__ = [

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from alliance.measures.schema import Instrument
+from alliance.measures.instrument import Instrument
 
 Z_95 = 1.96
 Z_90 = 1.645

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from alliance.measures.change import change_for, nhs_talking_therapies
+from alliance.measures.instrument import ClinicalCutoff, Instrument
 from alliance.measures.registry import UnknownInstrumentError, get_instrument, instrument_ids
-from alliance.measures.schema import ClinicalCutoff, Instrument, InstrumentError
+from alliance.measures.schema import InstrumentError
 from alliance.measures.scoring import Answer, ScoreResult, ScoringError, score, score_positional
 
 EXIT_BAD_INPUT = 2

@@ -9,7 +9,8 @@ from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from alliance.measures.schema import Instrument, InstrumentError, instrument_from_dict
+from alliance.measures.instrument import Instrument
+from alliance.measures.schema import InstrumentError, instrument_from_dict
 
 
 class UnknownInstrumentError(KeyError):

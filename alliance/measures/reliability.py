@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from alliance.measures.schema import Instrument
+from alliance.measures.instrument import Instrument
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from alliance.measures.schema import Instrument, Item
+from alliance.measures.instrument import Instrument, Item
 
 Answer = int | float | str | None
 

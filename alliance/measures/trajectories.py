@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from alliance.measures.schema import Instrument
+from alliance.measures.instrument import Instrument
 
 FloatArray = npt.NDArray[np.float64]
 Z_10_90 = 1.2816  # standard normal quantile for a 10th-90th percentile band

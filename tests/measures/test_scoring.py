@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alliance.measures import ScoringError, get_instrument, score, score_positional
-from alliance.measures.schema import Instrument, instrument_from_dict
+from alliance.measures.instrument import Instrument
+from alliance.measures.schema import instrument_from_dict
 
 from .madeup import twelve_item_alliance
 

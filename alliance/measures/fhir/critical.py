@@ -17,7 +17,8 @@ from alliance.measures.fhir.report import (
     How,
     MissingCritical,
 )
-from alliance.measures.schema import Instrument, InstrumentError, Item
+from alliance.measures.instrument import Instrument, Item
+from alliance.measures.schema import InstrumentError
 
 PHQ9_ITEM9_LOINC = "44260-8"
 PHQ9_ITEM9_DESCRIPTION = (

@@ -24,7 +24,7 @@ from alliance.measures.fhir._common import (
     ORDINAL_VALUE,
     _validated,
 )
-from alliance.measures.schema import Group, Instrument, Item
+from alliance.measures.instrument import Group, Instrument, Item
 from alliance.measures.scoring import ScoreResult
 
 

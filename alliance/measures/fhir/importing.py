@@ -22,7 +22,8 @@ from alliance.measures.fhir._common import (
 from alliance.measures.fhir.critical import _find_critical
 from alliance.measures.fhir.reading import _loinc_code, _normalised, _Reader, _scored
 from alliance.measures.fhir.report import ImportResult, ReportLine
-from alliance.measures.schema import Instrument, InstrumentError, Item, instrument_from_dict
+from alliance.measures.instrument import Instrument, Item
+from alliance.measures.schema import InstrumentError, instrument_from_dict
 from alliance.measures.scoring import Answer, ScoringError
 
 

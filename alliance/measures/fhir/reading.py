@@ -21,7 +21,8 @@ from alliance.measures.fhir._common import (
     gettext_noop,
 )
 from alliance.measures.fhir.report import ReportLine
-from alliance.measures.schema import Instrument, InstrumentError
+from alliance.measures.instrument import Instrument
+from alliance.measures.schema import InstrumentError
 
 # R4 Expression.name is an `id`; LHC-Forms writes names such as `q1_value`.
 _EXPRESSION_NAME = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")

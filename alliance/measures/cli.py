@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from alliance.measures.change import change_for, nhs_talking_therapies
+from alliance.measures.change import ChangeResult, NhsOutcome, change_for, nhs_talking_therapies
 from alliance.measures.instrument import ClinicalCutoff, Instrument
 from alliance.measures.registry import UnknownInstrumentError, get_instrument, instrument_ids
 from alliance.measures.schema import InstrumentError
@@ -201,6 +201,33 @@ def _score_arg(text: str) -> float:
 
 
 def change_main(argv: list[str]) -> int:
+    parser = _change_parser()
+    try:
+        args = parser.parse_args(argv)
+        instrument = _load(args.instrument)
+        result = change_for(
+            instrument,
+            args.before,
+            args.after,
+            sd=args.sd,
+            reliability=args.reliability,
+            cutoff=args.cutoff,
+        )
+        nhs = _nhs_outcome(instrument, args)
+    except (_UsageError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        data: dict[str, object] = result.as_dict()
+        if nhs is not None:
+            data["nhs_talking_therapies"] = nhs.as_dict()
+        print(json.dumps(data))
+        return 0
+    _print_change(instrument, result, nhs)
+    return 0
+
+
+def _change_parser() -> _Parser:
     parser = _Parser(
         prog="alliance change",
         description="Reliable change (Jacobson & Truax 1991) between two totals; with both "
@@ -222,47 +249,36 @@ def change_main(argv: list[str]) -> int:
     parser.add_argument("--reliability", type=float, help="reliability (overrides)")
     parser.add_argument("--cutoff", type=float, help="clinical cut-off (overrides)")
     parser.add_argument("--json", action="store_true", help="print JSON")
-    try:
-        args = parser.parse_args(argv)
-        instrument = _load(args.instrument)
-        result = change_for(
-            instrument,
-            args.before,
-            args.after,
-            sd=args.sd,
-            reliability=args.reliability,
-            cutoff=args.cutoff,
+    return parser
+
+
+def _nhs_outcome(instrument: Instrument, args: argparse.Namespace) -> NhsOutcome | None:
+    """The NHS Talking Therapies flags when both PHQ-9 and GAD-7 totals were given."""
+    pairs = {instrument.id: (args.before, args.after)}
+    for other in ("phq9", "gad7"):
+        given = getattr(args, other)
+        if given is not None:
+            if other == instrument.id:
+                raise _UsageError(f"alliance change: --{other} repeats the instrument")
+            change_for(get_instrument(other), *given)  # range check
+            pairs[other] = (given[0], given[1])
+    nhs = None
+    if "phq9" in pairs and "gad7" in pairs:
+        whole = [v for pair in pairs.values() for v in pair]
+        if not all(float(v).is_integer() for v in whole):
+            raise _UsageError("alliance change: PHQ-9 and GAD-7 totals are whole numbers")
+        nhs = nhs_talking_therapies(
+            int(pairs["phq9"][0]),
+            int(pairs["phq9"][1]),
+            int(pairs["gad7"][0]),
+            int(pairs["gad7"][1]),
         )
-        pairs = {instrument.id: (args.before, args.after)}
-        for other in ("phq9", "gad7"):
-            given = getattr(args, other)
-            if given is not None:
-                if other == instrument.id:
-                    raise _UsageError(f"alliance change: --{other} repeats the instrument")
-                change_for(get_instrument(other), *given)  # range check
-                pairs[other] = (given[0], given[1])
-        nhs = None
-        if "phq9" in pairs and "gad7" in pairs:
-            whole = [v for pair in pairs.values() for v in pair]
-            if not all(float(v).is_integer() for v in whole):
-                raise _UsageError("alliance change: PHQ-9 and GAD-7 totals are whole numbers")
-            nhs = nhs_talking_therapies(
-                int(pairs["phq9"][0]),
-                int(pairs["phq9"][1]),
-                int(pairs["gad7"][0]),
-                int(pairs["gad7"][1]),
-            )
-        elif len(pairs) > 1:
-            raise _UsageError("alliance change: the NHS flags need both phq9 and gad7")
-    except (_UsageError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.json:
-        data: dict[str, object] = result.as_dict()
-        if nhs is not None:
-            data["nhs_talking_therapies"] = nhs.as_dict()
-        print(json.dumps(data))
-        return 0
+    elif len(pairs) > 1:
+        raise _UsageError("alliance change: the NHS flags need both phq9 and gad7")
+    return nhs
+
+
+def _print_change(instrument: Instrument, result: ChangeResult, nhs: NhsOutcome | None) -> None:
     print(
         f"{instrument.short_name} {_fmt(result.pre)} -> {_fmt(result.post)} "
         f"(change {result.difference:+g}); RCI {result.rci:.2f}; "
@@ -284,7 +300,6 @@ def change_main(argv: list[str]) -> int:
             f"{'yes' if nhs.caseness_first else 'no'}, at last "
             f"{'yes' if nhs.caseness_last else 'no'}; " + (", ".join(flags) or "no change flags")
         )
-    return 0
 
 
 def _main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - for python -m

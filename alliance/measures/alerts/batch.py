@@ -356,38 +356,15 @@ def to_batch(
     intake = np.zeros(p, dtype=bool)
     crisis = np.zeros(p, dtype=np.int64)
 
-    def col(session: int, what: str) -> int:
-        if not 1 <= session <= sessions:
-            raise ValueError(f"{what} at session {session} does not fit in {sessions} columns")
-        return session - 1
-
     for i, h in enumerate(histories):
-        for c in h.checkins:
-            j = col(c.session, "check-in")
-            for arr, v in (
-                (g, c.goal),
-                (t, c.task),
-                (b, c.bond),
-                (tg, c.therapist_goal),
-                (tt, c.therapist_task),
-                (tb, c.therapist_bond),
-            ):
-                if v is not None:
-                    arr[i, j] = v
-        for o in h.outcomes:
-            j = col(o.session, f"{o.instrument} score")
-            arrays = outcomes[o.instrument]
-            arrays.total[i, j] = o.total
-            if o.on_track is not None:
-                arrays.on_track[i, j] = 1.0 if o.on_track else 0.0
-            if o.item9 is not None and arrays.item9 is not None:
-                arrays.item9[i, j] = o.item9
+        _put_checkins((g, t, b, tg, tt, tb), i, h, sessions)
+        _put_outcomes(outcomes, i, h, sessions)
         for a in h.attendance:
-            j = col(a.session, "attendance")
+            j = _column(a.session, "attendance", sessions)
             attendance[i, j] = _CODES[a.status]
             late[i, j] = a.late_minutes
         for s in h.skipped_checkins:
-            skipped[i, col(s, "skipped check-in")] = True
+            skipped[i, _column(s, "skipped check-in", sessions)] = True
         if len(h.messages_per_week) > weeks:
             raise ValueError(f"{len(h.messages_per_week)} weeks of messages exceed {weeks}")
         messages[i, : len(h.messages_per_week)] = h.messages_per_week
@@ -413,6 +390,49 @@ def to_batch(
         intake,
         crisis,
     )
+
+
+def _column(session: int, what: str, sessions: int) -> int:
+    """The array column of a (1-based) session, refusing one beyond the arrays."""
+    if not 1 <= session <= sessions:
+        raise ValueError(f"{what} at session {session} does not fit in {sessions} columns")
+    return session - 1
+
+
+def _put_checkins(
+    ratings: tuple[Float, Float, Float, Float, Float, Float],
+    i: int,
+    h: ClientHistory,
+    sessions: int,
+) -> None:
+    """Row ``i`` of the client (goal, task, bond) and therapist (goal, task, bond) ratings."""
+    g, t, b, tg, tt, tb = ratings
+    for c in h.checkins:
+        j = _column(c.session, "check-in", sessions)
+        for arr, v in (
+            (g, c.goal),
+            (t, c.task),
+            (b, c.bond),
+            (tg, c.therapist_goal),
+            (tt, c.therapist_task),
+            (tb, c.therapist_bond),
+        ):
+            if v is not None:
+                arr[i, j] = v
+
+
+def _put_outcomes(
+    outcomes: Mapping[str, OutcomeArrays], i: int, h: ClientHistory, sessions: int
+) -> None:
+    """Row ``i`` of each instrument's totals, on-track flags and item 9 answers."""
+    for o in h.outcomes:
+        j = _column(o.session, f"{o.instrument} score", sessions)
+        arrays = outcomes[o.instrument]
+        arrays.total[i, j] = o.total
+        if o.on_track is not None:
+            arrays.on_track[i, j] = 1.0 if o.on_track else 0.0
+        if o.item9 is not None and arrays.item9 is not None:
+            arrays.item9[i, j] = o.item9
 
 
 def _opt(x: float) -> float | None:

@@ -28,7 +28,7 @@ from alliance.checkins.models import CHECKIN, CHECKIN_THERAPIST, CheckinRequest,
 from alliance.checkins.requests import is_follow_up
 from alliance.checkins.submission import COMMENT_MAX_CHARS, submit_response
 from alliance.core.crisis import resources_for_user
-from alliance.measures.schema import Item
+from alliance.measures.instrument import Item
 from alliance.privacy import audit
 from alliance.privacy.access import ApiAccess
 

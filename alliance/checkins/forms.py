@@ -11,7 +11,7 @@ from alliance.checkins.alert_workflow import NOTE_MAX_CHARS
 from alliance.checkins.instruments import localized
 from alliance.checkins.models import SafetyAssessment
 from alliance.checkins.submission import COMMENT_MAX_CHARS
-from alliance.measures.schema import Instrument
+from alliance.measures.instrument import Instrument
 
 
 class InstrumentForm(forms.Form):

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from django.utils.translation import get_language
 
 from alliance.checkins.models import CHECKIN, CHECKIN_THERAPIST, PracticeInstrument
+from alliance.measures.instrument import Instrument
 from alliance.measures.registry import get_instrument, instrument_ids
-from alliance.measures.schema import Instrument, instrument_from_dict
+from alliance.measures.schema import instrument_from_dict
 
 ALLIANCE_FORMS = {"client": CHECKIN, "therapist": CHECKIN_THERAPIST}
 

@@ -34,7 +34,7 @@ from alliance.checkins.requests import is_follow_up, request_alert_evaluation
 from alliance.checkins.safety import crisis_phrases, raise_safety_alert
 from alliance.measures.alerts.model import AlertKind, Pillar, Severity
 from alliance.measures.alerts.texts import CLIENT_PROMPTS, REPAIR_ACTIONS
-from alliance.measures.schema import Instrument
+from alliance.measures.instrument import Instrument
 from alliance.measures.scoring import ScoreResult, ScoringError, score
 from alliance.privacy import audit
 

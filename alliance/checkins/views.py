@@ -38,7 +38,7 @@ from alliance.checkins.submission import pending_instruments, submit_response
 from alliance.core import language
 from alliance.core.crisis import resources_for_user
 from alliance.measures.cli import rule_of
-from alliance.measures.schema import Instrument
+from alliance.measures.instrument import Instrument
 from alliance.privacy import audit
 from alliance.privacy.access import access
 

@@ -113,6 +113,10 @@ def on_call(request: HttpRequest) -> HttpResponse:
             and a.partnership.is_active
             and a.partnership.therapist_id == user.pk
         ]
+    # After an ending, who the client works with now: one query for the whole list.
+    now_with = queries.current_therapist_names({a.client_id for a in alerts})
+    for a in alerts:
+        a.current_therapist = now_with.get(a.client_id, "")  # type: ignore[attr-defined]
     template = "checkins/on_call.html"
     if request.htmx:  # type: ignore[attr-defined]
         template += "#alerts"

@@ -29,18 +29,14 @@ from alliance.care.lifecycle import (
 from alliance.care.models import Partnership
 from alliance.checkins import services
 from alliance.checkins.models import Alert, AlertEvent, SafetyHandoff
+from alliance.checkins.queries import open_safety_alerts_of
 from alliance.checkins.safety import on_call_clinicians
 from alliance.core import mail
-from alliance.measures.alerts.model import AlertKind
 from alliance.schedule.events import AttendanceChanged, SessionFinished
 
 
 def _open_safety_alerts(client_id: int) -> list[Alert]:
-    return list(
-        Alert.objects.filter(client_id=client_id, kind=AlertKind.SAFETY, is_open=True).order_by(
-            "created_at"
-        )
-    )
+    return list(open_safety_alerts_of(client_id).order_by("created_at"))
 
 
 def tell_on_call_the_therapist_has_gone(event: PartnershipEnded) -> None:

@@ -333,6 +333,18 @@ def alert_for(user: User, pk: int) -> Alert:
     raise Http404("no such alert")
 
 
+def current_therapist_names(client_ids: Iterable[int]) -> dict[int, str]:
+    """{client id: the name of the therapist they work with now}, for those who have one."""
+    active = Partnership.objects.filter(
+        client_id__in=list(client_ids), status=Partnership.Status.ACTIVE
+    ).select_related("therapist")
+    return {p.client_id: p.therapist.name for p in active}
+
+
+def open_safety_alerts_of(client_id: int) -> QuerySet[Alert]:
+    return Alert.objects.filter(client_id=client_id, kind="safety", is_open=True)
+
+
 def open_safety_alerts() -> QuerySet[Alert]:
     return (
         Alert.objects.filter(kind="safety", is_open=True)

@@ -333,12 +333,14 @@ def cancel_for_ending(*, partnership_id: int, by_id: int | None, now: dt.datetim
         partnership_id=partnership_id, status=Appointment.Status.SCHEDULED, starts_at__gt=now
     )
     count = 0
+    staff: User | None = None
     for appointment in upcoming.select_related("client", "therapist"):
         # Who cancelled: the client or therapist who ended it, staff (the therapist leaving,
         # an erasure), or, for the dropout job, the therapist (never the client's doing).
         by = appointment.client if by_id == appointment.client_id else appointment.therapist
         if by_id is not None and by_id not in (appointment.client_id, appointment.therapist_id):
-            by = User.objects.get(pk=by_id)
+            staff = staff or User.objects.get(pk=by_id)
+            by = staff
         _cancel(appointment, by=by, now=now, late=False, event="ended")
         count += 1
     return count

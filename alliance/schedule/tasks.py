@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 from django_tasks import task
 
 from alliance.accounts.models import User
+from alliance.core import mail
 from alliance.schedule import ics, services
 from alliance.schedule.availability import zone_of
 from alliance.schedule.models import Appointment, ReminderSent
@@ -45,29 +42,27 @@ def _mail(
     template: str,
     extra: dict[str, object],
 ) -> None:
-    now = timezone.now()
-    local = appointment.starts_at.astimezone(zone_of(recipient))
-    with translation.override(recipient.preferred_language or "en"):
-        subject = translation.gettext(subject)
-        body = render_to_string(
-            template,
-            {
-                "appointment": appointment,
-                "recipient": recipient,
-                "local_start": local,
-                "zone": str(zone_of(recipient)),
-                "url": settings.SITE_URL.rstrip("/")
-                + reverse("schedule:appointment", args=[appointment.pk]),
-                **extra,
-            },
-        )
-    message = EmailMessage(subject, body, None, [recipient.email])
-    message.attach(
-        "alliance-session.ics",
-        ics.attachment_for(appointment, now=now),
-        "text/calendar; method=" + ("CANCEL" if appointment.is_cancelled else "PUBLISH"),
+    zone = zone_of(recipient)
+    method = "CANCEL" if appointment.is_cancelled else "PUBLISH"
+    mail.send(
+        recipient,
+        subject=subject,
+        template=template,
+        context={
+            "appointment": appointment,
+            "local_start": appointment.starts_at.astimezone(zone),
+            "zone": str(zone),
+            "url": mail.link("schedule:appointment", appointment.pk),
+            **extra,
+        },
+        attachments=[
+            (
+                "alliance-session.ics",
+                ics.attachment_for(appointment, now=timezone.now()),
+                f"text/calendar; method={method}",
+            )
+        ],
     )
-    message.send()
 
 
 SUBJECTS = {

@@ -154,7 +154,12 @@ def test_every_end_is_answered_by_every_part(
 
 
 def test_after_a_switch_the_new_therapist_is_told_of_the_open_safety_alert(
-    scene, client_user, other_therapist, django_capture_on_commit_callbacks
+    scene,
+    client_user,
+    their_therapist,
+    other_therapist,
+    on_call_therapist,
+    django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
         switch(scene, None)
@@ -169,6 +174,10 @@ def test_after_a_switch_the_new_therapist_is_told_of_the_open_safety_alert(
     assert "Open safety alert from before" in page
     # the evidence itself is not handed over: only that it exists
     assert "kill myself" not in page
+    # the on-call list names the new therapist and the one before
+    rota = logged_in(on_call_therapist).get("/checkins/on-call/").content.decode()
+    assert f"{other_therapist.name} (new; told)" in rota
+    assert f"before: {their_therapist.name}" in rota
     # once a risk assessment closes the alert the notice goes
     Alert.objects.filter(pk=alert.pk).update(is_open=False, state="resolved")
     page = logged_in(other_therapist).get(f"/care/partnerships/{new.pk}/").content.decode()

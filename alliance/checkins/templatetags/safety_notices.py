@@ -1,5 +1,5 @@
 """The open-safety-alert notice a new therapist sees on their client's page after a switch
-(checkins/lifecycle.py), and the on-call list's current therapist."""
+(checkins/lifecycle.py), and whether a client has an open safety alert."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 from django import template
 
 from alliance.care.models import Partnership
-from alliance.checkins.models import Alert, SafetyHandoff
+from alliance.checkins.models import SafetyHandoff
+from alliance.checkins.queries import open_safety_alerts_of
 from alliance.core.crisis import resources_for_user
-from alliance.measures.alerts.model import AlertKind
 
 register = template.Library()
 
@@ -29,21 +29,10 @@ def safety_handoff_notice(context: dict[str, Any], partnership: Partnership) -> 
 
 
 @register.simple_tag
-def current_therapist(client_id: int) -> str:
-    """The therapist the client works with now, or ""."""
-    found = (
-        Partnership.objects.filter(client_id=client_id, status=Partnership.Status.ACTIVE)
-        .select_related("therapist")
-        .first()
-    )
-    return found.therapist.name if found is not None else ""
-
-
-@register.simple_tag
 def has_open_safety_alert(client_id: int) -> bool:
     """Whether the client has an open safety alert: the switch and match pages show the
     crisis resources again (a switch is never blocked by it)."""
-    return Alert.objects.filter(client_id=client_id, kind=AlertKind.SAFETY, is_open=True).exists()
+    return open_safety_alerts_of(client_id).exists()
 
 
 @register.simple_tag

@@ -111,3 +111,12 @@ def test_switch_for_the_approach_with_a_session_booked_and_a_safety_alert_open(
     theirs.goto(f"{base}/care/partnerships/{new.pk}/")
     assert theirs.get_by_role("heading", name="Open safety alert from before").is_visible()
     assert_accessible(theirs)
+    # on a phone, no page of the journey scrolls sideways
+    for screen, path in (
+        (theirs, f"/care/partnerships/{new.pk}/"),
+        (page, "/care/switch/"),
+        (page, f"/conversations/{old.pk}/call/"),
+    ):
+        screen.set_viewport_size({"width": 390, "height": 844})
+        screen.goto(f"{base}{path}")
+        assert screen.evaluate("document.documentElement.scrollWidth") <= 390, path

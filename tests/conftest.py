@@ -408,6 +408,27 @@ def _fresh_key_cache():
     keys.forget()
 
 
+def earlier_today(minutes: float, zone: str = "America/New_York") -> dt.datetime:
+    """`minutes` ago, but never before today's midnight where the client is (New York for
+    the test users): a session "of today" stays today's at any hour the suite runs."""
+    from zoneinfo import ZoneInfo
+
+    now = timezone.now()
+    local = now.astimezone(ZoneInfo(zone))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(now - dt.timedelta(minutes=minutes), midnight + dt.timedelta(seconds=30))
+
+
+def later_today(minutes: float, zone: str = "America/New_York") -> dt.datetime:
+    """`minutes` from now, but never after today's last second where the client is."""
+    from zoneinfo import ZoneInfo
+
+    now = timezone.now()
+    local = now.astimezone(ZoneInfo(zone))
+    end = local.replace(hour=23, minute=59, second=59, microsecond=0)
+    return min(now + dt.timedelta(minutes=minutes), end)
+
+
 def make_appointment(partnership, start, *, status="scheduled", **extra):
     """A 50-minute video appointment of the partnership, stored as given (no checks)."""
     import datetime as dt

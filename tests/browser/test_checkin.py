@@ -94,7 +94,7 @@ def test_no_session_rating_before_a_session(live_asgi_server, new_page, jurisdic
 
     from alliance.care.services import start_partnership
     from alliance.checkins.models import CheckinRequest
-    from tests.conftest import make_appointment
+    from tests.conftest import earlier_today, make_appointment
 
     client = make_client("robin@example.org", jurisdiction, name="Robin")
     therapist = make_therapist("tess@example.org", jurisdiction, name="Dr Tess")
@@ -119,7 +119,7 @@ def test_no_session_rating_before_a_session(live_asgi_server, new_page, jurisdic
     assert_accessible(tpage)
 
     # when a session has started
-    make_appointment(partnership, timezone.now() - dt.timedelta(minutes=20))
+    make_appointment(partnership, earlier_today(20))
     page.reload()
     # then the client may rate it, and is told how long today's check-in takes
     button = page.get_by_role("button", name=rate)

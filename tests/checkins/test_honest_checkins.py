@@ -18,7 +18,7 @@ from django.utils import timezone
 from alliance.checkins import services
 from alliance.checkins.models import CheckinRequest
 from tests.checkins.conftest import checkin_post, gad7_answers, good_checkin, phq9_answers
-from tests.conftest import logged_in, make_appointment
+from tests.conftest import earlier_today, later_today, logged_in, make_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,7 @@ def test_a_started_session_can_be_rated_once(
     client_user, partnership, django_capture_on_commit_callbacks
 ):
     # given an appointment that started ten minutes ago (nobody has recorded attendance yet)
-    appointment = make_appointment(partnership, ago(10))
+    appointment = make_appointment(partnership, earlier_today(10))
     browser = logged_in(client_user)
     assert RATE in browser.get("/checkins/").content
     # when the client starts rating it and answers everything asked
@@ -97,7 +97,7 @@ def test_a_started_session_can_be_rated_once(
 
 
 def test_a_joined_call_counts_before_its_start_time(client_user, partnership):
-    make_appointment(partnership, ago(-5), client_joined_at=timezone.now())
+    make_appointment(partnership, later_today(5), client_joined_at=timezone.now())
     assert RATE in logged_in(client_user).get("/checkins/").content
 
 

@@ -15,6 +15,7 @@ from ninja.errors import ValidationError
 
 from alliance.api.errors import INPUT_RULE, responses
 from alliance.api.throttles import AnonymousThrottle, UserThrottle
+from alliance.core.errors import DomainError
 from alliance.privacy.access import ApiAccess, PublicApi
 
 api = NinjaAPI(
@@ -39,6 +40,13 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     if exc.errors and all(error.get("type") == INPUT_RULE for error in exc.errors):
         return api.create_response(request, {"detail": exc.errors[0]["msg"]}, status=400)
     return api.create_response(request, {"detail": exc.errors}, status=422)
+
+
+@api.exception_handler(DomainError)
+def refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    """Every part's services refuse with a `DomainError`; the API answers each the same way,
+    with the class's status and the service's own sentence (see `alliance.core.errors`)."""
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status)
 
 
 class HealthOut(Schema):

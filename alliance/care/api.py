@@ -320,10 +320,7 @@ def _partnership(p: Any) -> dict[str, Any]:
 def choose(request: HttpRequest, offer_id: PathId) -> Any:
     client = request.auth  # type: ignore[attr-defined]
     offer = get_object_or_404(MatchOffer, pk=offer_id, client=client)
-    try:
-        partnership = matching.choose_therapist(client=client, offer=offer)
-    except matching.MatchingError as exc:
-        refuse(409, exc)
+    partnership = matching.choose_therapist(client=client, offer=offer)
     return Status(201, _partnership(partnership))
 
 
@@ -337,12 +334,9 @@ def switch(request: HttpRequest, payload: SwitchIn) -> Any:
     partnership = queries.active_partnership_of_client(client)
     if partnership is None:
         refuse(409, _("You are not working with a therapist."))
-    try:
-        ended = switching.switch_therapist(
-            partnership=partnership, reason=payload.reason, consent_handoff=payload.consent_handoff
-        )
-    except switching.SwitchError as exc:
-        refuse(409, exc)
+    ended = switching.switch_therapist(
+        partnership=partnership, reason=payload.reason, consent_handoff=payload.consent_handoff
+    )
     return Status(200, _partnership(ended))
 
 
@@ -351,8 +345,5 @@ def switch(request: HttpRequest, payload: SwitchIn) -> Any:
 )
 def join_waitlist(request: HttpRequest) -> Any:
     client = request.auth  # type: ignore[attr-defined]
-    try:
-        entry = waitlist.join_waitlist(client=client, intake=_latest_intake(client))
-    except matching.MatchingError as exc:
-        refuse(409, exc)
+    entry = waitlist.join_waitlist(client=client, intake=_latest_intake(client))
     return Status(201, {"waiting": True, "joined_at": entry.joined_at.isoformat()})

@@ -34,6 +34,7 @@ from django.utils.translation import gettext
 from alliance.accounts.models import User
 from alliance.care import observations
 from alliance.care.models import Intake, MatchIndexVersion, MatchOffer, Partnership, WeightSet
+from alliance.core.errors import DomainError
 from alliance.directory.models import AvailabilityWindow, Licence, TherapistProfile
 from alliance.matching import (
     DEFAULT_WEIGHTS,
@@ -62,7 +63,7 @@ DOMAIN_ALIASES = {"serious_mental_illness": "psychosis_spectrum"}
 UTC = dt.UTC
 
 
-class MatchingError(ValueError):
+class MatchingError(DomainError):
     """A client-facing reason why matching or choosing cannot go ahead."""
 
 

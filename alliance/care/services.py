@@ -8,6 +8,7 @@ from django.utils import timezone
 from alliance.accounts.models import User
 from alliance.care import lifecycle
 from alliance.care.models import CaseNote, Partnership
+from alliance.core.errors import DomainError
 
 
 def bump_index_version() -> None:
@@ -16,8 +17,8 @@ def bump_index_version() -> None:
     bump()
 
 
-class PartnershipError(ValueError):
-    pass
+class PartnershipError(DomainError):
+    """A partnership cannot start or change as asked."""
 
 
 @transaction.atomic

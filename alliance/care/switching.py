@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance.care import services
 from alliance.care.models import Partnership
+from alliance.core.errors import DomainError
 from alliance.matching.vocabulary import SWITCH_REASONS
 
 REASON_CHOICES = [
@@ -27,8 +28,8 @@ REASON_CHOICES = [
 ]
 
 
-class SwitchError(ValueError):
-    pass
+class SwitchError(DomainError):
+    """A switch refused (the partnership is not active, no reason given)."""
 
 
 @transaction.atomic

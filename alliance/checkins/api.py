@@ -23,7 +23,6 @@ from alliance.api.inputs import NO_NUL, BodyId, PathId
 from alliance.care.queries import partnership_for
 from alliance.checkins import export
 from alliance.checkins import instruments as instrument_lookup
-from alliance.checkins.errors import CheckinError
 from alliance.checkins.models import CHECKIN, CHECKIN_THERAPIST, CheckinRequest, Response
 from alliance.checkins.requests import is_follow_up
 from alliance.checkins.submission import COMMENT_MAX_CHARS, submit_response
@@ -194,17 +193,14 @@ def submit(request: HttpRequest, payload: SubmitIn):  # type: ignore[no-untyped-
     # form, a client never answers it. Refused as a matter of role, before any answer is read.
     if (user.pk == partnership.client_id) == (payload.instrument_id == CHECKIN_THERAPIST):
         refuse(403, gettext("This questionnaire is not for you to answer."))
-    try:
-        submitted = submit_response(
-            partnership=partnership,
-            respondent=user,
-            instrument_id=payload.instrument_id,
-            answers=dict(payload.answers),
-            request=checkin,
-            idempotency_key=payload.idempotency_key,
-        )
-    except CheckinError as exc:
-        return Status(400, {"detail": str(exc)})
+    submitted = submit_response(
+        partnership=partnership,
+        respondent=user,
+        instrument_id=payload.instrument_id,
+        answers=dict(payload.answers),
+        request=checkin,
+        idempotency_key=payload.idempotency_key,
+    )
     body = {
         "response": _score(submitted.response),
         "created": submitted.created,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from alliance.core.errors import DomainError
 
-class CheckinError(ValueError):
+
+class CheckinError(DomainError):
     """Bad input to a check-in service; the message is safe to show."""
+
+    status = 400

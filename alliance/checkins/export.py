@@ -11,14 +11,17 @@ from django.db import transaction
 from alliance.accounts.models import User
 from alliance.checkins import instruments as lookup
 from alliance.checkins.models import PracticeInstrument, Response
+from alliance.core.errors import DomainError
 from alliance.measures import fhir
 from alliance.measures.registry import get_instrument, instrument_ids
 from alliance.measures.schema import InstrumentError, instrument_from_dict
 from alliance.measures.scoring import ScoreResult, score
 
 
-class ImportError_(ValueError):
-    pass
+class ImportError_(DomainError):
+    """A questionnaire import refused; the message names what to mend."""
+
+    status = 400
 
 
 class MappingNeeded(ImportError_):

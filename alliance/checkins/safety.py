@@ -34,6 +34,7 @@ from django_tasks import task
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
 from alliance.checkins.models import SEALED_PHRASES, Alert, AlertEvent
+from alliance.core.errors import DomainError
 from alliance.measures.alerts import crisis_language
 from alliance.measures.alerts.model import AlertKind, Pillar, Severity
 from alliance.measures.alerts.texts import CLIENT_PROMPTS, REPAIR_ACTIONS
@@ -55,8 +56,8 @@ _REASONS = {
 }
 
 
-class SafetyError(ValueError):
-    pass
+class SafetyError(DomainError):
+    """A safety-alert step refused (already closed, no assessment given)."""
 
 
 def crisis_phrases(text: str) -> tuple[str, ...]:

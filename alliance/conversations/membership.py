@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
+from alliance.core.errors import DomainError
 from alliance.privacy import fields, keys
 
 
-class ConversationError(ValueError):
+class ConversationError(DomainError):
     """Refused input; `code` is stable for clients, the message is for people."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -12,11 +12,14 @@ from django.utils.translation import gettext_noop
 
 from alliance.accounts.models import User
 from alliance.core import mail
+from alliance.core.errors import DomainError
 from alliance.directory.models import Jurisdiction, Licence
 
 
-class LicenceError(ValueError):
-    pass
+class LicenceError(DomainError):
+    """A licence entry or review refused; the message names the rule."""
+
+    status = 400
 
 
 @transaction.atomic

@@ -248,12 +248,9 @@ def list_goals(request: HttpRequest, pk: PathId) -> Any:
 def propose_goal(request: HttpRequest, pk: PathId, payload: GoalIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     partnership = partnership_for(user, pk)
-    try:
-        goal = services.propose_goal(
-            partnership=partnership, by=user, title=payload.title, description=payload.description
-        )
-    except services.GoalError as exc:
-        refuse(409, exc)
+    goal = services.propose_goal(
+        partnership=partnership, by=user, title=payload.title, description=payload.description
+    )
     return Status(201, _fresh_goal(request, goal.pk))
 
 
@@ -268,10 +265,7 @@ def get_goal(request: HttpRequest, goal_id: PathId) -> Any:
 def edit_goal(request: HttpRequest, goal_id: PathId, payload: GoalIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     goal = queries.goal_for(user, goal_id)
-    try:
-        services.edit_goal(goal=goal, by=user, title=payload.title, description=payload.description)
-    except services.GoalError as exc:
-        refuse(409, exc)
+    services.edit_goal(goal=goal, by=user, title=payload.title, description=payload.description)
     return _fresh_goal(request, goal_id)
 
 
@@ -279,10 +273,7 @@ def edit_goal(request: HttpRequest, goal_id: PathId, payload: GoalIn) -> Any:
 def agree_goal(request: HttpRequest, goal_id: PathId) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     goal = queries.goal_for(user, goal_id)
-    try:
-        services.agree_goal(goal=goal, by=user)
-    except services.GoalError as exc:
-        refuse(409, exc)
+    services.agree_goal(goal=goal, by=user)
     return _fresh_goal(request, goal_id)
 
 
@@ -290,10 +281,7 @@ def agree_goal(request: HttpRequest, goal_id: PathId) -> Any:
 def rate_goal(request: HttpRequest, goal_id: PathId, payload: RatingIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     goal = queries.goal_for(user, goal_id)
-    try:
-        rating = services.rate_goal(goal=goal, by=user, value=payload.value, note=payload.note)
-    except services.GoalError as exc:
-        refuse(409, exc)
+    rating = services.rate_goal(goal=goal, by=user, value=payload.value, note=payload.note)
     return Status(201, _rating(rating))
 
 
@@ -301,10 +289,7 @@ def rate_goal(request: HttpRequest, goal_id: PathId, payload: RatingIn) -> Any:
 def close_goal(request: HttpRequest, goal_id: PathId, payload: CloseIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     goal = queries.goal_for(user, goal_id)
-    try:
-        services.close_goal(goal=goal, by=user, status=payload.status)
-    except services.GoalError as exc:
-        refuse(409, exc)
+    services.close_goal(goal=goal, by=user, status=payload.status)
     return _fresh_goal(request, goal_id)
 
 
@@ -334,12 +319,9 @@ def propose_task(request: HttpRequest, pk: PathId, payload: TaskIn) -> Any:
         goal = Goal.objects.filter(pk=payload.goal_id, partnership=partnership).first()
         if goal is None:
             refuse(404, _("That goal is not one of this partnership's goals."))
-    try:
-        task = services.propose_task(
-            partnership=partnership, by=user, title=payload.title, due_on=payload.due_on, goal=goal
-        )
-    except services.GoalError as exc:
-        refuse(409, exc)
+    task = services.propose_task(
+        partnership=partnership, by=user, title=payload.title, due_on=payload.due_on, goal=goal
+    )
     return Status(201, _task(task))
 
 
@@ -347,20 +329,14 @@ def propose_task(request: HttpRequest, pk: PathId, payload: TaskIn) -> Any:
 def agree_task(request: HttpRequest, task_id: PathId) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     task = queries.task_for(user, task_id)
-    try:
-        return _task(services.agree_task(task=task, by=user))
-    except services.GoalError as exc:
-        refuse(409, exc)
+    return _task(services.agree_task(task=task, by=user))
 
 
 @router.post("/tasks/{task_id}/outcome", response=responses({200: TaskOut}, 404, 409), auth=BOTH)
 def task_outcome(request: HttpRequest, task_id: PathId, payload: OutcomeIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     task = queries.task_for(user, task_id)
-    try:
-        done = services.record_task_outcome(
-            task=task, by=user, done=payload.done, reflection=payload.reflection
-        )
-    except services.GoalError as exc:
-        refuse(409, exc)
+    done = services.record_task_outcome(
+        task=task, by=user, done=payload.done, reflection=payload.reflection
+    )
     return _task(done)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
 from alliance.checkins import services as checkins
+from alliance.core.errors import DomainError
 from alliance.goals.models import (
     GAS_MAX,
     GAS_MIN,
@@ -31,7 +32,7 @@ AGREEMENT_FIELD_MAX_CHARS = 2_000
 MAX_DUE_DAYS = 366
 
 
-class GoalError(ValueError):
+class GoalError(DomainError):
     """A write refused for a reason the person can act on; the message is shown to them."""
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import AfterValidator, ConfigDict, WithJsonSchema, model_validator
 
-from alliance.api.errors import refuse, responses, rule_broken
+from alliance.api.errors import responses, rule_broken
 from alliance.api.inputs import VISIBLE, Flag, PathId, Text, WholeNumber
 from alliance.care.queries import partnership_for
 from alliance.core.crisis import resources_for_user
@@ -181,17 +181,14 @@ def list_entries(request: HttpRequest, offset: Offset = 0) -> Any:
 
 @router.post("/entries", response=responses({201: EntryWriteOut}, 409), auth=CLIENT)
 def write_entry(request: HttpRequest, payload: EntryIn) -> Any:
-    try:
-        result = services.write_entry(
-            client=request.auth,  # type: ignore[attr-defined]
-            body=payload.body,
-            mood=payload.mood,
-            prompt_key=payload.prompt_key,
-            bring_to_session=payload.bring_to_session,
-            share=payload.share,
-        )
-    except services.JournalError as exc:
-        refuse(409, exc)
+    result = services.write_entry(
+        client=request.auth,  # type: ignore[attr-defined]
+        body=payload.body,
+        mood=payload.mood,
+        prompt_key=payload.prompt_key,
+        bring_to_session=payload.bring_to_session,
+        share=payload.share,
+    )
     return Status(201, _written(request, result))
 
 
@@ -205,10 +202,7 @@ def get_entry(request: HttpRequest, entry_id: PathId) -> Any:
 )
 def share_entry(request: HttpRequest, entry_id: PathId) -> Any:
     entry = queries.own_entry(request.auth, entry_id)  # type: ignore[attr-defined]
-    try:
-        result = services.share_entry(entry=entry, by=request.auth)  # type: ignore[attr-defined]
-    except services.JournalError as exc:
-        refuse(409, exc)
+    result = services.share_entry(entry=entry, by=request.auth)  # type: ignore[attr-defined]
     return _written(request, result)
 
 
@@ -217,10 +211,7 @@ def share_entry(request: HttpRequest, entry_id: PathId) -> Any:
 )
 def unshare_entry(request: HttpRequest, entry_id: PathId) -> Any:
     entry = queries.own_entry(request.auth, entry_id)  # type: ignore[attr-defined]
-    try:
-        return _entry(services.unshare_entry(entry=entry, by=request.auth))  # type: ignore[attr-defined]
-    except services.JournalError as exc:
-        refuse(409, exc)
+    return _entry(services.unshare_entry(entry=entry, by=request.auth))  # type: ignore[attr-defined]
 
 
 @router.get("/partnerships/{pk}/entries", response=responses({200: list[EntryOut]}, 404), auth=BOTH)

@@ -12,6 +12,7 @@ from alliance.accounts.models import User
 from alliance.care.models import Partnership
 from alliance.care.queries import active_partnership_of_client
 from alliance.checkins import services as checkins
+from alliance.core.errors import DomainError
 from alliance.goals.models import Goal
 from alliance.journal import prompts, safety
 from alliance.journal.models import (
@@ -32,7 +33,7 @@ PROMPT_MAX_CHARS = 500
 MAX_PROMPTS = 31
 
 
-class JournalError(ValueError):
+class JournalError(DomainError):
     """A write refused for a reason the person can act on; the message is shown to them."""
 
 

@@ -22,7 +22,7 @@ from ninja.errors import HttpError
 from pydantic import AfterValidator, BeforeValidator, ConfigDict
 
 from alliance.accounts.models import User
-from alliance.api.errors import refuse, responses, rule_broken
+from alliance.api.errors import responses, rule_broken
 from alliance.api.inputs import BodyId, Choice, Documented, PathId, StrictDateTime
 from alliance.care.queries import partnership_for
 from alliance.privacy.access import ApiAccess
@@ -208,15 +208,12 @@ def book(request: HttpRequest, payload: BookIn):  # type: ignore[no-untyped-def]
         partnership = partnership_for(user, payload.partnership_id)
     except Http404 as exc:
         raise HttpError(404, "no such partnership") from exc
-    try:
-        appointment = services.book_appointment(
-            partnership=partnership,
-            starts_at=payload.starts_at,
-            modality=payload.modality,
-            by=user,
-        )
-    except services.ScheduleError as exc:
-        refuse(409, exc)
+    appointment = services.book_appointment(
+        partnership=partnership,
+        starts_at=payload.starts_at,
+        modality=payload.modality,
+        by=user,
+    )
     return Status(201, _out(appointment, user))
 
 
@@ -228,12 +225,9 @@ def book(request: HttpRequest, payload: BookIn):  # type: ignore[no-untyped-def]
 def reschedule(request: HttpRequest, appointment_id: PathId, payload: RescheduleIn):  # type: ignore[no-untyped-def]
     user: User = request.auth  # type: ignore[attr-defined]
     appointment = _appointment(user, appointment_id)
-    try:
-        moved = services.reschedule_appointment(
-            appointment=appointment, starts_at=payload.starts_at, by=user
-        )
-    except services.ScheduleError as exc:
-        refuse(409, exc)
+    moved = services.reschedule_appointment(
+        appointment=appointment, starts_at=payload.starts_at, by=user
+    )
     return Status(200, _out(moved, user))
 
 
@@ -245,8 +239,5 @@ def reschedule(request: HttpRequest, appointment_id: PathId, payload: Reschedule
 def cancel(request: HttpRequest, appointment_id: PathId):  # type: ignore[no-untyped-def]
     user: User = request.auth  # type: ignore[attr-defined]
     appointment = _appointment(user, appointment_id)
-    try:
-        cancelled = services.cancel_appointment(appointment=appointment, by=user)
-    except services.ScheduleError as exc:
-        refuse(409, exc)
+    cancelled = services.cancel_appointment(appointment=appointment, by=user)
     return Status(200, _out(cancelled, user))

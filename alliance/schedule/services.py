@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from alliance.accounts.models import User
 from alliance.care import lifecycle
 from alliance.care.models import Partnership
+from alliance.core.errors import DomainError
 from alliance.directory.models import AvailabilityWindow, TherapistProfile
 from alliance.schedule import availability, events
 from alliance.schedule.models import (
@@ -31,7 +32,7 @@ from alliance.schedule.models import (
 )
 
 
-class ScheduleError(ValueError):
+class ScheduleError(DomainError):
     """A request the schedule refuses; the message is shown to the person as it is."""
 
 

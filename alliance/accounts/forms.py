@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib.auth import password_validation
@@ -10,9 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import User, age_on, minimum_age
+from alliance.core.zones import zone_choices
 from alliance.directory.models import Jurisdiction
-
-TIMEZONE_CHOICES = sorted((tz, tz.replace("_", " ")) for tz in available_timezones() if "/" in tz)
 
 
 class SignUpForm(forms.Form):
@@ -86,7 +84,7 @@ class ProfileForm(forms.Form):
         queryset=Jurisdiction.objects.all(),
         help_text=_("Therapists must be licensed where you are."),
     )
-    timezone = forms.ChoiceField(label=_("Your time zone"), choices=TIMEZONE_CHOICES)
+    timezone = forms.ChoiceField(label=_("Your time zone"), choices=zone_choices)
     emergency_contact_name = forms.CharField(label=_("Emergency contact: name"), max_length=120)
     emergency_contact_phone = forms.RegexField(
         label=_("Emergency contact: phone"),

@@ -22,6 +22,7 @@ from alliance.care import intake, matching, queries, switching, waitlist
 from alliance.care.intake import IntakeForm, save_intake
 from alliance.care.models import MatchOffer
 from alliance.core.crisis import resources_for
+from alliance.core.weekdays import WEEKDAYS
 from alliance.directory.models import Modality
 from alliance.matching.vocabulary import SWITCH_REASONS
 from alliance.privacy.access import ApiAccess
@@ -65,7 +66,7 @@ ModalityIn = Annotated[str, _one_of(list(Modality.values))]
 TimeZone = Annotated[str | None, _one_of([z for z, _label in intake._timezones()], nullable=True)]
 Days = Annotated[
     list[WholeNumber],
-    _options([d for d, _label in intake.DAYS], kind="integer"),
+    _options([d for d, _label in WEEKDAYS], kind="integer"),
 ]
 Times = Annotated[list[str], _options(list(_listed(intake.PART_CHOICES)))]
 Jurisdiction = Annotated[

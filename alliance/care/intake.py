@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
-from zoneinfo import available_timezones
 
 from django import forms
 from django.db import transaction
@@ -18,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import User
 from alliance.care.models import Intake
+from alliance.core.weekdays import WEEKDAYS
+from alliance.core.zones import zone_choices
 from alliance.directory.models import Jurisdiction, Modality
 
 SCREEN_QUESTIONS: list[tuple[str, Any]] = [
@@ -93,15 +94,6 @@ STYLE_CHOICES = [
     ("directive", _("Directive: gives structure and suggestions")),
     ("exploratory", _("Exploratory: follows where you want to go")),
 ]
-DAYS = [
-    (0, _("Monday")),
-    (1, _("Tuesday")),
-    (2, _("Wednesday")),
-    (3, _("Thursday")),
-    (4, _("Friday")),
-    (5, _("Saturday")),
-    (6, _("Sunday")),
-]
 PARTS_OF_DAY = {"morning": (8, 12), "afternoon": (12, 17), "evening": (17, 21)}
 PART_CHOICES = [
     ("morning", _("Mornings (8–12)")),
@@ -119,10 +111,6 @@ PREFERENCE_FIELDS = [
     "style",
 ]
 TEXT_MAX = 4000
-
-
-def _timezones() -> list[tuple[str, str]]:
-    return [(z, z) for z in sorted(available_timezones()) if "/" in z or z == "UTC"]
 
 
 def _must(label: Any) -> forms.BooleanField:
@@ -159,10 +147,10 @@ class IntakeForm(forms.Form):
         to_field_name="code",
         help_text=_("Therapists must be licensed where you are."),
     )
-    timezone = forms.ChoiceField(label=_("Your time zone"), choices=_timezones)
+    timezone = forms.ChoiceField(label=_("Your time zone"), choices=zone_choices)
     days = forms.TypedMultipleChoiceField(
         label=_("Days that suit you (none ticked: any day)"),
-        choices=DAYS,
+        choices=WEEKDAYS,
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -263,7 +251,7 @@ def preferences_from(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def preferred_times_from(data: dict[str, Any]) -> list[list[int]]:
-    days = sorted(set(data.get("days") or [])) or [d for d, _l in DAYS]
+    days = sorted(set(data.get("days") or [])) or [d for d, _l in WEEKDAYS]
     parts = data.get("times") or []
     if not data.get("days") and not parts:
         return []  # any time

@@ -22,7 +22,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from django.conf import settings
@@ -35,6 +34,7 @@ from alliance.accounts.models import User
 from alliance.care import observations
 from alliance.care.models import Intake, MatchIndexVersion, MatchOffer, Partnership, WeightSet
 from alliance.core.errors import DomainError
+from alliance.core.zones import zone_named
 from alliance.directory.models import AvailabilityWindow, Licence, TherapistProfile
 from alliance.matching import (
     DEFAULT_WEIGHTS,
@@ -160,17 +160,10 @@ def forget_index() -> None:
 # --- hours ------------------------------------------------------------------------------
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def week_hours(zone: str, now: dt.datetime) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For the next 168 absolute hours: (UTC bit, local weekday, local minute of day)."""
     start = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    tz = _zone(zone)
+    tz = zone_named(zone)
     bits, days, minutes = [], [], []
     for i in range(168):
         t = start + dt.timedelta(hours=i)

@@ -25,6 +25,7 @@ from alliance.accounts.models import User
 from alliance.api.errors import responses, rule_broken
 from alliance.api.inputs import BodyId, Choice, Documented, PathId, StrictDateTime
 from alliance.care.queries import partnership_for
+from alliance.core.zones import zone_of
 from alliance.privacy.access import ApiAccess
 from alliance.schedule import availability, queries, services
 from alliance.schedule.models import Appointment
@@ -129,7 +130,7 @@ class RescheduleIn(Schema):
 
 
 def _out(appointment: Appointment, user: User) -> dict[str, object]:
-    zone = availability.zone_of(user)
+    zone = zone_of(user)
     return {
         "id": appointment.pk,
         "partnership_id": appointment.partnership_id,
@@ -173,7 +174,7 @@ def slots(request: HttpRequest, partnership_id: PathId, days: Days = 7):  # type
         end,
         not_before=now + dt.timedelta(minutes=settings.MIN_BOOKING_NOTICE_MINUTES),
     )
-    zone = availability.zone_of(user)
+    zone = zone_of(user)
     return {
         "time_zone": str(zone),
         "therapist_time_zone": str(calendar.zone),

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from alliance.accounts.models import User
+from alliance.core.zones import therapist_zone
 from alliance.directory.models import AvailabilityWindow, TherapistProfile
 from alliance.schedule.models import Appointment, AvailabilityException, TimeOff
 
@@ -35,22 +36,6 @@ def appointment_length() -> dt.timedelta:
     if not dt.timedelta(minutes=10) <= length <= dt.timedelta(hours=12):
         raise ValueError("APPOINTMENT_MINUTES must be between 10 and 720")
     return length
-
-
-def zone_of(user: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.timezone or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def therapist_zone(therapist: User) -> ZoneInfo:
-    profile = getattr(therapist, "therapist_profile", None)
-    name = profile.timezone if profile is not None else therapist.timezone
-    try:
-        return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def localize(day: dt.date, time: dt.time, zone: ZoneInfo) -> dt.datetime | None:

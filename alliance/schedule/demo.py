@@ -10,10 +10,10 @@ minutes late. Partnerships that ended by dropout stop attending 4–8 weeks befo
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from alliance.care.models import Partnership
 from alliance.core.demo import DemoContext
+from alliance.core.zones import UTC, zone_named
 from alliance.directory.models import AvailabilityWindow, TherapistProfile
 from alliance.schedule.availability import localize
 from alliance.schedule.models import Appointment, PlannedEnding, ProgressNote
@@ -61,7 +61,7 @@ def run(ctx: DemoContext) -> None:
     partnerships: list[Partnership] = ctx.shared["partnerships"]
     profiles = dict(TherapistProfile.objects.values_list("id", "user_id"))
     zones = {
-        uid: ZoneInfo(tz or "UTC")
+        uid: zone_named(tz)
         for uid, tz in TherapistProfile.objects.values_list("user_id", "timezone")
     }
     windows: dict[int, list[tuple[int, dt.time, dt.time]]] = {}
@@ -81,7 +81,7 @@ def run(ctx: DemoContext) -> None:
         if not slots:
             continue
         weekday, hour = slots.pop()  # this partnership's weekly hour, the therapist's own
-        zone = zones.get(partnership.therapist_id, ZoneInfo("UTC"))
+        zone = zones.get(partnership.therapist_id, UTC)
         first: dt.datetime = partnership.started_at
         if partnership.therapist_id != demo_therapist:
             # Keep the seed fast: other therapists' histories start at most 12 weeks back.

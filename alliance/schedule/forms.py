@@ -6,17 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from alliance.care.models import Partnership
+from alliance.core.weekdays import WEEKDAYS
 from alliance.schedule.models import Appointment, AvailabilityException, ProgressNote
-
-WEEKDAYS = [
-    (0, _("Monday")),
-    (1, _("Tuesday")),
-    (2, _("Wednesday")),
-    (3, _("Thursday")),
-    (4, _("Friday")),
-    (5, _("Saturday")),
-    (6, _("Sunday")),
-]
 
 
 class BookForm(forms.Form):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
-from alliance.schedule.availability import zone_of
+from alliance.core.zones import zone_of
 
 
 class ReaderTimezoneMiddleware:

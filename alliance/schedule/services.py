@@ -20,6 +20,7 @@ from alliance.accounts.models import User
 from alliance.care import lifecycle
 from alliance.care.models import Partnership
 from alliance.core.errors import DomainError
+from alliance.core.zones import therapist_zone
 from alliance.directory.models import AvailabilityWindow, TherapistProfile
 from alliance.schedule import availability, events
 from alliance.schedule.models import (
@@ -109,7 +110,7 @@ def add_exception(
         raise ScheduleError(_("The end must be after the start."))
     if kind == AvailabilityException.Kind.EXTRA and start is None:
         raise ScheduleError(_("Extra availability needs a start and an end time."))
-    if date < timezone.now().astimezone(availability.therapist_zone(therapist)).date():
+    if date < timezone.now().astimezone(therapist_zone(therapist)).date():
         raise ScheduleError(_("That date has passed."))
     return AvailabilityException.objects.create(
         therapist=therapist, date=date, kind=kind, start=start, end=end
@@ -123,7 +124,7 @@ def add_time_off(
     _profile(therapist)
     if last_day < first_day:
         raise ScheduleError(_("The last day must not be before the first."))
-    if last_day < timezone.now().astimezone(availability.therapist_zone(therapist)).date():
+    if last_day < timezone.now().astimezone(therapist_zone(therapist)).date():
         raise ScheduleError(_("That time has passed."))
     return TimeOff.objects.create(
         therapist=therapist, first_day=first_day, last_day=last_day, label=label.strip()[:120]

@@ -17,8 +17,8 @@ from django_tasks import task
 
 from alliance.accounts.models import User
 from alliance.core import mail
+from alliance.core.zones import zone_of
 from alliance.schedule import ics, services
-from alliance.schedule.availability import zone_of
 from alliance.schedule.models import Appointment, ReminderSent
 
 REMINDERS = {"24h": dt.timedelta(hours=24), "1h": dt.timedelta(hours=1)}

@@ -20,6 +20,8 @@ from alliance.care import ending
 from alliance.care.models import Partnership
 from alliance.care.queries import partnership_for
 from alliance.care.services import PartnershipError
+from alliance.core.weekdays import WEEKDAYS
+from alliance.core.zones import therapist_zone, zone_of
 from alliance.directory.models import AvailabilityWindow
 from alliance.privacy import audit
 from alliance.privacy.access import access
@@ -49,7 +51,7 @@ def _htmx(request: HttpRequest) -> bool:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    zone = availability.zone_of(user)
+    zone = zone_of(user)
     upcoming = list(queries.upcoming_for(user)[:50])
     partnerships = list(
         Partnership.objects.filter(client=user, status=Partnership.Status.ACTIVE)
@@ -83,7 +85,7 @@ def _slot_context(
     ignore_appointment: int | None = None,
 ) -> dict[str, Any]:
     user = _user(request)
-    zone = availability.zone_of(user)
+    zone = zone_of(user)
     week = _week(request)
     now = timezone.now()
     from django.conf import settings
@@ -150,7 +152,7 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     appointment = queries.appointment_for(user, pk)
-    zone = availability.zone_of(user)
+    zone = zone_of(user)
     note = ProgressNote.objects.filter(appointment=appointment).first()
     note_form = None
     if user.is_therapist:
@@ -313,7 +315,7 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
         "schedule/history.html",
         {
             "partnership": partnership,
-            "zone": availability.zone_of(user),
+            "zone": zone_of(user),
             "rows": rows,
             "now": timezone.now(),
         },
@@ -427,7 +429,7 @@ def availability_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Availability updated."))
             return redirect("schedule:availability")
-    today = timezone.now().astimezone(availability.therapist_zone(user)).date()
+    today = timezone.now().astimezone(therapist_zone(user)).date()
     return render(
         request,
         "schedule/availability.html",
@@ -439,7 +441,7 @@ def availability_view(request: HttpRequest) -> HttpResponse:
             "window_form": window_form,
             "exception_form": exception_form,
             "time_off_form": time_off_form,
-            "weekdays": dict(forms.WEEKDAYS),
+            "weekdays": dict(WEEKDAYS),
         },
         status=status,
     )

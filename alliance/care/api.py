@@ -23,6 +23,7 @@ from alliance.care.intake import IntakeForm, save_intake
 from alliance.care.models import MatchOffer
 from alliance.core.crisis import resources_for
 from alliance.core.weekdays import WEEKDAYS
+from alliance.core.zones import zone_names
 from alliance.directory.models import Modality
 from alliance.matching.vocabulary import SWITCH_REASONS
 from alliance.privacy.access import ApiAccess
@@ -63,7 +64,7 @@ def _listed(pairs: list[tuple[str, Any]]) -> tuple[str, ...]:
 Concerns = Annotated[list[str], _options(list(intake.CONCERN_LABELS), at_least_one=True)]
 Languages = Annotated[list[str], _options(list(_listed(intake.LANGUAGES)), at_least_one=True)]
 ModalityIn = Annotated[str, _one_of(list(Modality.values))]
-TimeZone = Annotated[str | None, _one_of([z for z, _label in intake._timezones()], nullable=True)]
+TimeZone = Annotated[str | None, _one_of(list(zone_names()), nullable=True)]
 Days = Annotated[
     list[WholeNumber],
     _options([d for d, _label in WEEKDAYS], kind="integer"),

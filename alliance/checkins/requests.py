@@ -7,11 +7,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Q
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from alliance.accounts.models import User
@@ -20,6 +18,7 @@ from alliance.checkins import instruments as instrument_lookup
 from alliance.checkins.errors import CheckinError
 from alliance.checkins.length import checkin_length
 from alliance.checkins.models import CHECKIN, CheckinRequest, OutcomeSchedule
+from alliance.core import mail
 from alliance.schedule.queries import session_number_for_appointment
 
 
@@ -234,12 +233,14 @@ def request_follow_up(*, partnership: Partnership) -> CheckinRequest:
 def _mail_checkin_request(request_id: int) -> None:
     request = CheckinRequest.objects.select_related("partnership__client").get(pk=request_id)
     client = request.partnership.client
-    link = settings.SITE_URL.rstrip("/") + reverse("checkins:fill", args=[request.pk])
+    link = mail.link("checkins:fill", request.pk)
     length = checkin_length(list(request.instruments))
-    # In the client's own language (this runs outside their request). The length is what
-    # this request asks, so "under a minute" is said only when it is true.
-    with translation.override(client.preferred_language or settings.LANGUAGE_CODE):
-        if is_follow_up(request, request.partnership):
+    follow_up = is_follow_up(request, request.partnership)
+
+    def compose() -> tuple[str, str]:
+        # In the client's own language (this runs outside their request). The length is what
+        # this request asks, so "under a minute" is said only when it is true.
+        if follow_up:
             question = gettext("How have you been since your therapy ended?")
         else:
             question = gettext("How did your last session go?")
@@ -272,7 +273,9 @@ def _mail_checkin_request(request_id: int) -> None:
                 "",
             ]
         )
-    send_mail(subject, body, None, [client.email])
+        return subject, body
+
+    mail.send_composed(client, compose)
 
 
 def request_alert_evaluation(*, partnership_id: int) -> None:

@@ -25,15 +25,16 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django_tasks import task
 
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
 from alliance.checkins.models import SEALED_PHRASES, Alert, AlertEvent
+from alliance.core import mail
 from alliance.core.errors import DomainError
 from alliance.measures.alerts import crisis_language
 from alliance.measures.alerts.model import AlertKind, Pillar, Severity
@@ -254,33 +255,41 @@ def notify_safety_alert(alert_id: int, *, escalation: bool, digest_of: int = 0) 
         recipients += on_call[:1] if recipients else on_call
     else:
         recipients = on_call
+    # One e-mail per address, each in its reader's language.
+    by_address = {u.email: u for u in reversed(recipients) if u.email}
     emails = list(dict.fromkeys(u.email for u in recipients if u.email))
-    subject = (
-        "Escalated: a safety alert is still unacknowledged"
-        if escalation
-        else (
-            f"A safety alert has {digest_of} new signal(s)"
-            if digest_of
-            else "A safety alert needs your attention"
-        )
-    )
-    body = (
-        "A client's safety alert on Alliance needs a clinician's attention"
-        + (
-            f" and has not been acknowledged within {settings.SAFETY_ACK_MINUTES} minutes"
-            if escalation
-            else ""
-        )
-        + (
-            f". {digest_of} new signal(s) came since the last e-mail about it"
-            if digest_of and not escalation
-            else ""
-        )
-        + f".\n\nOpen it here (log-in required):\n{_link(alert_id)}\n\n"
-        "This e-mail deliberately contains no clinical details.\n"
-    )
+    link = _link(alert_id)
+
+    def compose() -> tuple[str, str]:
+        if escalation:
+            subject = gettext("Escalated: a safety alert is still unacknowledged")
+            lead = gettext(
+                "A client's safety alert on Alliance needs a clinician's attention and has not "
+                "been acknowledged within %(minutes)s minutes."
+            ) % {"minutes": settings.SAFETY_ACK_MINUTES}
+        elif digest_of:
+            subject = ngettext(
+                "A safety alert has %(count)s new signal",
+                "A safety alert has %(count)s new signals",
+                digest_of,
+            ) % {"count": digest_of}
+            lead = ngettext(
+                "A client's safety alert on Alliance needs a clinician's attention. "
+                "%(count)s new signal came since the last e-mail about it.",
+                "A client's safety alert on Alliance needs a clinician's attention. "
+                "%(count)s new signals came since the last e-mail about it.",
+                digest_of,
+            ) % {"count": digest_of}
+        else:
+            subject = gettext("A safety alert needs your attention")
+            lead = gettext("A client's safety alert on Alliance needs a clinician's attention.")
+        open_it = gettext("Open it here (log-in required):")
+        no_details = gettext("This e-mail deliberately contains no clinical details.")
+        body = f"{lead}\n\n{open_it}\n{link}\n\n{no_details}\n"
+        return subject, body
+
     for address in emails:
-        send_mail(subject, body, None, [address])
+        mail.send_composed(by_address[address], compose)
     if emails:
         AlertEvent.objects.create(
             alert=alert,

@@ -10,11 +10,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from alliance.accounts.models import User
@@ -32,6 +29,7 @@ from alliance.checkins.models import (
 )
 from alliance.checkins.requests import is_follow_up, request_alert_evaluation
 from alliance.checkins.safety import crisis_phrases, raise_safety_alert
+from alliance.core import mail
 from alliance.measures.alerts.model import AlertKind, Pillar, Severity
 from alliance.measures.alerts.texts import CLIENT_PROMPTS, REPAIR_ACTIONS
 from alliance.measures.instrument import Instrument
@@ -415,16 +413,19 @@ def notify_unanswered(alert_id: int) -> None:
     alert = Alert.objects.select_related("partnership__therapist").get(pk=alert_id)
     if alert.partnership is None or not alert.partnership.is_active:
         return
-    therapist = alert.partnership.therapist
-    link = settings.SITE_URL.rstrip("/") + reverse("checkins:alert_detail", args=[alert_id])
-    with translation.override(therapist.preferred_language or settings.LANGUAGE_CODE):
-        subject = gettext("A client left a question unanswered")
-        body = gettext(
-            "A check-in on Alliance has a question left unanswered that your practice asks you "
-            "to follow up.\n\nOpen it here (log-in required):\n%(link)s\n\n"
-            "This e-mail deliberately contains no clinical details.\n"
-        ) % {"link": link}
-    send_mail(subject, body, None, [therapist.email])
+    link = mail.link("checkins:alert_detail", alert_id)
+    mail.send_composed(
+        alert.partnership.therapist,
+        lambda: (
+            gettext("A client left a question unanswered"),
+            gettext(
+                "A check-in on Alliance has a question left unanswered that your practice asks "
+                "you to follow up.\n\nOpen it here (log-in required):\n%(link)s\n\n"
+                "This e-mail deliberately contains no clinical details.\n"
+            )
+            % {"link": link},
+        ),
+    )
     record_event(alert, AlertEvent.Action.NOTIFIED, None, "e-mailed the therapist")
 
 

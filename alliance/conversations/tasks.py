@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.translation import gettext_noop
 from django_tasks import task
 
 from alliance.conversations.models import Message, ReadState
+from alliance.core import mail
 
 
 @task()
@@ -54,14 +53,13 @@ def notify_new_message(message_id: int) -> str:
     )
     if not claimed:
         return "throttled"
-    link = settings.SITE_URL.rstrip("/") + reverse("conversations:thread", args=[partnership.pk])
-    with translation.override(
-        getattr(recipient, "preferred_language", None) or settings.LANGUAGE_CODE
-    ):
-        body = render_to_string(
-            "conversations/email/new_message.txt",
-            {"recipient": recipient, "sender_name": message.sender.name, "link": link},
-        )
-        subject = str(translation.gettext("You have a new message on Alliance"))
-    send_mail(subject, body, None, [recipient.email])
+    mail.send(
+        recipient,
+        subject=gettext_noop("You have a new message on Alliance"),
+        template="conversations/email/new_message.txt",
+        context={
+            "sender_name": message.sender.name,
+            "link": mail.link("conversations:thread", partnership.pk),
+        },
+    )
     return "sent"

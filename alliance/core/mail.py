@@ -2,13 +2,16 @@
 
 Subjects are given untranslated (mark them with `gettext_noop`) and translated here, with the
 body rendered, inside the recipient's language, so an e-mail never comes out in the language
-of whoever's request sent it. Links are absolute (`SITE_URL`): a mail client has no page to
-be relative to. Clinical content never goes in an e-mail; a link to the page does.
+of whoever's request sent it. A message whose words depend on counts or state is worded by a
+`compose` function instead (`send_composed`), which is likewise called inside the recipient's
+language; every message goes out through `_deliver`. Links are absolute (`SITE_URL`): a mail
+client has no page to be relative to. Clinical content never goes in an e-mail; a link to
+the page does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -42,7 +45,20 @@ def send(
     """E-mail `recipient` (a User) the rendered `template`, in their language."""
     with translation.override(language_of(recipient)):
         body = render_to_string(template, {"recipient": recipient, **(context or {})})
-        message = EmailMessage(translation.gettext(subject), body, None, [recipient.email])
+        _deliver(recipient, translation.gettext(subject), body, attachments)
+
+
+def send_composed(recipient: Any, compose: Callable[[], tuple[str, str]]) -> None:
+    """E-mail `recipient` the (subject, body) that `compose` words in their language."""
+    with translation.override(language_of(recipient)):
+        subject, body = compose()
+    _deliver(recipient, str(subject), str(body), ())
+
+
+def _deliver(
+    recipient: Any, subject: str, body: str, attachments: Iterable[tuple[str, bytes | str, str]]
+) -> None:
+    message = EmailMessage(subject, body, None, [recipient.email])
     for name, content, mimetype in attachments:
         message.attach(name, content, mimetype)
     message.send()

@@ -18,7 +18,7 @@ from pydantic import ConfigDict, Field, WithJsonSchema
 
 from alliance.api.errors import refuse, responses
 from alliance.api.inputs import NO_NUL, Choice, Flag, PathId, Text, WholeNumber
-from alliance.care import intake, matching, queries, switching, waitlist
+from alliance.care import client_query, intake, offers, queries, switching, waitlist
 from alliance.care.intake import IntakeForm, save_intake
 from alliance.care.models import MatchOffer
 from alliance.core.crisis import resources_for
@@ -250,7 +250,7 @@ def _already_working(client: Any) -> None:
 
 
 def _latest_intake(client: Any) -> Any:
-    answers = matching.latest_intake(client)
+    answers = client_query.latest_intake(client)
     if answers is None:
         refuse(409, _("Fill in the intake first."))
     return answers
@@ -282,7 +282,7 @@ def submit_intake(request: HttpRequest, payload: IntakeIn) -> Any:
 def get_matches(request: HttpRequest) -> Any:
     client = request.auth  # type: ignore[attr-defined]
     _already_working(client)
-    page = matching.find_matches(client=client, intake=_latest_intake(client))
+    page = offers.find_matches(client=client, intake=_latest_intake(client))
     return Status(
         200,
         {
@@ -322,7 +322,7 @@ def _partnership(p: Any) -> dict[str, Any]:
 def choose(request: HttpRequest, offer_id: PathId) -> Any:
     client = request.auth  # type: ignore[attr-defined]
     offer = get_object_or_404(MatchOffer, pk=offer_id, client=client)
-    partnership = matching.choose_therapist(client=client, offer=offer)
+    partnership = offers.choose_therapist(client=client, offer=offer)
     return Status(201, _partnership(partnership))
 
 

@@ -16,14 +16,10 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from alliance.care.matching import (
-    _number,
-    current_weights,
-    fetch_rows,
-    observed_by_partnership,
-    query_for,
-)
+from alliance.care.client_query import query_for
+from alliance.care.match_index import current_weights
 from alliance.care.models import Intake, Partnership, WeightSet
+from alliance.care.therapist_rows import _number, fetch_rows, observed_by_partnership
 from alliance.matching import Index
 from alliance.matching.learn import refit
 from alliance.matching.weights import COMPONENTS

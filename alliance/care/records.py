@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 
-from alliance.care.matching import _number, domains_of, observed_by_partnership
 from alliance.care.models import Partnership
+from alliance.care.therapist_rows import _number, domains_of, observed_by_partnership
 from alliance.matching.shrinkage import shrink_records
 from alliance.matching.vocabulary import DOMAIN_LABELS, DOMAINS
 

@@ -12,7 +12,7 @@ from alliance.core.errors import DomainError
 
 
 def bump_index_version() -> None:
-    from alliance.care.matching import bump_index_version as bump
+    from alliance.care.match_index import bump_index_version as bump
 
     bump()
 

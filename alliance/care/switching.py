@@ -5,7 +5,7 @@ The partnership ends with end_reason "switched" and the client's reason in pilla
 shows therapists only their active partnerships); open safety alerts belong to the client and
 stay open with the on-call clinician. The re-match leaves the previous therapist out and, for
 a pillar reason, favours therapists with a strong record on that pillar
-(`matching.rematch_context`). Goals and history pass to the next therapist only if the client
+(`client_query.rematch_context`). Goals and history pass to the next therapist only if the client
 agrees (`switch_handoff` here, carried to the new partnership's `handoff_consent`).
 """
 

@@ -9,7 +9,16 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alliance.accounts.models import User
-from alliance.care import leaving, matching, queries, records, services, switching, waitlist
+from alliance.care import (
+    client_query,
+    leaving,
+    offers,
+    queries,
+    records,
+    services,
+    switching,
+    waitlist,
+)
 from alliance.care.intake import IntakeForm, save_intake
 from alliance.care.models import CaseNote, MatchOffer, Partnership, WaitlistEntry
 from alliance.core.crisis import resources_for, resources_for_user
@@ -112,10 +121,10 @@ def matches(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if _has_active(user):
         return redirect("core:home")
-    answers = matching.latest_intake(user)
+    answers = client_query.latest_intake(user)
     if answers is None:
         return redirect("care:intake")
-    page = matching.find_matches(client=user, intake=answers)
+    page = offers.find_matches(client=user, intake=answers)
     return render(
         request,
         "care/matches.html",
@@ -133,8 +142,8 @@ def choose(request: HttpRequest, offer_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     offer = get_object_or_404(MatchOffer, pk=offer_id, client=user)
     try:
-        partnership = matching.choose_therapist(client=user, offer=offer)
-    except matching.MatchingError as exc:
+        partnership = offers.choose_therapist(client=user, offer=offer)
+    except offers.MatchingError as exc:
         messages.error(request, str(exc))
         target = "care:waitlist" if offer.source == MatchOffer.Source.WAITLIST else "care:matches"
         return redirect(target)
@@ -181,7 +190,7 @@ def switch(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("Your previous therapist no longer has access."))
-                if matching.latest_intake(user) is None:
+                if client_query.latest_intake(user) is None:
                     return redirect("care:intake")
                 return redirect("care:matches")
         return render(
@@ -199,11 +208,11 @@ def waitlist_page(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if request.method == "POST":
         action = request.POST.get("action")
-        answers = matching.latest_intake(user)
+        answers = client_query.latest_intake(user)
         if action == "join" and answers is not None:
             try:
                 waitlist.join_waitlist(client=user, intake=answers)
-            except matching.MatchingError as exc:
+            except offers.MatchingError as exc:
                 messages.error(request, str(exc))
             else:
                 messages.success(request, _("You are on the waiting list."))
@@ -232,7 +241,7 @@ def decline(request: HttpRequest, offer_id: int) -> HttpResponse:
     offer = get_object_or_404(MatchOffer, pk=offer_id, client=user)
     try:
         waitlist.decline_offer(client=user, offer=offer)
-    except matching.MatchingError as exc:
+    except offers.MatchingError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Declined. You keep your place on the waiting list."))

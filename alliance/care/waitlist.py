@@ -17,15 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from alliance.accounts.models import User
-from alliance.care.matching import (
-    MatchingError,
-    choose_therapist,
-    current_weights,
-    fetch_rows,
-    query_for,
-    rematch_context,
-)
+from alliance.care.client_query import query_for, rematch_context
+from alliance.care.match_index import current_weights
 from alliance.care.models import Intake, MatchOffer, Partnership, WaitlistEntry, WaitlistRound
+from alliance.care.offers import MatchingError, choose_therapist
+from alliance.care.therapist_rows import fetch_rows
 from alliance.matching import ClientQuery, Index, TherapistRow
 from alliance.matching.assign import AssignConfig, WaitingClient, assign_waiting
 from alliance.matching.vocabulary import PREFERENCE_LABELS

@@ -102,6 +102,6 @@ def check_licences(*, today: date | None = None) -> dict[str, int]:
 
 def _therapists_changed() -> None:
     """Matching snapshots in every worker rebuild when licences change."""
-    from alliance.care.matching import bump_index_version
+    from alliance.care.match_index import bump_index_version
 
     bump_index_version()

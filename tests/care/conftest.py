@@ -12,7 +12,7 @@ from alliance.care.intake import SCREEN_QUESTIONS
 
 @pytest.fixture(autouse=True)
 def _fresh_index():
-    from alliance.care.matching import forget_index
+    from alliance.care.match_index import forget_index
 
     forget_index()
     yield

@@ -12,7 +12,7 @@ import time
 
 from django.db import OperationalError, connection
 
-from alliance.care import matching
+from alliance.care import offers
 from alliance.care.models import MatchOffer, Partnership
 from tests.care.conftest import submit_intake
 from tests.conftest import make_client, make_therapist
@@ -29,8 +29,8 @@ def _choose(client_id: int, offer_id: int, results: list[str], start: threading.
         start.wait()
         for _attempt in range(20):
             try:
-                matching.choose_therapist(client=client, offer=offer)
-            except matching.MatchingError:
+                offers.choose_therapist(client=client, offer=offer)
+            except offers.MatchingError:
                 results.append("refused")
             except OperationalError as exc:  # SQLite: "database is locked"
                 if "locked" not in str(exc):

@@ -9,7 +9,7 @@ import time
 import pytest
 from django.db import IntegrityError, OperationalError, connection, transaction
 
-from alliance.care import matching, waitlist
+from alliance.care import offers, waitlist
 from alliance.care.models import MatchOffer, WaitlistRound
 from tests.care.conftest import submit_intake
 from tests.conftest import make_client, make_therapist
@@ -114,8 +114,8 @@ def test_accepting_an_offer_withdraws_the_clients_other_offers(jurisdiction):
     held.refresh_from_db()
     assert held.status == "chosen" and live.status == "withdrawn" and live.decided_at
     # a withdrawn offer can no longer be chosen
-    with pytest.raises(matching.MatchingError):
-        matching.choose_therapist(client=client, offer=live)
+    with pytest.raises(offers.MatchingError):
+        offers.choose_therapist(client=client, offer=live)
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from alliance.care import matching
+from alliance.care import match_index
 from alliance.care.models import MatchOffer, Partnership
 from alliance.checkins.models import Alert
 from alliance.checkins.safety import raise_safety_alert
@@ -197,6 +197,6 @@ def test_index_version_is_checked_per_request(client_user, two_more):
     browser = logged_in(client_user)
     browser.get("/care/matches/")
     version = MatchOffer.objects.first().index_version
-    matching.bump_index_version()
+    match_index.bump_index_version()
     browser.get("/care/matches/")
     assert MatchOffer.objects.order_by("-id").first().index_version != version

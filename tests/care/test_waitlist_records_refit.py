@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from alliance.care import matching, waitlist
+from alliance.care import match_index, therapist_rows, waitlist
 from alliance.care.learning import refit_weights
 from alliance.care.models import MatchOffer, Partnership, WaitlistEntry, WeightSet
 from alliance.checkins.safety import raise_safety_alert
@@ -122,7 +122,7 @@ def _fake_history(monkeypatch, therapist_values: dict[int, list[float]]) -> None
             )
             observed[p.pk] = value
     monkeypatch.setattr(
-        matching,
+        therapist_rows,
         "observed_by_partnership",
         lambda ids: ({i: observed[i] for i in ids if i in observed}, {}),
     )
@@ -135,7 +135,7 @@ def test_records_need_the_minimum_number_of_cases(
     _fake_history(monkeypatch, {their_therapist.pk: [0.8] * 6, other_therapist.pk: [0.6] * 3})
     from alliance.care import records
 
-    monkeypatch.setattr(records, "observed_by_partnership", matching.observed_by_partnership)
+    monkeypatch.setattr(records, "observed_by_partnership", therapist_rows.observed_by_partnership)
     admin = logged_in(admin_user)
     shown = admin.get(f"/care/records/{their_therapist.pk}/").content.decode()
     assert " to " in shown and "practice" in shown  # an estimate with its interval
@@ -183,7 +183,7 @@ def test_refit_stores_a_new_version_only_when_fit_improves(monkeypatch, jurisdic
     stored = WeightSet.objects.filter(active=True).first()
     if outcome.replaced:
         assert stored is not None and stored.version == outcome.version
-        assert matching.current_weights().version == outcome.version
+        assert match_index.current_weights().version == outcome.version
     else:
         assert stored is None
     assert outcome.partnerships == 24

@@ -13,7 +13,7 @@ therapist judgement, a missed last session, or a failure to return within a set 
 weighted mean dropout 19.7%, noting the definitional spread). Four weeks without contact
 after weekly or fortnightly sessions is this project's assumption, not a published cut-off.
 
-A planned ending (`schedule.PlannedEnding`) asks for final measures (a check-in with the
+A planned ending (`care.PlannedEnding`) asks for final measures (a check-in with the
 outcome measures) and offers the client a follow-up check three months after the end, so
 that gains kept after therapy are visible.
 """
@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
 from alliance.care import lifecycle
-from alliance.care.models import Partnership
+from alliance.care.models import Partnership, PlannedEnding
 from alliance.care.services import PartnershipError, end_partnership
 
 DROPOUT_DAYS = 28
@@ -77,7 +77,7 @@ def dropout_status(
     partnership_ids: list[int], *, now: dt.datetime | None = None
 ) -> dict[int, DropoutStatus]:
     """The rule's inputs for many active partnerships, in a few queries."""
-    from alliance.schedule.models import PlannedEnding
+
     from alliance.schedule.queries import last_attended, next_appointments
 
     now = now or timezone.now()
@@ -145,7 +145,6 @@ PLAN_AHEAD_DAYS = 365
 def plan_ending(*, partnership: Partnership, by: User, last_day: dt.date) -> object:
     """Agree an ending ahead of time: asks for final measures now (a check-in with the
     outcome measures) and stops the dropout rule from firing while the ending is planned."""
-    from alliance.schedule.models import PlannedEnding
 
     locked = Partnership.objects.select_for_update().get(pk=partnership.pk)
     if by.pk not in (locked.client_id, locked.therapist_id):
@@ -173,7 +172,6 @@ def plan_ending(*, partnership: Partnership, by: User, last_day: dt.date) -> obj
 
 @transaction.atomic
 def cancel_planned_ending(*, partnership: Partnership, by: User) -> None:
-    from alliance.schedule.models import PlannedEnding
 
     if by.pk not in (partnership.client_id, partnership.therapist_id) or not (
         partnership.is_active
@@ -188,7 +186,6 @@ def end(*, partnership: Partnership, by: User, reason: str) -> Partnership:
     it as completed or therapist_ended. Switching and dropout have their own paths
     (care/switching.py and the daily job). Upcoming appointments are cancelled; a planned
     ending gets its three-month follow-up date."""
-    from alliance.schedule.models import PlannedEnding
 
     allowed = {
         partnership.client_id: {END_REASONS.CLIENT_ENDED},
@@ -210,7 +207,6 @@ def end(*, partnership: Partnership, by: User, reason: str) -> Partnership:
 
 @transaction.atomic
 def answer_follow_up_offer(*, partnership: Partnership, by: User, wanted: bool) -> None:
-    from alliance.schedule.models import PlannedEnding
 
     if by.pk != partnership.client_id:
         raise PartnershipError(_("Only the client can answer this."))
@@ -224,7 +220,6 @@ def request_due_follow_ups(*, today: dt.date | None = None) -> list[int]:
 
     Idempotent: `follow_up_requested_at` is set in the same transaction as the request.
     """
-    from alliance.schedule.models import PlannedEnding
 
     today = today or timezone.localdate()
     done: list[int] = []
@@ -247,7 +242,6 @@ def request_due_follow_ups(*, today: dt.date | None = None) -> list[int]:
 
 
 def _request_follow_up(pk: int) -> int | None:
-    from alliance.schedule.models import PlannedEnding
 
     with transaction.atomic():
         planned = PlannedEnding.objects.select_for_update().select_related("partnership").get(pk=pk)

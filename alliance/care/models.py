@@ -274,3 +274,33 @@ class WaitlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"waiting entry {self.pk}"
+
+
+class PlannedEnding(models.Model):
+    """An ending agreed ahead of time (see `alliance/care/ending.py`).
+
+    A planned ending is never counted as dropout; it asks for final measures and offers
+    the client a follow-up check three months after the end.
+    """
+
+    partnership = models.OneToOneField(
+        Partnership, on_delete=models.CASCADE, related_name="planned_ending"
+    )
+    planned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    last_day = models.DateField(help_text="the planned last day of work together")
+    created_at = models.DateTimeField(auto_now_add=True)
+    final_measures_requested_at = models.DateTimeField(null=True, blank=True)
+    # The client's answer to the follow-up offer: None until they answer.
+    follow_up_wanted = models.BooleanField(null=True, blank=True)
+    follow_up_due_on = models.DateField(null=True, blank=True)
+    follow_up_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # The model moved here from the schedule; the table keeps its name so a worker of
+        # the previous release reads and writes the same rows during a rolling deploy.
+        db_table = "schedule_plannedending"
+
+    def __str__(self) -> str:
+        return f"planned ending of partnership {self.partnership_id}"

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from alliance.care.models import Partnership
+from alliance.care.models import Partnership, PlannedEnding
 from alliance.core.demo import DemoContext
 from alliance.core.zones import UTC, zone_named
 from alliance.directory.models import AvailabilityWindow, TherapistProfile
 from alliance.schedule.availability import localize
-from alliance.schedule.models import Appointment, PlannedEnding, ProgressNote
+from alliance.schedule.models import Appointment, ProgressNote
 
 LENGTH = dt.timedelta(minutes=50)
 NOTES = [

@@ -245,31 +245,6 @@ class ProgressNote(models.Model):
         return [("", self.text)]
 
 
-class PlannedEnding(models.Model):
-    """An ending agreed ahead of time (see `alliance/care/ending.py`).
-
-    A planned ending is never counted as dropout; it asks for final measures and offers
-    the client a follow-up check three months after the end.
-    """
-
-    partnership = models.OneToOneField(
-        "care.Partnership", on_delete=models.CASCADE, related_name="planned_ending"
-    )
-    planned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    last_day = models.DateField(help_text="the planned last day of work together")
-    created_at = models.DateTimeField(auto_now_add=True)
-    final_measures_requested_at = models.DateTimeField(null=True, blank=True)
-    # The client's answer to the follow-up offer: None until they answer.
-    follow_up_wanted = models.BooleanField(null=True, blank=True)
-    follow_up_due_on = models.DateField(null=True, blank=True)
-    follow_up_requested_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"planned ending of partnership {self.partnership_id}"
-
-
 def new_feed_token() -> str:
     return secrets.token_urlsafe(32)
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alliance.accounts.models import User
 from alliance.care import ending
-from alliance.care.models import Partnership
+from alliance.care.models import Partnership, PlannedEnding
 from alliance.care.queries import partnership_for
 from alliance.care.services import PartnershipError
 from alliance.core.weekdays import WEEKDAYS
@@ -30,7 +30,6 @@ from alliance.schedule.models import (
     Appointment,
     AvailabilityException,
     CalendarFeed,
-    PlannedEnding,
     ProgressNote,
     TimeOff,
 )

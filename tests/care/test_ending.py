@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from alliance.care import ending
-from alliance.care.models import Partnership
-from alliance.schedule.models import Appointment, PlannedEnding
+from alliance.care.models import Partnership, PlannedEnding
+from alliance.schedule.models import Appointment
 from tests.conftest import logged_in, make_appointment
 
 pytestmark = pytest.mark.django_db

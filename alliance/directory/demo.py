@@ -250,7 +250,40 @@ INSURERS = ["Aetna", "Blue Shield", "Cigna", "UnitedHealthcare", "Kaiser"]
 
 
 def run(ctx: DemoContext) -> None:
-    rng = ctx.rng
+    by_code = _jurisdictions(ctx)
+    admin = ctx.shared.setdefault("admin", _admin(ctx))
+    users, specs = _therapist_users(ctx)
+    profiles: list[TherapistProfile] = []
+    licences: list[Licence] = []
+    windows: list[tuple[int, int, int, int]] = []
+    for user, (home, gender) in zip(users, specs, strict=True):
+        profiles.append(_profile(ctx, user, home, gender))
+        licences += _licences(ctx, user, home, by_code, admin)
+        windows += _windows(ctx, user)
+    TherapistProfile.objects.bulk_create(profiles)
+    Licence.objects.bulk_create(licences)
+    profile_ids = dict(TherapistProfile.objects.values_list("user_id", "id"))
+    AvailabilityWindow.objects.bulk_create(
+        AvailabilityWindow(
+            therapist_id=profile_ids[uid], weekday=wd, start=dt.time(s), end=dt.time(e)
+        )
+        for uid, wd, s, e in windows
+    )
+    # Fixed demo therapist: one clearly unverified licence to show the admin's workflow.
+    if len(users) > 2:
+        Licence.objects.create(
+            therapist=users[2],
+            jurisdiction=by_code["US-TX"],
+            licence_type="LPC",
+            number="TX-PENDING-1",
+            issuing_board="Texas licensing board",
+            expires_on=ctx.now.date() + dt.timedelta(days=400),
+        )
+    ctx.shared["therapists"] = users
+
+
+def _jurisdictions(ctx: DemoContext) -> dict[str, Jurisdiction]:
+    """Every demo jurisdiction, stored and shared by code."""
     jurisdictions = [
         Jurisdiction(
             code=j["code"],
@@ -264,9 +297,15 @@ def run(ctx: DemoContext) -> None:
     Jurisdiction.objects.bulk_create(jurisdictions)
     by_code = {j.code: j for j in Jurisdiction.objects.all()}
     ctx.shared["jurisdictions"] = by_code
-    admin = ctx.shared.setdefault("admin", _admin(ctx))
-    password = ctx.shared["password_hash"]
+    return by_code
 
+
+def _therapist_users(
+    ctx: DemoContext,
+) -> tuple[list[User], list[tuple[dict[str, Any], str]]]:
+    """The therapists' accounts, stored, with each one's home jurisdiction and gender."""
+    rng = ctx.rng
+    password = ctx.shared["password_hash"]
     count = ctx.count(300)
     users = []
     specs = []
@@ -289,83 +328,84 @@ def run(ctx: DemoContext) -> None:
         specs.append((home, gender))
     User.objects.bulk_create(users)
     users = list(User.objects.filter(role=User.Role.THERAPIST).order_by("id"))
-    profiles, licences, windows = [], [], []
-    for user, (home, gender) in zip(users, specs, strict=True):
-        langs = [home["langs"][0]]
-        for extra in home["langs"][1:]:
-            if rng.random() < 0.25:
-                langs.append(extra)
-        if "en" not in langs and rng.random() < 0.4:
-            langs.append("en")
-        specialties = sorted(set(rng.choices(DOMAINS, weights=DOMAIN_WEIGHTS, k=rng.randint(2, 5))))
-        profiles.append(
-            TherapistProfile(
-                user=user,
-                gender=gender,
-                birth_year=rng.randint(1958, 1996),
-                languages=langs,
-                modalities=sorted(
-                    rng.sample(["video", "audio", "chat", "messaging"], rng.randint(2, 4))
-                    + (["video"] if rng.random() < 0.9 else [])
-                ),
-                approaches=sorted(set(rng.choices(APPROACHES, k=rng.randint(1, 3)))),
-                specialties=specialties,
-                style=rng.choice(["directive", "exploratory"]),
-                faith_informed=rng.random() < 0.12,
-                lgbtq_affirming=rng.random() < 0.55,
-                timezone=home["tz"],
-                capacity=rng.randint(12, 30),
-                fee=rng.choice([60, 80, 100, 120, 150]),
-                insurers=sorted(rng.sample(INSURERS, rng.randint(0, 3)))
-                if home["country"] == "US"
-                else [],
-                bio=f"I work with adults on {', '.join(s.replace('_', ' ') for s in specialties)}.",
-            )
-        )
-        held = [home] + (
-            [j for j in JURISDICTIONS if j["country"] == home["country"] and j is not home][:1]
-            if rng.random() < 0.3
-            else []
-        )
-        for j in held:
-            expires = ctx.now.date() + dt.timedelta(days=rng.randint(20, 900))
-            licences.append(
-                Licence(
-                    therapist=user,
-                    jurisdiction=by_code[j["code"]],
-                    licence_type=rng.choice(LICENCE_TYPES[j["country"]]),
-                    number=f"{j['code']}-{user.pk:05d}",
-                    issuing_board=f"{j['name']} licensing board",
-                    expires_on=expires,
-                    verified_by=admin,
-                    verified_at=ctx.now - dt.timedelta(days=rng.randint(1, 300)),
-                )
-            )
-        for weekday in sorted(rng.sample(range(5), rng.randint(3, 5))):
-            start = rng.choice([8, 9, 10, 12, 13])
-            windows.append((user.pk, weekday, start, min(start + rng.choice([4, 6, 8]), 21)))
-        if rng.random() < 0.3:
-            windows.append((user.pk, 5, 10, 14))
-    # Fixed demo therapist: one clearly unverified licence to show the admin's workflow.
-    TherapistProfile.objects.bulk_create(profiles)
-    Licence.objects.bulk_create(licences)
-    profile_ids = dict(TherapistProfile.objects.values_list("user_id", "id"))
-    AvailabilityWindow.objects.bulk_create(
-        AvailabilityWindow(
-            therapist_id=profile_ids[uid], weekday=wd, start=dt.time(s), end=dt.time(e)
-        )
-        for uid, wd, s, e in windows
+    return users, specs
+
+
+def _profile(ctx: DemoContext, user: User, home: dict[str, Any], gender: str) -> TherapistProfile:
+    """One therapist's directory profile: languages, ways of working, capacity, fees."""
+    rng = ctx.rng
+    langs = [home["langs"][0]]
+    for extra in home["langs"][1:]:
+        if rng.random() < 0.25:
+            langs.append(extra)
+    if "en" not in langs and rng.random() < 0.4:
+        langs.append("en")
+    specialties = sorted(set(rng.choices(DOMAINS, weights=DOMAIN_WEIGHTS, k=rng.randint(2, 5))))
+    return TherapistProfile(
+        user=user,
+        gender=gender,
+        birth_year=rng.randint(1958, 1996),
+        languages=langs,
+        modalities=sorted(
+            rng.sample(["video", "audio", "chat", "messaging"], rng.randint(2, 4))
+            + (["video"] if rng.random() < 0.9 else [])
+        ),
+        approaches=sorted(set(rng.choices(APPROACHES, k=rng.randint(1, 3)))),
+        specialties=specialties,
+        style=rng.choice(["directive", "exploratory"]),
+        faith_informed=rng.random() < 0.12,
+        lgbtq_affirming=rng.random() < 0.55,
+        timezone=home["tz"],
+        capacity=rng.randint(12, 30),
+        fee=rng.choice([60, 80, 100, 120, 150]),
+        insurers=sorted(rng.sample(INSURERS, rng.randint(0, 3))) if home["country"] == "US" else [],
+        bio=f"I work with adults on {', '.join(s.replace('_', ' ') for s in specialties)}.",
     )
-    if len(users) > 2:
-        Licence.objects.create(
-            therapist=users[2],
-            jurisdiction=by_code["US-TX"],
-            licence_type="LPC",
-            number="TX-PENDING-1",
-            issuing_board="Texas licensing board",
-            expires_on=ctx.now.date() + dt.timedelta(days=400),
+
+
+def _licences(
+    ctx: DemoContext,
+    user: User,
+    home: dict[str, Any],
+    by_code: dict[str, Jurisdiction],
+    admin: User,
+) -> list[Licence]:
+    """A verified licence at home and, for some, one more in the same country."""
+    rng = ctx.rng
+    held = [home] + (
+        [j for j in JURISDICTIONS if j["country"] == home["country"] and j is not home][:1]
+        if rng.random() < 0.3
+        else []
+    )
+    licences = []
+    for j in held:
+        expires = ctx.now.date() + dt.timedelta(days=rng.randint(20, 900))
+        licences.append(
+            Licence(
+                therapist=user,
+                jurisdiction=by_code[j["code"]],
+                licence_type=rng.choice(LICENCE_TYPES[j["country"]]),
+                number=f"{j['code']}-{user.pk:05d}",
+                issuing_board=f"{j['name']} licensing board",
+                expires_on=expires,
+                verified_by=admin,
+                verified_at=ctx.now - dt.timedelta(days=rng.randint(1, 300)),
+            )
         )
-    ctx.shared["therapists"] = users
+    return licences
+
+
+def _windows(ctx: DemoContext, user: User) -> list[tuple[int, int, int, int]]:
+    """Weekly availability as (user id, weekday, start hour, end hour): three to five
+    weekdays, and a Saturday morning for some."""
+    rng = ctx.rng
+    windows = []
+    for weekday in sorted(rng.sample(range(5), rng.randint(3, 5))):
+        start = rng.choice([8, 9, 10, 12, 13])
+        windows.append((user.pk, weekday, start, min(start + rng.choice([4, 6, 8]), 21)))
+    if rng.random() < 0.3:
+        windows.append((user.pk, 5, 10, 14))
+    return windows
 
 
 def _admin(ctx: DemoContext) -> User:

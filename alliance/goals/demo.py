@@ -10,7 +10,7 @@ both sides, so the "goals never co-agreed" signal has something to show.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, overload
 
 from alliance.care.models import Partnership
 from alliance.core.demo import DemoContext
@@ -61,6 +61,10 @@ class Encrypter:
     def __init__(self) -> None:
         self._keys: dict[int, tuple[int, Any]] = {}
 
+    @overload
+    def __call__(self, owner_id: int, text: str) -> str: ...
+    @overload
+    def __call__(self, owner_id: int, text: None) -> None: ...
     def __call__(self, owner_id: int, text: str | None) -> str | None:
         if text is None:
             return None
@@ -86,11 +90,34 @@ def sample_partnerships(ctx: DemoContext) -> list[Partnership]:
 
 
 def run(ctx: DemoContext) -> None:
-    rng = ctx.rng
-    now = ctx.now
     partnerships = sample_partnerships(ctx)
     demo_pk = partnerships[0].pk if partnerships else None
     enc = ctx.shared.setdefault("encrypter", Encrypter())
+    goals = _sampled_goals(ctx, partnerships, demo_pk, enc)
+    goals += _one_goal_each(ctx, {p.pk for p in partnerships}, enc)
+    Goal.objects.bulk_create(goals, batch_size=500)
+
+    events, ratings = _goal_history(ctx, goals)
+    GoalEvent.objects.bulk_create(events, batch_size=1000)
+    GoalRating.objects.bulk_create(ratings, batch_size=1000)
+
+    goals_by_partnership: dict[int, list[Goal]] = {}
+    for goal in goals:
+        goals_by_partnership.setdefault(goal.partnership_id, []).append(goal)
+    ctx.shared["goals_by_partnership"] = goals_by_partnership
+
+    tasks = _tasks(ctx, partnerships, demo_pk, goals_by_partnership, enc)
+    Task.objects.bulk_create(tasks, batch_size=500)
+    agreements = _working_agreements(ctx, partnerships, demo_pk, enc)
+    WorkingAgreement.objects.bulk_create(agreements, batch_size=500)
+
+
+def _sampled_goals(
+    ctx: DemoContext, partnerships: list[Partnership], demo_pk: int | None, enc: Encrypter
+) -> list[Goal]:
+    """Up to three goals for each sampled partnership (three for the demo client's)."""
+    rng = ctx.rng
+    now = ctx.now
     goals: list[Goal] = []
     for p in partnerships:
         demo = p.pk == demo_pk
@@ -116,10 +143,17 @@ def run(ctx: DemoContext) -> None:
                 goal.status = Goal.Status.ACHIEVED
                 goal.closed_at = now - dt.timedelta(days=rng.randint(1, 10))
             goals.append(goal)
+    return goals
+
+
+def _one_goal_each(ctx: DemoContext, sampled: set[int], enc: Encrypter) -> list[Goal]:
+    """One goal for each active partnership outside the sample."""
+    rng = ctx.rng
+    now = ctx.now
+    goals: list[Goal] = []
     # The other active partnerships get one goal each, agreed by both sides in most: a
     # partnership with none agreed after a few sessions is an alert (collaboration), which
     # in a real practice marks the exception, not the rule.
-    sampled = {p.pk for p in partnerships}
     for p in ctx.shared["partnerships"]:
         if p.status != Partnership.Status.ACTIVE or p.pk in sampled:
             continue
@@ -139,8 +173,13 @@ def run(ctx: DemoContext) -> None:
         )
         goal.demo_title = title  # type: ignore[attr-defined]
         goals.append(goal)
-    Goal.objects.bulk_create(goals, batch_size=500)
+    return goals
 
+
+def _goal_history(ctx: DemoContext, goals: list[Goal]) -> tuple[list[GoalEvent], list[GoalRating]]:
+    """Each goal's events (proposed, agreed, achieved) and the ratings of the agreed ones."""
+    rng = ctx.rng
+    now = ctx.now
     events: list[GoalEvent] = []
     ratings: list[GoalRating] = []
     for goal in goals:
@@ -193,14 +232,19 @@ def run(ctx: DemoContext) -> None:
                     at=goal.closed_at,
                 )
             )
-    GoalEvent.objects.bulk_create(events, batch_size=1000)
-    GoalRating.objects.bulk_create(ratings, batch_size=1000)
+    return events, ratings
 
-    goals_by_partnership: dict[int, list[Goal]] = {}
-    for goal in goals:
-        goals_by_partnership.setdefault(goal.partnership_id, []).append(goal)
-    ctx.shared["goals_by_partnership"] = goals_by_partnership
 
+def _tasks(
+    ctx: DemoContext,
+    partnerships: list[Partnership],
+    demo_pk: int | None,
+    goals_by_partnership: dict[int, list[Goal]],
+    enc: Encrypter,
+) -> list[Task]:
+    """Weekly tasks of the sampled partnerships, most of the past ones done or not done."""
+    rng = ctx.rng
+    now = ctx.now
     tasks: list[Task] = []
     today = now.date()
     for p in partnerships:
@@ -227,8 +271,15 @@ def run(ctx: DemoContext) -> None:
                 if done and rng.random() < 0.3:
                     task.reflection = enc(p.client_id, rng.choice(REFLECTIONS))
             tasks.append(task)
-    Task.objects.bulk_create(tasks, batch_size=500)
+    return tasks
 
+
+def _working_agreements(
+    ctx: DemoContext, partnerships: list[Partnership], demo_pk: int | None, enc: Encrypter
+) -> list[WorkingAgreement]:
+    """A working agreement for the demo client's partnership and about a third of the rest."""
+    rng = ctx.rng
+    now = ctx.now
     agreements: list[WorkingAgreement] = []
     for p in partnerships:
         if p.pk != demo_pk and rng.random() > 0.3:
@@ -252,7 +303,7 @@ def run(ctx: DemoContext) -> None:
                 created_at=min(now, p.started_at + dt.timedelta(days=3)),
             )
         )
-    WorkingAgreement.objects.bulk_create(agreements, batch_size=500)
+    return agreements
 
 
 # When the demo runs this part (core/demo.py): after the parts whose data it uses.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from alliance.care.models import Partnership
 from alliance.core.demo import DemoContext
 from alliance.goals.demo import Encrypter, sample_partnerships
 from alliance.journal.models import JournalEntry, Notebook, NotebookAssignment, NotebookPrompt
@@ -33,16 +34,23 @@ BRING = [
 
 
 def run(ctx: DemoContext) -> None:
-    rng = ctx.rng
-    now = ctx.now
     partnerships = sample_partnerships(ctx)
     if not partnerships:
         return
     demo_pk = partnerships[0].pk
-    goals_by_partnership = ctx.shared.get("goals_by_partnership", {})
     enc = ctx.shared.setdefault("encrypter", Encrypter())
-    prompts = general_prompts()
+    assignments = _notebook_assignments(ctx, partnerships, demo_pk)
+    entries = _entries(ctx, partnerships, demo_pk, assignments, enc)
+    JournalEntry.objects.bulk_create(entries, batch_size=500)
 
+
+def _notebook_assignments(
+    ctx: DemoContext, partnerships: list[Partnership], demo_pk: int
+) -> list[NotebookAssignment]:
+    """The demo therapist's own notebook, and notebooks assigned to the demo client's
+    partnership and about one in eight of the rest (stored)."""
+    rng = ctx.rng
+    now = ctx.now
     notebooks = list(Notebook.objects.filter(author__isnull=True).order_by("id"))
     demo_therapist_id = partnerships[0].therapist_id
     own = Notebook.objects.create(
@@ -74,6 +82,22 @@ def run(ctx: DemoContext) -> None:
             )
         )
     NotebookAssignment.objects.bulk_create(assignments, batch_size=500)
+    return assignments
+
+
+def _entries(
+    ctx: DemoContext,
+    partnerships: list[Partnership],
+    demo_pk: int,
+    assignments: list[NotebookAssignment],
+    enc: Encrypter,
+) -> list[JournalEntry]:
+    """Entries of the sampled partnerships, each written to a goal, a general prompt, a
+    notebook's first prompt, or freely."""
+    rng = ctx.rng
+    now = ctx.now
+    goals_by_partnership = ctx.shared.get("goals_by_partnership", {})
+    prompts = general_prompts()
     first_prompts: dict[int, NotebookPrompt] = {}
     for row in NotebookPrompt.objects.filter(position=1):
         first_prompts[row.notebook_id] = row
@@ -118,7 +142,7 @@ def run(ctx: DemoContext) -> None:
                     prompt_text = first.text
             entry.prompt = enc(p.client_id, prompt_text)
             entries.append(entry)
-    JournalEntry.objects.bulk_create(entries, batch_size=500)
+    return entries
 
 
 # When the demo runs this part (core/demo.py): after the parts whose data it uses.

@@ -131,13 +131,44 @@ def run_assignment(*, now: dt.datetime | None = None) -> RunReport:
         .order_by("joined_at", "id")
         if e.client_id not in busy
     ]
+    index = _index_without_held_places(held, now)
+    clients = _waiting_clients(entries, now)
+    if not clients:
+        return RunReport(0, 0, 0, 0, 0.0)
+    round_ = WaitlistRound.objects.create(started_at=now, waiting=len(clients))
+    config = AssignConfig(
+        k=settings.MATCHING_WAITLIST_K, max_wait_days=float(settings.MAX_WAIT_DAYS)
+    )
+    result = assign_waiting(index, clients, config=config)
+    offers = _offers(index, clients, entries, result.offers(), now=now, round_=round_)
+    MatchOffer.objects.bulk_create(offers)
+    round_.offered = len(offers)
+    round_.finished_at = timezone.now()
+    round_.save(update_fields=["offered", "finished_at"])
+    waiting = (result.therapist_ids < 0) & result.has_candidate
+    return RunReport(
+        waiting=len(clients),
+        offered=len(offers),
+        without_candidate=int((~result.has_candidate).sum()),
+        due_left=int((waiting & result.due).sum()),
+        solver_seconds=result.solver_seconds,
+    )
+
+
+def _index_without_held_places(held: dict[int, int], now: dt.datetime) -> Index:
+    """The directory's index with the places already offered and not yet answered taken
+    out of each therapist's free capacity."""
     rows = []
     for row in fetch_rows(now=now):
         free = max(0, row.free_capacity - held.get(row.id, 0))
         rows.append(row if free == row.free_capacity else _with_free(row, free))
-    index = Index.build(rows, version="waitlist", weights=current_weights())
+    return Index.build(rows, version="waitlist", weights=current_weights())
+
+
+def _waiting_clients(entries: list[WaitlistEntry], now: dt.datetime) -> list[WaitingClient]:
+    """Each entry as the engine's waiting client: its query, days waited, open safety alert."""
     safety = _open_safety_clients()
-    clients = [
+    return [
         WaitingClient(
             id=e.pk,
             query=query_for(
@@ -151,16 +182,21 @@ def run_assignment(*, now: dt.datetime | None = None) -> RunReport:
         )
         for e in entries
     ]
-    if not clients:
-        return RunReport(0, 0, 0, 0, 0.0)
-    round_ = WaitlistRound.objects.create(started_at=now, waiting=len(clients))
-    config = AssignConfig(
-        k=settings.MATCHING_WAITLIST_K, max_wait_days=float(settings.MAX_WAIT_DAYS)
-    )
-    result = assign_waiting(index, clients, config=config)
+
+
+def _offers(
+    index: Index,
+    clients: list[WaitingClient],
+    entries: list[WaitlistEntry],
+    assigned: dict[int, int],
+    *,
+    now: dt.datetime,
+    round_: WaitlistRound,
+) -> list[MatchOffer]:
+    """One offer per assigned entry (entry id -> therapist id), explained as a live match."""
     by_id = {e.pk: e for e in entries}
     offers = []
-    for entry_id, therapist_id in result.offers().items():
+    for entry_id, therapist_id in assigned.items():
         entry = by_id[entry_id]
         query = next(c.query for c in clients if c.id == entry_id)
         reasons, unmet, score = _explain(index, query, therapist_id)
@@ -180,18 +216,7 @@ def run_assignment(*, now: dt.datetime | None = None) -> RunReport:
                 waitlist_round=round_,
             )
         )
-    MatchOffer.objects.bulk_create(offers)
-    round_.offered = len(offers)
-    round_.finished_at = timezone.now()
-    round_.save(update_fields=["offered", "finished_at"])
-    waiting = (result.therapist_ids < 0) & result.has_candidate
-    return RunReport(
-        waiting=len(clients),
-        offered=len(offers),
-        without_candidate=int((~result.has_candidate).sum()),
-        due_left=int((waiting & result.due).sum()),
-        solver_seconds=result.solver_seconds,
-    )
+    return offers
 
 
 def _with_free(row: TherapistRow, free: int) -> TherapistRow:

@@ -273,27 +273,9 @@ def verify(anchor: Head | None = None) -> Verdict:
     keyed_seen = False
     blocks = list(AuditBlock.objects.order_by("seq"))
     for index, block in enumerate(blocks, start=1):
-        if block.seq != index:
-            problems.append(
-                f"block {block.seq}: expected sequence number {index} (a block is missing)"
-            )
-        if block.prev_hash != prev:
-            problems.append(f"block {block.seq}: does not chain to the previous block")
-        if block.first_event_id != expected_first:
-            problems.append(
-                f"block {block.seq}: starts at row {block.first_event_id}, "
-                f"expected {expected_first}"
-            )
+        _check_links(block, index, prev, expected_first, problems)
         rows = _rows(block.first_event_id, block.last_event_id)
-        if len(rows) != block.event_count:
-            problems.append(
-                f"block {block.seq}: holds {len(rows)} rows, sealed with {block.event_count} "
-                "(rows were deleted or inserted)"
-            )
-        if events_hash(rows) != block.events_hash:
-            problems.append(
-                f"block {block.seq}: rows {block.first_event_id}–{block.last_event_id} were changed"
-            )
+        _check_contents(block, rows, problems)
         if block.key_id:
             keyed_seen = True
             key = _key(block.key_id)
@@ -309,34 +291,14 @@ def verify(anchor: Head | None = None) -> Verdict:
                 problems.append(f"block {block.seq}: unkeyed after keyed blocks (forged)")
         _check_rows(rows, problems)
         if block.key_id == "" or key is not None:
-            recomputed = block_hash(
-                seq=block.seq,
-                first=block.first_event_id,
-                last=block.last_event_id,
-                count=block.event_count,
-                events=block.events_hash,
-                prev=block.prev_hash,
-                key=key,
-            )
-            if not hmac.compare_digest(recomputed, block.block_hash):
-                problems.append(f"block {block.seq}: the block record itself was changed")
+            _check_block_hash(block, key, problems)
         prev = block.block_hash
         expected_first = block.last_event_id + 1
         events += len(rows)
     tail = _rows(expected_first)  # not sealed yet: their MACs still tell an edit
     _check_rows(tail, problems)
     if anchor is not None:
-        held = next((b for b in blocks if b.seq == anchor.seq), None)
-        if held is None:
-            problems.append(
-                f"the exported head is block {anchor.seq}, which the chain no longer holds "
-                f"(it ends at block {len(blocks)}): the newest blocks were removed"
-            )
-        elif not hmac.compare_digest(held.block_hash, anchor.block_hash):
-            problems.append(
-                f"block {anchor.seq} differs from the exported head: the chain was rewritten "
-                "and sealed again"
-            )
+        _check_anchor(anchor, blocks, problems)
     return Verdict(
         ok=not problems,
         blocks=len(blocks),
@@ -347,6 +309,63 @@ def verify(anchor: Head | None = None) -> Verdict:
         unsealed_events=len(tail),
         head_seq=len(blocks),
     )
+
+
+def _check_links(
+    block: AuditBlock, index: int, prev: str, expected_first: int, problems: list[str]
+) -> None:
+    """The block is the next one: its sequence number, the hash it chains to, its first row."""
+    if block.seq != index:
+        problems.append(f"block {block.seq}: expected sequence number {index} (a block is missing)")
+    if block.prev_hash != prev:
+        problems.append(f"block {block.seq}: does not chain to the previous block")
+    if block.first_event_id != expected_first:
+        problems.append(
+            f"block {block.seq}: starts at row {block.first_event_id}, expected {expected_first}"
+        )
+
+
+def _check_contents(block: AuditBlock, rows: list[dict[str, object]], problems: list[str]) -> None:
+    """The block's rows are the ones it was sealed with: as many, and unchanged."""
+    if len(rows) != block.event_count:
+        problems.append(
+            f"block {block.seq}: holds {len(rows)} rows, sealed with {block.event_count} "
+            "(rows were deleted or inserted)"
+        )
+    if events_hash(rows) != block.events_hash:
+        problems.append(
+            f"block {block.seq}: rows {block.first_event_id}–{block.last_event_id} were changed"
+        )
+
+
+def _check_block_hash(block: AuditBlock, key: bytes | None, problems: list[str]) -> None:
+    """The block record itself is as sealed: its MAC (or unkeyed hash) recomputes."""
+    recomputed = block_hash(
+        seq=block.seq,
+        first=block.first_event_id,
+        last=block.last_event_id,
+        count=block.event_count,
+        events=block.events_hash,
+        prev=block.prev_hash,
+        key=key,
+    )
+    if not hmac.compare_digest(recomputed, block.block_hash):
+        problems.append(f"block {block.seq}: the block record itself was changed")
+
+
+def _check_anchor(anchor: Head, blocks: list[AuditBlock], problems: list[str]) -> None:
+    """The chain still holds the exported head's block, unchanged."""
+    held = next((b for b in blocks if b.seq == anchor.seq), None)
+    if held is None:
+        problems.append(
+            f"the exported head is block {anchor.seq}, which the chain no longer holds "
+            f"(it ends at block {len(blocks)}): the newest blocks were removed"
+        )
+    elif not hmac.compare_digest(held.block_hash, anchor.block_hash):
+        problems.append(
+            f"block {anchor.seq} differs from the exported head: the chain was rewritten "
+            "and sealed again"
+        )
 
 
 def read_head_file(path: str) -> Head:

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "alliance.conversations",
     "alliance.goals",
     "alliance.journal",
+    "alliance.home",
     "alliance.api",
 ]
 try:  # daphne is a dev dependency (channels' test helpers import it); production runs uvicorn.
@@ -248,7 +249,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 3)
 EMAIL_VERIFICATION_MAX_AGE = env_int("EMAIL_VERIFICATION_MAX_AGE", 60 * 60 * 72)

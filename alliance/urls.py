@@ -5,6 +5,7 @@ from alliance.core.language import javascript_catalog, set_language
 
 urlpatterns = [
     path("", include("alliance.core.urls")),
+    path("", include("alliance.home.urls")),
     path("account/", include("alliance.accounts.urls")),
     path("directory/", include("alliance.directory.urls")),
     path("care/", include("alliance.care.urls")),

@@ -26,7 +26,7 @@ from alliance.privacy.access import access
 @require_http_methods(["GET", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("core:home")
+        return redirect("home:home")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if form.is_minor():
@@ -103,7 +103,7 @@ def onboarding(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:onboarding")
     user.refresh_from_db()
     if user.onboarding_complete and request.method == "GET":
-        return redirect("core:home")
+        return redirect("home:home")
     context = {
         "profile_form": profile_form,
         "consent_form": consent_form,
@@ -132,7 +132,7 @@ def log_in(request: HttpRequest) -> HttpResponse:
             login(request, user)
             if user.role in {User.Role.THERAPIST, User.Role.ADMIN}:
                 return redirect("accounts:two_factor")
-            return redirect(_safe_next(request) or "core:home")
+            return redirect(_safe_next(request) or "home:home")
         form.add_error(None, _("That e-mail address and password do not match an account."))
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/login.html", {"form": form}, status=status)
@@ -167,7 +167,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator (first time) or enter a code (every log-in)."""
     user: User = request.user  # type: ignore[assignment]
     if user.is_verified():  # type: ignore[attr-defined]
-        return redirect("core:home")
+        return redirect("home:home")
     form = TokenForm(request.POST or None)
     if not services.has_confirmed_device(user):
         device = services.pending_totp_device(user=user)
@@ -198,7 +198,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         device = match_token(user, form.cleaned_data["token"].strip())
         if device is not None:
             otp_login(request, device)
-            return redirect(_safe_next(request) or "core:home")
+            return redirect(_safe_next(request) or "home:home")
         form.add_error(
             "token",
             _(

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import User
+from alliance.care import lifecycle
 from alliance.care.models import Intake
 from alliance.core.weekdays import WEEKDAYS
 from alliance.core.zones import zone_choices
@@ -294,18 +295,13 @@ def save_intake(*, client: User, form: IntakeForm) -> tuple[Intake, bool]:
 
 
 def _raise_alert(client: User, intake: Intake, screen: dict[str, bool]) -> bool:
-    try:
-        from alliance.checkins.safety import raise_safety_alert
-    except ImportError:  # the alerts part is not installed: resources are still shown
-        return False
-    raise_safety_alert(
-        client=client,
-        partnership=None,
-        source="intake_screen",
-        evidence={
-            "intake_id": intake.pk,
-            "positive_answers": [k for k, v in screen.items() if v],
-            "acute": bool(screen.get("now")),
-        },
+    """A positive screen owes a safety alert; check-ins raises it (care/lifecycle.py)."""
+    lifecycle.publish(
+        lifecycle.IntakeScreenPositive(
+            client_id=client.pk,
+            intake_id=intake.pk,
+            positive_answers=tuple(k for k, v in screen.items() if v),
+            acute=bool(screen.get("now")),
+        )
     )
     return True

@@ -66,10 +66,26 @@ class FollowUpDue:
     partnership_id: int
 
 
+@dataclass(frozen=True)
+class IntakeScreenPositive:
+    """The intake's safety screen was answered yes: a safety alert is owed (checkins)."""
+
+    client_id: int
+    intake_id: int
+    positive_answers: tuple[str, ...]
+    acute: bool
+
+
 Handler = Callable[[Any], None]
 # Every event any part publishes; each must have a handler somewhere (alliance.E003). Parts
 # above care add their own (schedule/events.py) with `register_event`.
-EVENTS: list[type] = [PartnershipStarted, PartnershipEnded, EndingPlanned, FollowUpDue]
+EVENTS: list[type] = [
+    PartnershipStarted,
+    PartnershipEnded,
+    EndingPlanned,
+    FollowUpDue,
+    IntakeScreenPositive,
+]
 
 
 def register_event(event_type: type) -> type:

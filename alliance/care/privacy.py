@@ -1,11 +1,38 @@
-"""The care part's contribution to a client's export and erasure (see privacy/rights.py)."""
+"""The care part's contribution to a client's export and erasure (see privacy/rights.py):
+the partnerships beside the account, the intakes and waiting list among the parts, and the
+ending of active partnerships that comes before any erasure."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from alliance.accounts.models import User
-from alliance.care.models import Intake, MatchOffer, WaitlistEntry
+from alliance.care import services
+from alliance.care.models import Intake, MatchOffer, Partnership, WaitlistEntry
+
+
+def export_account(user: User) -> dict[str, Any]:
+    return {
+        "partnerships": [
+            {
+                "id": p.pk,
+                "therapist": p.therapist.name,
+                "status": p.status,
+                "started_at": p.started_at.isoformat(),
+                "ended_at": p.ended_at.isoformat() if p.ended_at else None,
+                "end_reason": p.end_reason,
+            }
+            for p in Partnership.objects.filter(client=user).select_related("therapist")
+        ]
+    }
+
+
+def end_before_erasure(user: User, actor: User) -> None:
+    """Erasure is one of the ways a partnership ends (care/lifecycle.py)."""
+    for partnership in Partnership.objects.filter(client=user, status=Partnership.Status.ACTIVE):
+        services.end_partnership(
+            partnership=partnership, reason=Partnership.EndReason.CLIENT_ENDED, by=actor
+        )
 
 
 def export_client(user: User) -> dict[str, Any]:

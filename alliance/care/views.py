@@ -120,7 +120,7 @@ def intake(request: HttpRequest) -> HttpResponse:
 def matches(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if _has_active(user):
-        return redirect("core:home")
+        return redirect("home:home")
     answers = client_query.latest_intake(user)
     if answers is None:
         return redirect("care:intake")
@@ -151,7 +151,7 @@ def choose(request: HttpRequest, offer_id: int) -> HttpResponse:
         request,
         _("You are now working with %(name)s.") % {"name": partnership.therapist.name},
     )
-    return redirect("core:home")
+    return redirect("home:home")
 
 
 # --- switching --------------------------------------------------------------------------

@@ -23,11 +23,12 @@ from alliance.accounts.models import User
 from alliance.care.lifecycle import (
     EndingPlanned,
     FollowUpDue,
+    IntakeScreenPositive,
     PartnershipEnded,
     PartnershipStarted,
 )
 from alliance.care.models import Partnership
-from alliance.checkins import services
+from alliance.checkins import safety, services
 from alliance.checkins.models import Alert, AlertEvent, SafetyHandoff
 from alliance.checkins.queries import open_safety_alerts_of
 from alliance.checkins.safety import on_call_clinicians
@@ -118,7 +119,21 @@ def look_again(event: AttendanceChanged) -> None:
     services.request_alert_evaluation(partnership_id=event.partnership_id)
 
 
+def raise_the_intake_alert(event: IntakeScreenPositive) -> None:
+    safety.raise_safety_alert(
+        client=User.objects.get(pk=event.client_id),
+        partnership=None,
+        source="intake_screen",
+        evidence={
+            "intake_id": event.intake_id,
+            "positive_answers": list(event.positive_answers),
+            "acute": event.acute,
+        },
+    )
+
+
 HANDLERS = {
+    IntakeScreenPositive: raise_the_intake_alert,
     PartnershipEnded: tell_on_call_the_therapist_has_gone,
     PartnershipStarted: tell_the_new_therapist,
     SessionFinished: ask_about_the_session,

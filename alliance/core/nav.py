@@ -13,7 +13,6 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
 
 from alliance.core.parts import part_modules
 
@@ -30,7 +29,8 @@ class NavItem:
 def all_items() -> tuple[NavItem, ...]:
     found: list[NavItem] = []
     for module in part_modules("nav"):
-        found.extend(module.ITEMS)
+        if module.__name__ != __name__:  # this module is the consumer, not a part's entries
+            found.extend(module.ITEMS)
     return tuple(sorted(found, key=lambda item: item.order))
 
 
@@ -48,6 +48,3 @@ def items_for(request: HttpRequest) -> list[dict[str, Any]]:
                 continue
             out.append({"label": item.label, "url": url, "current": request.path == url})
     return out
-
-
-ITEMS = [NavItem(_("Home"), "core:home", frozenset({"client", "therapist", "admin"}), order=0)]

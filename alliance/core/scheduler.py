@@ -1,7 +1,9 @@
-"""Daily jobs, enqueued once per day however many workers run.
+"""Daily jobs, enqueued once per day however many workers run, and jobs run every minute.
 
 django-tasks runs tasks but has no clock; each worker calls `enqueue_due()` every minute and
-a unique (name, day) row decides which one enqueues.
+a unique (name, day) row decides which one enqueues. Each part lists its jobs in its own
+`clock.py` (`DAILY` and `MINUTELY`, name → callable), found among INSTALLED_APPS like its
+`nav.py`; a job is named "<part>.<name>".
 """
 
 from __future__ import annotations
@@ -13,24 +15,26 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alliance.core.models import ScheduledRun
+from alliance.core.parts import part_label, part_modules
 
 
-def daily_jobs() -> dict[str, Callable[[], Any]]:
-    from alliance.directory.tasks import check_licences
-    from alliance.schedule.tasks import mark_dropouts, request_follow_ups
-
+def _jobs(kind: str) -> dict[str, Callable[[], Any]]:
     return {
-        "directory.check_licences": check_licences.enqueue,
-        "schedule.mark_dropouts": mark_dropouts.enqueue,
-        "schedule.request_follow_ups": request_follow_ups.enqueue,
+        f"{part_label(module)}.{name}": job
+        for module in part_modules("clock")
+        for name, job in getattr(module, kind, {}).items()
     }
 
 
-def minutely_jobs() -> dict[str, Callable[[], Any]]:
-    """Jobs the clock runs every minute in every worker; each is safe to run concurrently."""
-    from alliance.checkins.safety import escalate_unacknowledged
+def daily_jobs() -> dict[str, Callable[[], Any]]:
+    """Each part's `DAILY`: functions that enqueue the day's task."""
+    return _jobs("DAILY")
 
-    return {"checkins.escalate_safety": escalate_unacknowledged}
+
+def minutely_jobs() -> dict[str, Callable[[], Any]]:
+    """Each part's `MINUTELY`: run every minute in every worker, so each is safe to run
+    concurrently."""
+    return _jobs("MINUTELY")
 
 
 def enqueue_due() -> list[str]:

@@ -6,7 +6,5 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.landing, name="landing"),
-    path("home/", views.home, name="home"),
     path("help/", views.get_help, name="help"),
-    path("health/", views.health, name="health"),
 ]

@@ -1,128 +1,21 @@
+"""The public pages: the landing page and where to get help now."""
+
 from __future__ import annotations
 
-from typing import Any
-
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from alliance.accounts.models import User
-from alliance.care import queries as care_queries
 from alliance.core.crisis import resources_for_user
-from alliance.directory import queries as directory_queries
 from alliance.privacy.access import access
 
 
 @access("public", scope="public")
 def landing(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("core:home")
+        return redirect("home:home")
     return render(request, "core/landing.html")
 
 
 @access("public", scope="public")
 def get_help(request: HttpRequest) -> HttpResponse:
     return render(request, "core/help.html", {"resources": resources_for_user(request.user)})
-
-
-@access("public", scope="public")
-def health(request: HttpRequest) -> HttpResponse:
-    """The load balancer's check: `status` is "ok" while the database answers (503 when it
-    does not). `checks` adds detail for operators: partnerships whose alerts cannot be
-    evaluated make `alert_evaluation` "failing", not the instance unhealthy. Two queries."""
-    from django.db import DatabaseError, connection
-
-    # core sits below checkins: the count is imported where it is used.
-    from alliance.checkins.queries import open_evaluation_failure_count
-
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError:
-        return JsonResponse({"status": "error", "checks": {"database": "error"}}, status=503)
-    alert_evaluation: dict[str, Any]
-    try:
-        failures = open_evaluation_failure_count()
-    except DatabaseError:
-        alert_evaluation = {"status": "unknown"}
-    else:
-        status = "failing" if failures else "ok"
-        alert_evaluation = {"status": status, "open_failures": failures}
-    return JsonResponse(
-        {"status": "ok", "checks": {"database": "ok", "alert_evaluation": alert_evaluation}}
-    )
-
-
-@access("client", "therapist", "admin", scope="self")
-def home(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    if user.is_client:
-        return client_home(request, user)
-    if user.is_therapist:
-        return therapist_home(request, user)
-    return admin_home(request, user)
-
-
-def client_home(request: HttpRequest, user: User) -> HttpResponse:
-    partnership = care_queries.active_partnership_of_client(user)
-    past = care_queries.past_partnerships_of_client(user)
-    return render(
-        request,
-        "core/home_client.html",
-        {"partnership": partnership, "past": past, "resources": resources_for_user(user)},
-    )
-
-
-def therapist_home(request: HttpRequest, user: User) -> HttpResponse:
-    """The caseload ordered by risk (open alerts by severity); htmx polls the table."""
-    from alliance.checkins.queries import caseload_by_risk, open_safety_alerts
-
-    caseload = caseload_by_risk(user)
-    on_call_alerts = list(open_safety_alerts()) if user.is_on_call else []
-    if request.htmx:  # type: ignore[attr-defined]
-        return render(
-            request,
-            "core/home_therapist.html#caseload",
-            {"caseload": caseload, "on_call_alerts": on_call_alerts},
-        )
-    licences = directory_queries.licences_of(user)
-    profile = getattr(user, "therapist_profile", None)
-    return render(
-        request,
-        "core/home_therapist.html",
-        {
-            "caseload": caseload,
-            "licences": licences,
-            "profile": profile,
-            "on_call_alerts": on_call_alerts,
-        },
-    )
-
-
-def admin_home(request: HttpRequest, user: User) -> HttpResponse:
-    q = request.GET.get("q", "").strip()[:100]
-    tab = request.GET.get("tab", "therapists")
-    page: Page[Any]
-    if tab == "clients":
-        clients = User.objects.filter(role=User.Role.CLIENT).select_related(
-            "client_profile__jurisdiction"
-        )
-        if q:
-            clients = clients.filter(Q(display_name__icontains=q) | Q(email__icontains=q))
-        clients = clients.annotate(
-            active=Count("client_partnerships", filter=Q(client_partnerships__status="active"))
-        ).order_by("display_name", "id")
-        page = Paginator(clients, 50).get_page(request.GET.get("page"))
-    else:
-        page = Paginator(directory_queries.therapist_directory(q), 50).get_page(
-            request.GET.get("page")
-        )
-    from alliance.checkins.queries import open_evaluation_failure_count
-
-    counts = directory_queries.practice_counts()
-    counts["evaluation_failures"] = open_evaluation_failure_count()
-    template = "core/home_admin.html"
-    if request.htmx:  # type: ignore[attr-defined]
-        template += "#results"
-    return render(request, template, {"page": page, "q": q, "tab": tab, "counts": counts})

@@ -1,4 +1,9 @@
-"""Writes for the therapist directory: licences and their verification."""
+"""Writes for the therapist directory: licences and their verification.
+
+Matching needs no word from here when a licence is added, verified or lapses: each worker's
+matching snapshot is keyed on the licence table's count and newest dates
+(`care/match_index.py`), so the next request after the change rebuilds it.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +45,6 @@ def add_licence(
         jurisdiction=jurisdiction, licence_type=licence_type, number=number
     ).exists():
         raise LicenceError("this licence number is already registered")
-    _therapists_changed()
     return Licence.objects.create(
         therapist=therapist,
         jurisdiction=jurisdiction,
@@ -61,7 +65,6 @@ def verify_licence(*, licence: Licence, admin: User) -> Licence:
     licence.verified_by = admin
     licence.verified_at = timezone.now()
     licence.save(update_fields=["verified_by", "verified_at"])
-    _therapists_changed()
     return licence
 
 
@@ -72,8 +75,6 @@ def check_licences(*, today: date | None = None) -> dict[str, int]:
     lapsed = Licence.objects.filter(expires_on__lt=day, lapsed_at__isnull=True).update(
         lapsed_at=now
     )
-    if lapsed:
-        _therapists_changed()
     horizon = day + timedelta(days=settings.LICENCE_EXPIRY_WARNING_DAYS)
     due = Licence.objects.filter(
         expires_on__gte=day, expires_on__lte=horizon, lapsed_at__isnull=True
@@ -98,10 +99,3 @@ def check_licences(*, today: date | None = None) -> dict[str, int]:
             )
             warned += 1
     return {"lapsed": lapsed, "warned": warned}
-
-
-def _therapists_changed() -> None:
-    """Matching snapshots in every worker rebuild when licences change."""
-    from alliance.care.match_index import bump_index_version
-
-    bump_index_version()

@@ -198,14 +198,9 @@ def completion_rates(partnership_ids: Iterable[int]) -> dict[int, Completion]:
     return _completion_rows(partnership_ids, timezone.localdate())
 
 
-# The journal signal lives with the journal; re-exported so the alert rules find all three
-# goal/task/journal signals in one place.
-from alliance.journal.queries import journal_weeks_for_alerts  # noqa: E402
-
 __all__ = [
     "completion_for",
     "completion_rates",
     "goals_status_for_alerts",
-    "journal_weeks_for_alerts",
     "tasks_missed_for_alerts",
 ]

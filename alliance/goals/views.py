@@ -324,10 +324,8 @@ def working_agreement(request: HttpRequest, pk: int) -> HttpResponse:
 @access("client", "therapist", scope="own_partnerships")
 @require_http_methods(["GET"])
 def progress(request: HttpRequest, pk: int) -> HttpResponse:
-    """One page for both sides: goals and their progress, tasks, shared journal entries,
-    and the alliance pillars and outcome over time (from the check-ins part, when present)."""
-    from alliance.journal import queries as journal_queries
-
+    """One page for both sides: goals and their progress, tasks, the alliance pillars and
+    outcome over time (check-ins), and what the client shared (the journal's tag library)."""
     user = _user(request)
     partnership = care_queries.partnership_for(user, pk)
     _opened(request, user, partnership)
@@ -346,7 +344,6 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
             .order_by("-resolved_at")[:10]
         ),
         "completion": queries.completion_for(partnership),
-        "shared_entries": list(journal_queries.shared_entries(partnership)[:10]),
         "agreement": queries.current_agreement(partnership),
         "gas_labels": GAS_LABELS,
         "side": _side(user),

@@ -22,6 +22,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
@@ -29,7 +31,6 @@ from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.patient import Patient
 
 from alliance.accounts.models import ClientProfile, ConsentRecord, User
-from alliance.care.models import Partnership
 from alliance.core.parts import part_label, part_modules
 from alliance.privacy import audit, keys
 from alliance.privacy.models import AuditEvent
@@ -86,17 +87,12 @@ def core_export(user: User) -> dict[str, Any]:
             }
             for c in ConsentRecord.objects.filter(user=user).order_by("given_at")
         ],
-        "partnerships": [
-            {
-                "id": p.pk,
-                "therapist": p.therapist.name,
-                "status": p.status,
-                "started_at": _iso(p.started_at),
-                "ended_at": _iso(p.ended_at),
-                "end_reason": p.end_reason,
-            }
-            for p in Partnership.objects.filter(client=user).select_related("therapist")
-        ],
+        # Each part's account-level summary (care: the partnerships) sits beside the account.
+        **{
+            key: value
+            for _part, hook in _hooks("export_account")
+            for key, value in hook(user).items()
+        },
         "record_access_log": [
             {"at": _iso(e.at), "actor_role": e.actor_role, "action": e.action, "reason": e.reason}
             for e in AuditEvent.objects.filter(client_id=user.pk).order_by("id")
@@ -205,12 +201,15 @@ def erase_client(*, user: User, actor: User) -> ErasureReport:
     """Erase a client's personal data; clinical structure is kept, its text made unreadable."""
     if not user.is_client:
         raise ValueError("only a client's data can be erased this way")
-    from alliance.care import services as care_services
-
-    for partnership in Partnership.objects.filter(client=user, status=Partnership.Status.ACTIVE):
-        care_services.end_partnership(
-            partnership=partnership, reason=Partnership.EndReason.CLIENT_ENDED, by=actor
+    # First the part that holds partnerships ends the client's active ones, through the
+    # partnership lifecycle, so every part answers the ending before anything is erased.
+    enders = _hooks("end_before_erasure")
+    if len(enders) != 1:
+        raise ImproperlyConfigured(
+            f"{len(enders)} parts end partnerships before erasure; exactly one must"
         )
+    for _part, end in enders:
+        end(user, actor)
     parts = {part: hook(user) for part, hook in _hooks("erase_client")}
     ClientProfile.objects.filter(user=user).update(
         emergency_contact_name="",
@@ -248,3 +247,18 @@ def _scrub_sqlite_wal() -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+@checks.register()
+def check_erasure_ends_partnerships(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """An erasure must end the client's partnerships first: exactly one part does it."""
+    found = len(_hooks("end_before_erasure"))
+    if found == 1:
+        return []
+    return [
+        checks.Error(
+            f"{found} parts provide privacy.end_before_erasure; exactly one must.",
+            hint="care/privacy.py ends a client's active partnerships before erasure.",
+            id="alliance.E005",
+        )
+    ]

@@ -18,7 +18,7 @@ from django_tasks import task
 from alliance.accounts.models import User
 from alliance.core import mail
 from alliance.core.zones import zone_of
-from alliance.schedule import ics, services
+from alliance.schedule import dropout, ics, services
 from alliance.schedule.models import Appointment, ReminderSent
 
 REMINDERS = {"24h": dt.timedelta(hours=24), "1h": dt.timedelta(hours=1)}
@@ -153,10 +153,9 @@ def close_appointment(appointment_id: int) -> str:
 
 @task()
 def mark_dropouts() -> list[int]:
-    """Daily: end partnerships that meet the dropout rule (alliance/care/ending.py)."""
-    from alliance.care import ending
+    """Daily: end partnerships that meet the dropout rule (alliance/schedule/dropout.py)."""
 
-    return ending.mark_dropouts()
+    return dropout.mark_dropouts()
 
 
 @task()

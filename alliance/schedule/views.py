@@ -355,7 +355,7 @@ def ending_view(request: HttpRequest, pk: int) -> HttpResponse:
                     raise PartnershipError(_("Choose a reason for ending."))
                 ending.end(partnership=partnership, by=user, reason=end_form.cleaned_data["reason"])
                 messages.success(request, _("The partnership has ended."))
-                return redirect("core:home")
+                return redirect("home:home")
             elif action == "follow_up":
                 ending.answer_follow_up_offer(
                     partnership=partnership, by=user, wanted=request.POST.get("wanted") == "1"

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from alliance.care import ending
 from alliance.care.models import Partnership, PlannedEnding
+from alliance.schedule import dropout
 from alliance.schedule.models import Appointment
 from tests.conftest import logged_in, make_appointment
 
@@ -61,9 +62,9 @@ def test_no_attended_appointment_for_28_days_is_dropout(partnership):
     started(partnership, 90)
     appointment(partnership, -29)
     appointment(partnership, -10, status="no_show")  # a missed one is not contact
-    status = ending.dropout_status([partnership.pk], now=NOW)[partnership.pk]
+    status = dropout.dropout_status([partnership.pk], now=NOW)[partnership.pk]
     assert status.is_dropout(NOW) and status.days_left(NOW) == 0
-    assert ending.mark_dropouts(now=NOW) == [partnership.pk]
+    assert dropout.mark_dropouts(now=NOW) == [partnership.pk]
     partnership.refresh_from_db()
     assert (partnership.status, partnership.end_reason) == ("ended", "dropout")
 
@@ -71,16 +72,16 @@ def test_no_attended_appointment_for_28_days_is_dropout(partnership):
 def test_recent_attendance_gives_the_lead_time(partnership):
     started(partnership, 90)
     appointment(partnership, -20)
-    status = ending.dropout_status([partnership.pk], now=NOW)[partnership.pk]
+    status = dropout.dropout_status([partnership.pk], now=NOW)[partnership.pk]
     assert not status.is_dropout(NOW) and status.days_left(NOW) == 8
-    assert ending.mark_dropouts(now=NOW) == []
+    assert dropout.mark_dropouts(now=NOW) == []
 
 
 def test_a_new_partnership_without_appointments_counts_from_its_start(partnership):
     started(partnership, 10)
-    assert ending.mark_dropouts(now=NOW) == []
+    assert dropout.mark_dropouts(now=NOW) == []
     started(partnership, 30)
-    assert ending.mark_dropouts(now=NOW) == [partnership.pk]
+    assert dropout.mark_dropouts(now=NOW) == [partnership.pk]
 
 
 def test_an_appointment_booked_ahead_or_a_planned_ending_is_not_dropout(
@@ -89,13 +90,13 @@ def test_an_appointment_booked_ahead_or_a_planned_ending_is_not_dropout(
     started(partnership, 90)
     appointment(partnership, -40)
     upcoming = appointment(partnership, 5, status="scheduled")
-    assert ending.mark_dropouts(now=NOW) == []
+    assert dropout.mark_dropouts(now=NOW) == []
     upcoming.status, upcoming.cancelled_at = "cancelled", NOW
     upcoming.save()
     PlannedEnding.objects.create(
         partnership=partnership, planned_by=their_therapist, last_day=NOW.date()
     )
-    assert ending.mark_dropouts(now=NOW) == []
+    assert dropout.mark_dropouts(now=NOW) == []
     partnership.refresh_from_db()
     assert partnership.is_active
 

@@ -25,6 +25,7 @@ from alliance.checkins.models import Alert, SafetyHandoff
 from alliance.conversations import services as conversations
 from alliance.conversations.models import CallSession
 from alliance.privacy import rights
+from alliance.schedule import dropout as dropout_rule
 from alliance.schedule import tasks
 from alliance.schedule.models import Appointment
 from tests.conftest import logged_in, make_appointment
@@ -47,7 +48,7 @@ def dropout(partnership, admin):
     Partnership.objects.filter(pk=partnership.pk).update(
         started_at=timezone.now() - dt.timedelta(days=ending.DROPOUT_DAYS + 2)
     )
-    assert ending.mark_dropouts() == [partnership.pk]
+    assert dropout_rule.mark_dropouts() == [partnership.pk]
 
 
 def therapist_leaves(partnership, admin):

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alliance.goals import queries, services
+from alliance.journal import queries as journal_queries
 from alliance.journal.models import JournalEntry
 from alliance.journal.services import write_entry
 from alliance.measures.alerts.model import GoalsStatus
@@ -58,13 +59,15 @@ def test_journal_weeks_count_shared_entries_only(partnership, client_user):
         JournalEntry.objects.filter(pk=entry.pk).update(
             created_at=now - dt.timedelta(weeks=weeks_ago)
         )
-    assert queries.journal_weeks_for_alerts([partnership.pk], weeks=4) == {
+    assert journal_queries.journal_weeks_for_alerts([partnership.pk], weeks=4) == {
         partnership.pk: (2, 0, 0, 1)
     }
 
 
 def test_journal_weeks_start_with_the_partnership(partnership, client_user):
     write_entry(client=client_user, body="words", share=True)
-    assert queries.journal_weeks_for_alerts([partnership.pk], weeks=6) == {partnership.pk: (1,)}
+    assert journal_queries.journal_weeks_for_alerts([partnership.pk], weeks=6) == {
+        partnership.pk: (1,)
+    }
     with pytest.raises(ValueError):
-        queries.journal_weeks_for_alerts([partnership.pk], weeks=0)
+        journal_queries.journal_weeks_for_alerts([partnership.pk], weeks=0)

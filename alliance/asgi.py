@@ -4,7 +4,6 @@ protocol for what a serving worker sets up once (run servers with lifespan on)."
 from __future__ import annotations
 
 import os
-from importlib import import_module
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
@@ -17,6 +16,7 @@ from django.core.asgi import get_asgi_application
 django_application = get_asgi_application()
 
 from django.conf import settings  # noqa: E402
+from django.urls import get_resolver  # noqa: E402
 
 from alliance.conversations import fastpath  # noqa: E402
 from alliance.core import collector  # noqa: E402
@@ -38,7 +38,7 @@ async def lifespan(receive: Any, send: Any) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            import_module(settings.ROOT_URLCONF)  # loaded now, so frozen with the rest
+            get_resolver().url_patterns  # noqa: B018 - the URLconf loaded now, frozen with the rest
             schedule = collector.start(
                 every_seconds=settings.WORKER_GC_EVERY_SECONDS,
                 full_every_seconds=settings.WORKER_GC_FULL_EVERY_SECONDS,

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from importlib import import_module
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -45,6 +44,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.module_loading import import_string
 
 from alliance.accounts.models import User
 
@@ -165,7 +165,7 @@ class LiveSession:
 
 
 def _store(session_key: str) -> Any:
-    return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return import_string(f"{settings.SESSION_ENGINE}.SessionStore")(session_key)
 
 
 def session_user(session_key: str | None) -> LiveSession | None:

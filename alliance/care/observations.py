@@ -1,4 +1,5 @@
-"""What care learns from: the measured alliance and outcome of each partnership.
+"""What care learns from: the measured alliance and outcome of each partnership, and
+which clients have an open safety alert (the waiting list offers them a therapist first).
 
 Matching's records and the learning of its weights need, per partnership, the session-3
 alliance (and its bond, goals and tasks subscales) and the risk-adjusted outcome change.
@@ -23,6 +24,7 @@ FUNCTIONS = (
     "early_alliance_by_partnership",  # {partnership id: session-3 alliance}
     "early_pillars_by_partnership",  # {partnership id: {"bond": x, "goals": y, "tasks": z}}
     "outcome_change_by_partnership",  # {partnership id: risk-adjusted change}
+    "open_safety_client_ids",  # {client id} with an open safety alert (waiting list order)
 )
 
 
@@ -64,6 +66,10 @@ def early_pillars(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
 
 def outcome_change(ids: Iterable[int]) -> dict[int, Any]:
     return dict(provider().outcome_change_by_partnership(list(ids)))
+
+
+def open_safety_clients() -> set[int]:
+    return set(provider().open_safety_client_ids())
 
 
 @checks.register()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from alliance.accounts.models import User
+from alliance.care import observations
 from alliance.care.client_query import query_for, rematch_context
 from alliance.care.match_index import current_weights
 from alliance.care.models import Intake, MatchOffer, Partnership, WaitlistEntry, WaitlistRound
@@ -70,16 +71,6 @@ def pending_offers(client: User) -> list[MatchOffer]:
         )
         .select_related("therapist__therapist_profile")
         .order_by("-created_at")
-    )
-
-
-def _open_safety_clients() -> set[int]:
-    try:
-        from alliance.checkins.models import Alert
-    except ImportError:
-        return set()
-    return set(
-        Alert.objects.filter(kind="safety", is_open=True).values_list("client_id", flat=True)
     )
 
 
@@ -167,7 +158,7 @@ def _index_without_held_places(held: dict[int, int], now: dt.datetime) -> Index:
 
 def _waiting_clients(entries: list[WaitlistEntry], now: dt.datetime) -> list[WaitingClient]:
     """Each entry as the engine's waiting client: its query, days waited, open safety alert."""
-    safety = _open_safety_clients()
+    safety = observations.open_safety_clients()
     return [
         WaitingClient(
             id=e.pk,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from alliance.accounts.models import User
 from alliance.care import lifecycle
 from alliance.schedule import events
-from alliance.schedule.booking import evaluate_alerts, lock_appointment
+from alliance.schedule.changes import evaluate_alerts, lock_appointment
 from alliance.schedule.errors import ScheduleError
 from alliance.schedule.models import Appointment
 

@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
-from alliance.care import lifecycle
 from alliance.care.models import Partnership
-from alliance.schedule import availability, events
+from alliance.schedule import availability, tasks
+from alliance.schedule.changes import evaluate_alerts, lock_appointment
 from alliance.schedule.errors import ScheduleError, SlotTaken
 from alliance.schedule.models import Appointment
 
@@ -109,16 +109,6 @@ def book_appointment(
     )
     _after_change(appointment, event="booked")
     return appointment
-
-
-def lock_appointment(appointment: Appointment) -> Appointment:
-    """The appointment's row, locked for this transaction, with its partnership and people
-    (every write of an appointment, here and in attendance.py and progress_notes.py)."""
-    return (
-        Appointment.objects.select_for_update()
-        .select_related("partnership", "partnership__therapist", "partnership__client")
-        .get(pk=appointment.pk)
-    )
 
 
 def is_late(appointment: Appointment, now: dt.datetime) -> bool:
@@ -240,8 +230,6 @@ def cancel_for_ending(*, partnership_id: int, by_id: int | None, now: dt.datetim
 
 
 def _after_change(appointment: Appointment, *, event: str) -> None:
-    from alliance.schedule import tasks
-
     appointment_id, sequence = appointment.pk, appointment.sequence
     transaction.on_commit(
         lambda: tasks.send_appointment_email.enqueue(appointment_id, event, sequence)
@@ -252,6 +240,3 @@ def _after_change(appointment: Appointment, *, event: str) -> None:
 
 # A late cancellation counts against attendance, as a missed session does (attendance.py):
 # both ask the check-ins part to re-evaluate the partnership's alerts once committed.
-def evaluate_alerts(partnership_id: int) -> None:
-    event = events.AttendanceChanged(partnership_id=partnership_id)
-    transaction.on_commit(lambda: lifecycle.publish(event))

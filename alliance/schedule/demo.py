@@ -10,6 +10,7 @@ minutes late. Partnerships that ended by dropout stop attending 4–8 weeks befo
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from alliance.care.models import Partnership, PlannedEnding
 from alliance.core.demo import DemoContext
@@ -57,8 +58,33 @@ def _slots_for(windows: list[tuple[int, dt.time, dt.time]]) -> list[tuple[int, d
 
 
 def run(ctx: DemoContext) -> None:
-    rng = ctx.rng
     partnerships: list[Partnership] = ctx.shared["partnerships"]
+    demo_therapist = ctx.shared["therapists"][0].pk
+    free, zones = _weekly_hours(ctx)
+    rows: list[Appointment] = []
+    for partnership in partnerships:
+        slots = free.get(partnership.therapist_id)
+        if not slots:
+            continue
+        weekday, hour = slots.pop()  # this partnership's weekly hour, the therapist's own
+        zone = zones.get(partnership.therapist_id, UTC)
+        rows += _history(ctx, partnership, weekday, hour, zone, demo_therapist)
+    for row in rows:
+        row.modality = ctx.rng.choices(["video", "audio", "chat"], weights=[70, 20, 10])[0]
+    Appointment.objects.bulk_create(rows, batch_size=1000)
+    ProgressNote.objects.bulk_create(
+        _notes(ctx, rows, partnerships, demo_therapist), batch_size=500
+    )
+    PlannedEnding.objects.bulk_create(_planned_endings(ctx, partnerships))
+    ctx.shared["appointments"] = [
+        (a.pk, a.partnership_id, a.starts_at, a.status) for a in rows if a.pk is not None
+    ]
+
+
+def _weekly_hours(
+    ctx: DemoContext,
+) -> tuple[dict[int, list[tuple[int, dt.time]]], dict[int, ZoneInfo]]:
+    """Each therapist's free weekly hours (shuffled) and zone, by user id."""
     profiles = dict(TherapistProfile.objects.values_list("id", "user_id"))
     zones = {
         uid: zone_named(tz)
@@ -71,63 +97,71 @@ def run(ctx: DemoContext) -> None:
         windows.setdefault(profiles[profile_id], []).append((weekday, start, end))
     free = {uid: _slots_for(sorted(w)) for uid, w in windows.items()}
     for weekly in free.values():
-        rng.shuffle(weekly)
+        ctx.rng.shuffle(weekly)
+    return free, zones
 
-    demo_therapist = ctx.shared["therapists"][0].pk
+
+def _history(
+    ctx: DemoContext,
+    partnership: Partnership,
+    weekday: int,
+    hour: dt.time,
+    zone: ZoneInfo,
+    demo_therapist: int,
+) -> list[Appointment]:
+    """One partnership's appointments at its weekly hour, from its start to three weeks
+    ahead (or its end); a dropout stops attending a month or two before it is marked."""
+    rng = ctx.rng
     rows: list[Appointment] = []
-    horizon = ctx.now + dt.timedelta(days=21)
-    for partnership in partnerships:
-        slots = free.get(partnership.therapist_id)
-        if not slots:
+    first: dt.datetime = partnership.started_at
+    if partnership.therapist_id != demo_therapist:
+        # Keep the seed fast: other therapists' histories start at most 12 weeks back.
+        first = max(first, (partnership.ended_at or ctx.now) - dt.timedelta(weeks=12))
+    day = first.astimezone(zone).date() + dt.timedelta(days=1)
+    day += dt.timedelta(days=(weekday - day.weekday()) % 7)
+    until = partnership.ended_at or ctx.now + dt.timedelta(days=21)
+    stop_attending = None
+    if partnership.end_reason == Partnership.EndReason.DROPOUT and partnership.ended_at:
+        stop_attending = partnership.ended_at - dt.timedelta(days=rng.randint(29, 56))
+    missed_streak = 0
+    count = 0
+    full = partnership.therapist_id == demo_therapist
+    while True:
+        starts_at = localize(day, hour, zone)
+        count += 1
+        # Weekly at first, then fortnightly (a common rhythm once work is under way).
+        day += dt.timedelta(days=7 if count < 6 or full else 14)
+        if starts_at is None:
             continue
-        weekday, hour = slots.pop()  # this partnership's weekly hour, the therapist's own
-        zone = zones.get(partnership.therapist_id, UTC)
-        first: dt.datetime = partnership.started_at
-        if partnership.therapist_id != demo_therapist:
-            # Keep the seed fast: other therapists' histories start at most 12 weeks back.
-            first = max(first, (partnership.ended_at or ctx.now) - dt.timedelta(weeks=12))
-        day = first.astimezone(zone).date() + dt.timedelta(days=1)
-        day += dt.timedelta(days=(weekday - day.weekday()) % 7)
-        until = partnership.ended_at or horizon
-        stop_attending = None
-        if partnership.end_reason == Partnership.EndReason.DROPOUT and partnership.ended_at:
-            stop_attending = partnership.ended_at - dt.timedelta(days=rng.randint(29, 56))
-        missed_streak = 0
-        count = 0
-        full = partnership.therapist_id == demo_therapist
-        while True:
-            starts_at = localize(day, hour, zone)
-            count += 1
-            # Weekly at first, then fortnightly (a common rhythm once work is under way).
-            day += dt.timedelta(days=7 if count < 6 or full else 14)
-            if starts_at is None:
-                continue
-            if starts_at + LENGTH > until:
+        if starts_at + LENGTH > until:
+            break
+        if stop_attending is not None and starts_at > stop_attending:
+            if missed_streak >= 2:
                 break
-            if stop_attending is not None and starts_at > stop_attending:
-                if missed_streak >= 2:
-                    break
-                missed_streak += 1
-                rows.append(_row(partnership, starts_at, "no_show"))
-                continue
-            if starts_at > ctx.now:
-                rows.append(_row(partnership, starts_at, "scheduled"))
-                continue
-            roll = rng.random()
-            if roll < 0.10:
-                rows.append(_row(partnership, starts_at, "no_show", joined=True))
-            elif roll < 0.16:
-                rows.append(_row(partnership, starts_at, "cancelled", late=True))
-            elif roll < 0.24:
-                rows.append(_row(partnership, starts_at, "cancelled"))
-            else:
-                late = rng.randint(1, 12) if rng.random() < 0.2 else 0
-                rows.append(_row(partnership, starts_at, "attended", late_minutes=late))
-    for row in rows:
-        row.modality = rng.choices(["video", "audio", "chat"], weights=[70, 20, 10])[0]
-    Appointment.objects.bulk_create(rows, batch_size=1000)
+            missed_streak += 1
+            rows.append(_row(partnership, starts_at, "no_show"))
+            continue
+        if starts_at > ctx.now:
+            rows.append(_row(partnership, starts_at, "scheduled"))
+            continue
+        roll = rng.random()
+        if roll < 0.10:
+            rows.append(_row(partnership, starts_at, "no_show", joined=True))
+        elif roll < 0.16:
+            rows.append(_row(partnership, starts_at, "cancelled", late=True))
+        elif roll < 0.24:
+            rows.append(_row(partnership, starts_at, "cancelled"))
+        else:
+            late = rng.randint(1, 12) if rng.random() < 0.2 else 0
+            rows.append(_row(partnership, starts_at, "attended", late_minutes=late))
+    return rows
 
-    # Progress notes for the demo therapist's clients (encryption costs one key per client).
+
+def _notes(
+    ctx: DemoContext, rows: list[Appointment], partnerships: list[Partnership], demo_therapist: int
+) -> list[ProgressNote]:
+    """Progress notes for the demo therapist's clients (encryption costs one key per client)."""
+    rng = ctx.rng
     by_partnership: dict[int, Partnership] = {p.pk: p for p in partnerships}
     notes = []
     for appointment in rows:
@@ -150,10 +184,13 @@ def run(ctx: DemoContext) -> None:
             if rng.random() < 0.3:
                 note.shared_at = appointment.ends_at
         notes.append(note)
-    ProgressNote.objects.bulk_create(notes, batch_size=500)
+    return notes
 
-    # Planned endings: completed partnerships had one (some clients took the follow-up),
-    # and a few active partnerships are winding down now.
+
+def _planned_endings(ctx: DemoContext, partnerships: list[Partnership]) -> list[PlannedEnding]:
+    """Completed partnerships had a planned ending (some clients took the follow-up), and a
+    few active partnerships are winding down now."""
+    rng = ctx.rng
     endings = []
     for partnership in partnerships:
         if partnership.end_reason == Partnership.EndReason.COMPLETED and partnership.ended_at:
@@ -176,10 +213,7 @@ def run(ctx: DemoContext) -> None:
                     final_measures_requested_at=ctx.now,
                 )
             )
-    PlannedEnding.objects.bulk_create(endings)
-    ctx.shared["appointments"] = [
-        (a.pk, a.partnership_id, a.starts_at, a.status) for a in rows if a.pk is not None
-    ]
+    return endings
 
 
 def _row(

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
-from alliance.schedule.booking import lock_appointment
+from alliance.schedule.changes import lock_appointment
 from alliance.schedule.errors import ScheduleError
 from alliance.schedule.models import Appointment, ProgressNote
 

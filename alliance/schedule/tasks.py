@@ -18,7 +18,7 @@ from django_tasks import task
 from alliance.accounts.models import User
 from alliance.core import mail
 from alliance.core.zones import zone_of
-from alliance.schedule import dropout, ics, services
+from alliance.schedule import attendance, dropout, ics
 from alliance.schedule.models import Appointment, ReminderSent
 
 REMINDERS = {"24h": dt.timedelta(hours=24), "1h": dt.timedelta(hours=1)}
@@ -148,7 +148,7 @@ def send_reminder(appointment_id: int, kind: str, starts_at: str) -> bool:
 
 @task()
 def close_appointment(appointment_id: int) -> str:
-    return services.close_appointment(appointment_id=appointment_id)
+    return attendance.close_appointment(appointment_id=appointment_id)
 
 
 @task()

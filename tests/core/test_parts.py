@@ -94,3 +94,17 @@ def test_every_alert_signal_has_exactly_one_provider(monkeypatch):
     monkeypatch.setattr(alert_signals, "SIGNALS", {})
     with pytest.raises(SystemCheckError, match="'messages_per_week' comes from 0 parts"):
         call_command("check")
+
+
+def test_only_the_discovery_function_imports_by_name():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "alliance"
+    by_name = re.compile(r"\bimport_module\b|\b__import__\(|importlib\.util")
+    found = sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "migrations" not in path.parts and by_name.search(path.read_text(encoding="utf-8"))
+    )
+    assert found == ["core/parts.py"]

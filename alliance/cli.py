@@ -10,19 +10,27 @@ from __future__ import annotations
 import os
 import sys
 
-# Sub-commands answered by the pure engine, without importing Django.
-ENGINE_COMMANDS = {
-    "score": "alliance.measures.cli:score_main",
-    "change": "alliance.measures.cli:change_main",
-}
+
+def _score(args: list[str]) -> int:
+    from alliance.measures.cli import score_main
+
+    return int(score_main(args))
+
+
+def _change(args: list[str]) -> int:
+    from alliance.measures.cli import change_main
+
+    return int(change_main(args))
+
+
+# Sub-commands answered by the pure engine, without importing Django (imported when run).
+ENGINE_COMMANDS = {"score": _score, "change": _change}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ENGINE_COMMANDS:
-        module_name, func_name = ENGINE_COMMANDS[args[0]].split(":")
-        module = __import__(module_name, fromlist=[func_name])
-        return int(getattr(module, func_name)(args[1:]))
+        return ENGINE_COMMANDS[args[0]](args[1:])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line

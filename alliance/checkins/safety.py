@@ -256,8 +256,11 @@ def notify_safety_alert(alert_id: int, *, escalation: bool, digest_of: int = 0) 
     else:
         recipients = on_call
     # One e-mail per address, each in its reader's language.
-    by_address = {u.email: u for u in reversed(recipients) if u.email}
-    emails = list(dict.fromkeys(u.email for u in recipients if u.email))
+    by_address: dict[str, User] = {}
+    for clinician in recipients:
+        if clinician.email:
+            by_address.setdefault(clinician.email, clinician)
+    emails = list(by_address)
     link = _link(alert_id)
 
     def compose() -> tuple[str, str]:
@@ -288,8 +291,8 @@ def notify_safety_alert(alert_id: int, *, escalation: bool, digest_of: int = 0) 
         body = f"{lead}\n\n{open_it}\n{link}\n\n{no_details}\n"
         return subject, body
 
-    for address in emails:
-        mail.send_composed(by_address[address], compose)
+    for clinician in by_address.values():
+        mail.send_composed(clinician, compose)
     if emails:
         AlertEvent.objects.create(
             alert=alert,

@@ -239,7 +239,7 @@ def _checkpoint_deficit(data: BatchInput, cfg: RuleConfig) -> Float:
         return np.zeros(p)
     block = np.stack([data.goal[:, lo:hi], data.task[:, lo:hi], data.bond[:, lo:hi]])
     any_valid: NDArray[np.bool_] = np.asarray((~np.isnan(block)).any(axis=0))
-    has = any_valid.any(axis=1)
+    has: NDArray[np.bool_] = np.asarray(any_valid.any(axis=1))
     first = np.argmax(any_valid, axis=1)
     values = block[:, np.arange(p), first]
     mean = np.nanmean(np.where(has[None, :], values, np.nan), axis=0)

@@ -38,6 +38,7 @@ def matched_phrases(evidence: dict[str, Any]) -> list[str]:
 
 
 KIND_LABELS = {
+    "attention": _("Needs attention"),
     "bond": _("Bond"),
     "collaboration": _("Collaboration (goals and tasks)"),
     "not_on_track": _("Not on track"),
@@ -94,6 +95,9 @@ class Alert(models.Model):
     client_prompt = models.TextField(blank=True)
     session = models.PositiveIntegerField(null=True, blank=True)
     sources = models.JSONField(default=list)  # safety: where the signals came from
+    # A "needs attention" card: the client's risk (probability of dropout or reliable
+    # deterioration within the model's horizon) when the card was last evaluated.
+    risk = models.FloatField(null=True, blank=True)
     state = models.CharField(max_length=20, choices=State.choices, default=State.OPEN)
     is_open = models.BooleanField(default=True)
     created_at = models.DateTimeField()
@@ -292,6 +296,42 @@ class SafetyAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"assessment of alert {self.alert_id}"
+
+
+class ClientRisk(models.Model):
+    """A partnership's latest risk (measures/alerts/risk.py), kept so that the alert budget
+    of a caseload can be applied when one client is evaluated, and shown on the caseload.
+    Removed when the partnership ends."""
+
+    partnership = models.OneToOneField(
+        "care.Partnership", on_delete=models.CASCADE, related_name="risk"
+    )
+    probability = models.FloatField()
+    session = models.PositiveIntegerField(default=0)
+    reasons = models.JSONField(default=list)  # [{"signal", "contribution"}], ranked
+    missed = models.PositiveSmallIntegerField(default=0)  # of the last four appointments
+    model_source = models.CharField(max_length=200, blank=True)
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"risk {self.probability:.2f} of partnership {self.partnership_id}"
+
+
+class RiskModelFit(models.Model):
+    """A refit of the risk model on the practice's own history (nightly, once it has
+    enough events), shrunk toward the shipped prior. The newest row is the model in use."""
+
+    coefficients = models.JSONField()  # RiskModel.to_json()
+    events = models.PositiveIntegerField()
+    observations = models.PositiveIntegerField()
+    partnerships = models.PositiveIntegerField()
+    fitted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-fitted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"risk model fitted {self.fitted_at:%Y-%m-%d} on {self.events} events"
 
 
 class AlertEvaluationFailure(models.Model):

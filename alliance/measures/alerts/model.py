@@ -36,6 +36,9 @@ class AlertKind(StrEnum):
     # submitting request for the therapist to ask about, never by the rules engine.
     SAFETY_UNANSWERED = "safety_unanswered"
     REPAIRED = "repaired"
+    # The one "needs attention" card of the alert budget (``risk`` and ``card``): every
+    # non-safety rule above becomes one of its ranked reasons instead of an alert of its own.
+    ATTENTION = "attention"
 
 
 class Severity(StrEnum):
@@ -237,6 +240,7 @@ class Evidence:
     session: int | None = None
     reference: float | None = None
     note: str = ""
+    reason: str = ""  # on a card: the signal (``risk.SIGNALS``) this row is evidence for
 
 
 @dataclass(frozen=True)

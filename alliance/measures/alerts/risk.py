@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -178,7 +179,9 @@ def features(data: BatchInput, config: RuleConfig | None = None) -> Float:
     out = np.zeros((p, len(FEATURES)))
     col = {name: i for i, name in enumerate(FEATURE_NAMES)}
     session = current_session(data)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # Rows without any rating of a pillar give all-NaN means: that is "no data", read as 0.
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         bond, _ = _last(data.bond)
         out[:, col["bond_deficit"]] = np.nan_to_num(1 - bond)
         base = _baseline(data.bond, cfg.bond.baseline_checkins)
@@ -457,6 +460,12 @@ class Risk:
     probability: float
     session: int
     reasons: tuple[Reason, ...]  # ranked, largest contribution first; only those > 0
+    values: dict[str, float] = field(default_factory=dict)  # every feature, as read
+
+    @property
+    def missed(self) -> int:
+        """Late cancellations and no-shows in the last four appointments."""
+        return int(self.values.get("missed", 0))
 
     @property
     def top_pillar(self) -> Pillar | None:
@@ -485,18 +494,38 @@ def assess(
     history: ClientHistory, config: RuleConfig | None = None, model: RiskModel = PRIOR
 ) -> Risk:
     """One client's risk and its ranked reasons, from the history as it stands."""
+    return assess_many([history], config, model)[0]
+
+
+def assess_many(
+    histories: Sequence[ClientHistory],
+    config: RuleConfig | None = None,
+    model: RiskModel = PRIOR,
+) -> list[Risk]:
+    """Each history's risk and reasons, computed together in one set of arrays."""
+    if not histories:
+        return []
     sessions = max(
         [1]
-        + [c.session for c in history.checkins]
-        + [o.session for o in history.outcomes]
-        + [a.session for a in history.attendance]
-        + list(history.skipped_checkins)
+        + [c.session for h in histories for c in h.checkins]
+        + [o.session for h in histories for o in h.outcomes]
+        + [a.session for h in histories for a in h.attendance]
+        + [s for h in histories for s in h.skipped_checkins]
     )
-    data = to_batch([history], sessions=sessions, weeks=max(1, len(history.messages_per_week)))
+    weeks = max([1] + [len(h.messages_per_week) for h in histories])
+    data = to_batch(histories, sessions=sessions, weeks=weeks)
     x = features(data, config)
     session = current_session(data)
-    p = float(model.predict(x, np.maximum(session, 1))[0])
-    return Risk(round(p, 4), int(session[0]), reasons(x[0], model))
+    p = model.predict(x, np.maximum(session, 1))
+    return [
+        Risk(
+            round(float(p[i]), 4),
+            int(session[i]),
+            reasons(x[i], model),
+            {name: float(v) for name, v in zip(FEATURE_NAMES, x[i], strict=True)},
+        )
+        for i in range(len(histories))
+    ]
 
 
 def assess_batch(

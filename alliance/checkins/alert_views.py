@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance.accounts.models import User
-from alliance.checkins import alert_workflow, queries
+from alliance.checkins import alert_workflow, instruments, queries
 from alliance.checkins.errors import CheckinError
 from alliance.checkins.forms import NoteForm, RepairForm, ResolveForm, SafetyCloseForm
-from alliance.checkins.models import Alert, Response
+from alliance.checkins.models import CHECKIN, Alert, Response
 from alliance.privacy import audit
 from alliance.privacy.access import access
 
@@ -78,8 +78,53 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if alert.is_safety
         else [],
+        "answers": _answers_behind(alert) if alert.is_card else [],
     }
     return render(request, "checkins/alert_detail.html", context, status=status)
+
+
+def _answers_behind(alert: Alert) -> list[dict[str, Any]]:
+    """The client's check-ins of the sessions a card's evidence cites: each item's answer in
+    the form's own words, and the comment, so the therapist sees what moved the risk."""
+    sessions = sorted(
+        {
+            int(e["session"])
+            for e in alert.evidence or []
+            if e.get("source") in ("checkin", "risk") and isinstance(e.get("session"), int)
+        }
+    )[-2:]
+    if not sessions or alert.partnership_id is None:
+        return []
+    form = instruments.instrument(CHECKIN)
+    out = []
+    for response in Response.objects.current().filter(
+        partnership_id=alert.partnership_id,
+        instrument_id=CHECKIN,
+        respondent_role="client",
+        session_number__in=sessions,
+    ).order_by("session_number"):
+        answers = response.answers or {}
+        rows = []
+        for item in form.items:
+            if item.id not in answers or item.kind == "text":
+                continue
+            value = answers[item.id]
+            option = next((o for o in item.options if o.value == value), None)
+            rows.append(
+                {
+                    "question": instruments.localized(item.text),
+                    "answer": instruments.localized(option.text) if option else value,
+                }
+            )
+        out.append(
+            {
+                "session": response.session_number,
+                "submitted_at": response.submitted_at,
+                "rows": rows,
+                "comment": response.comment or "",
+            }
+        )
+    return out
 
 
 def _apply(action: str, alert: Alert, user: User, data: dict[str, Any]) -> None:

@@ -1,13 +1,12 @@
-"""Run the alert rules and persist what they find, keeping one open alert per kind.
+"""Evaluate the monitor for some partnerships (or the whole practice) and persist it.
 
-- A new signal of a kind that already has an open alert updates that alert's evidence.
-- A signal the workflow has already handled (a closed alert of the kind whose session is at
-  or after the signal's newest session) is not raised again: the session-3 checkpoint, for
-  example, keeps describing session 3 and is raised once.
+- Each partnership's risk (measures/alerts/risk.py, the model in use: `risk_model`) is
+  computed from its history and stored (`ClientRisk`).
+- Each caseload's budget then decides the "needs attention" cards (`attention.py`): at most
+  one per client, opened within the budget, closed by themselves when the risk falls back,
+  "repaired" when a planned repair held (Eubanks et al. 2018).
 - Safety alerts are raised only synchronously (`safety.raise_safety_alert`), in the request
-  that stores the signal; evaluation never creates, delays or closes them.
-- The `repaired` rule (Eubanks et al. 2018) turns an acknowledged alert with a recorded
-  repair into "repaired" once the pillar is back at the client's baseline for two check-ins.
+  that stores the signal; evaluation never creates, delays, merges or closes them.
 
 Each partnership is evaluated on its own: one bad history (any exception while its history
 is built, evaluated or persisted) never stops anyone else's alerts. Histories are built per
@@ -24,27 +23,19 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-import numpy as np
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from alliance.care.models import Partnership
-from alliance.checkins.history import build_histories, rule_config
-from alliance.checkins.models import Alert, AlertEvaluationFailure, AlertEvent
-from alliance.measures.alerts import Alert as EngineAlert
-from alliance.measures.alerts import (
-    AlertKind,
-    AlertState,
-    ClientHistory,
-    Pillar,
-    RuleConfig,
-    evaluate,
-)
-from alliance.measures.alerts import batch as engine_batch
-from alliance.measures.alerts import repaired as repaired_rule
+from alliance.checkins import attention, risk_model
+from alliance.checkins.history import build_histories
+from alliance.checkins.history import rule_config as rule_config
+from alliance.checkins.models import AlertEvaluationFailure
+from alliance.measures.alerts import ClientHistory, RuleConfig
+from alliance.measures.alerts import risk as engine_risk
 
 logger = logging.getLogger(__name__)
 MESSAGE_LENGTH = 300
@@ -57,6 +48,7 @@ class Summary:
     raised: int = 0
     updated: int = 0
     repaired: int = 0
+    closed: int = 0
     failed: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
     failed_ids: list[int] = field(default_factory=list)
@@ -65,22 +57,9 @@ class Summary:
         self.raised += other.raised
         self.updated += other.updated
         self.repaired += other.repaired
+        self.closed += other.closed
         for kind, n in other.kinds.items():
             self.kinds[kind] = self.kinds.get(kind, 0) + n
-
-
-def _evidence(alert: EngineAlert) -> list[dict[str, object]]:
-    return [asdict(e) for e in alert.evidence]
-
-
-def _state_of(alert: Alert) -> AlertState:
-    return AlertState(
-        kind=AlertKind(alert.kind),
-        pillar=Pillar(alert.pillar),
-        raised_session=alert.session or 1,
-        acknowledged=alert.acknowledged_at is not None,
-        repair_session=alert.repair_session,
-    )
 
 
 def evaluate_partnerships(partnership_ids: Iterable[int]) -> Summary:
@@ -123,139 +102,86 @@ def _build(ids: list[int]) -> tuple[dict[int, ClientHistory], dict[int, Exceptio
 
 
 def persist(histories: dict[int, ClientHistory], summary: Summary) -> Summary:
-    """Evaluate each history and write its alerts; a partnership whose evaluation raises
-    changes nothing, is recorded as failing and stops no one else's."""
+    """Compute and store each history's risk, then apply each caseload's budget and write
+    the cards; a partnership whose evaluation raises changes nothing, is recorded as
+    failing and stops no one else's."""
     now = timezone.now()
     if not histories:
         return summary
     try:
         config = rule_config()
-    except Exception as exc:  # the practice's bands cannot be read: nobody can be evaluated
+        model = risk_model.current()
+    except Exception as exc:  # the practice's bands or model cannot be read: nobody can be
         _failed(dict.fromkeys(histories, exc), summary, now)
         return summary
-    client_of = dict(
-        Partnership.objects.filter(pk__in=list(histories)).values_list("pk", "client_id")
-    )
-    existing: dict[int, list[Alert]] = defaultdict(list)
-    # Safety alerts and unanswered safety questions are raised in the submitting request
-    # and closed by a clinician; the rules engine neither updates nor repairs them.
-    for alert in Alert.objects.filter(partnership_id__in=list(histories)).exclude(
-        kind__in=(AlertKind.SAFETY, AlertKind.SAFETY_UNANSWERED)
-    ):
-        existing[alert.partnership_id or 0].append(alert)
-    to_create: list[Alert] = []
-    clean: list[int] = []
+    people = {
+        pid: (client, therapist)
+        for pid, client, therapist in Partnership.objects.filter(
+            pk__in=list(histories)
+        ).values_list("pk", "client_id", "therapist_id")
+    }
     broken: dict[int, Exception] = {}
-    for pid, history in histories.items():
-        here = Summary()
-        try:
-            with transaction.atomic():
-                new = _evaluate_one(
-                    pid, client_of[pid], history, existing.get(pid, []), config, here, now
-                )
-        except Exception as exc:
-            broken[pid] = exc
-            continue
-        summary.add(here)
-        to_create.extend(new)
-        clean.append(pid)
-    # New alerts in two statements however many there are (the whole-practice recompute).
+    risks = _risks(histories, config, model, broken)
+    assessed = [
+        attention.Assessed(pid, *people[pid], histories[pid], r)
+        for pid, r in risks.items()
+        if pid in people
+    ]
     try:
         with transaction.atomic():
-            created = Alert.objects.bulk_create(to_create, batch_size=500)
-            AlertEvent.objects.bulk_create(
-                [
-                    AlertEvent(alert=a, action=AlertEvent.Action.RAISED, created_at=now)
-                    for a in created
-                ],
-                batch_size=1000,
-            )
+            attention.store_risks(assessed, source=model.source, now=now)
     except Exception:
-        # Another evaluation of one of these partnerships (a check-in's and a message's can
-        # run at once) raised the same kind meanwhile: one open alert per kind is the rule,
-        # so keep theirs and create the rest one by one. An alert that cannot be stored for
-        # another reason fails its own partnership only.
-        stored, not_stored = _create_one_by_one(to_create, now)
-        summary.raised -= len(to_create) - stored
-        broken.update(not_stored)
+        # One row that cannot be stored must not keep the others from theirs.
+        for a in list(assessed):
+            try:
+                with transaction.atomic():
+                    attention.store_risks([a], source=model.source, now=now)
+            except Exception as exc:
+                broken[a.partnership_id] = exc
+                assessed.remove(a)
+    by_therapist: dict[int, list[attention.Assessed]] = defaultdict(list)
+    for a in assessed:
+        by_therapist[a.therapist_id].append(a)
+    for therapist_id, group in by_therapist.items():
+        outcome = attention.apply(therapist_id, group, config, now, broken.__setitem__)
+        summary.raised += outcome.raised
+        summary.updated += outcome.updated
+        summary.repaired += outcome.repaired
+        summary.closed += outcome.closed
+    for a in assessed:
+        if a.risk.reasons and a.partnership_id not in broken:
+            top = a.risk.reasons[0].signal
+            summary.kinds[top] = summary.kinds.get(top, 0) + 1
     _failed(broken, summary, now)
-    _resolve(set(clean) - set(broken), now)
+    _resolve(set(histories) - set(broken), now)
     return summary
 
 
-def _evaluate_one(
-    pid: int,
-    client_id: int,
-    history: ClientHistory,
-    alerts_here: list[Alert],
+def _risks(
+    histories: dict[int, ClientHistory],
     config: RuleConfig,
-    summary: Summary,
-    now: dt.datetime,
-) -> list[Alert]:
-    """One partnership's rules and writes (updates and repairs); returns the alerts to
-    create. Run inside a savepoint: when it raises, nothing of it is kept."""
-    open_by_kind = {a.kind: a for a in alerts_here if a.is_open}
-    states = [_state_of(a) for a in open_by_kind.values()]
-    found = evaluate(history, config, ())
-    to_create: list[Alert] = []
-    for engine_alert in found:
-        if engine_alert.kind in (AlertKind.SAFETY, AlertKind.REPAIRED):
-            continue
-        summary.kinds[engine_alert.kind] = summary.kinds.get(engine_alert.kind, 0) + 1
-        current = open_by_kind.get(engine_alert.kind)
-        if current is not None:
-            if _update(current, engine_alert, now):
-                summary.updated += 1
-            continue
-        handled = [
-            a
-            for a in alerts_here
-            if a.kind == engine_alert.kind
-            and not a.is_open
-            and (a.session or 0) >= (engine_alert.session or 0)
-        ]
-        if handled:
-            continue
-        to_create.append(_new(pid, client_id, engine_alert, now))
-        summary.raised += 1
-    for state in states:
-        if repaired_rule.check(history, config, [state]):
-            alert = open_by_kind[state.kind]
-            if alert.state == Alert.State.REPAIR_PLANNED:
-                _mark_repaired(alert, now)
-                summary.repaired += 1
-    return to_create
-
-
-def _create_one_by_one(alerts: list[Alert], now: dt.datetime) -> tuple[int, dict[int, Exception]]:
-    """Create each alert with its event; returns how many were stored, and the error of
-    each partnership whose alert could not be (one that already existed is no error)."""
-    stored = 0
-    broken: dict[int, Exception] = {}
-    for alert in alerts:
-        alert.pk = None
-        alert._state.adding = True
-        try:
-            with transaction.atomic():
-                alert.save(force_insert=True)
-                AlertEvent.objects.create(
-                    alert=alert, action=AlertEvent.Action.RAISED, created_at=now
-                )
-        except IntegrityError as exc:
-            if not _is_one_open_per_kind(exc):
-                broken[alert.partnership_id or 0] = exc
-        except Exception as exc:
-            broken[alert.partnership_id or 0] = exc
-        else:
-            stored += 1
-    return stored, broken
-
-
-def _is_one_open_per_kind(exc: IntegrityError) -> bool:
-    """The one-open-alert-per-kind rule (PostgreSQL names the constraint; SQLite names its
-    columns)."""
-    text = str(exc)
-    return "one_open_alert_per_kind" in text or "checkins_alert.partnership_id" in text
+    model: engine_risk.RiskModel,
+    broken: dict[int, Exception],
+) -> dict[int, engine_risk.Risk]:
+    """Every history's risk in one set of arrays; when that fails, each on its own, so a
+    bad history fails its own partnership only."""
+    keys = list(histories)
+    try:
+        return dict(
+            zip(
+                keys,
+                engine_risk.assess_many([histories[k] for k in keys], config, model),
+                strict=True,
+            )
+        )
+    except Exception:
+        out = {}
+        for k in keys:
+            try:
+                out[k] = engine_risk.assess(histories[k], config, model)
+            except Exception as exc:
+                broken[k] = exc
+        return out
 
 
 # --- failures -------------------------------------------------------------------------------
@@ -357,77 +283,18 @@ def _resolve(partnership_ids: Iterable[int], now: dt.datetime) -> None:
         ).update(resolved_at=now)
 
 
-# --- writes of one alert --------------------------------------------------------------------
-
-
-def _new(pid: int, client_id: int, found: EngineAlert, now: dt.datetime) -> Alert:
-    return Alert(
-        client_id=client_id,
-        partnership_id=pid,
-        kind=found.kind,
-        severity=found.severity,
-        severity_rank=found.severity.rank,
-        pillar=found.pillar,
-        evidence=_evidence(found),
-        explanation=found.explanation,
-        repair_actions=list(found.repair_actions),
-        client_prompt=found.client_prompt,
-        session=found.session,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def _update(alert: Alert, found: EngineAlert, now: dt.datetime) -> bool:
-    evidence = _evidence(found)
-    if evidence == alert.evidence and found.severity == alert.severity:
-        return False
-    alert.evidence = evidence
-    alert.severity = found.severity
-    alert.severity_rank = found.severity.rank
-    alert.explanation = found.explanation
-    alert.session = max(alert.session or 0, found.session or 0) or None
-    alert.updated_at = now
-    alert.save(
-        update_fields=[
-            "evidence",
-            "severity",
-            "severity_rank",
-            "explanation",
-            "session",
-            "updated_at",
-        ]
-    )
-    AlertEvent.objects.create(alert=alert, action=AlertEvent.Action.UPDATED, created_at=now)
-    return True
-
-
-def _mark_repaired(alert: Alert, now: dt.datetime) -> None:
-    alert.state = Alert.State.REPAIRED
-    alert.is_open = False
-    alert.closed_at = now
-    alert.updated_at = now
-    alert.save(update_fields=["state", "is_open", "closed_at", "updated_at"])
-    AlertEvent.objects.create(
-        alert=alert,
-        action=AlertEvent.Action.REPAIRED,
-        note="back at the client's own baseline for two check-ins",
-        created_at=now,
-    )
-
-
 # --- the whole practice ---------------------------------------------------------------------
 
 
 def recompute_all(*, chunk: int = 5000) -> Summary:
-    """Whole-practice recompute: the engine's vectorised batch finds the partnerships with
-    any flag; only those (and those with an open alert or an open evaluation failure) are
-    evaluated in detail (evidence, texts) and persisted. Runs to the end whatever fails."""
+    """Whole-practice recompute: every active partnership's risk in one set of arrays per
+    chunk (each caseload's budget needs all of them), then the cards. Runs to the end
+    whatever fails."""
     summary = Summary()
     now = timezone.now()
     ids = list(
         Partnership.objects.filter(status=Partnership.Status.ACTIVE)
-        .order_by("pk")
+        .order_by("therapist_id", "pk")
         .values_list("pk", flat=True)
     )
     active = set(ids)
@@ -437,45 +304,10 @@ def recompute_all(*, chunk: int = 5000) -> Summary:
         )
     )
     _resolve(failing - active, now)
-    with_open = set(
-        Alert.objects.filter(is_open=True, partnership_id__in=ids).values_list(
-            "partnership_id", flat=True
-        )
-    )
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
         summary.partnerships += len(part)
         histories, broken = _build(part)
         _failed(broken, summary, now)
-        flagged = _flagged(histories)
-        todo = {
-            k: h for k, h in histories.items() if k in flagged or k in with_open or k in failing
-        }
-        persist(todo, summary)
+        persist(histories, summary)
     return summary
-
-
-def _flagged(histories: dict[int, ClientHistory]) -> set[int]:
-    """The partnerships with any flag by the engine's vectorised batch; all of them when
-    the batch itself fails (each is then evaluated in detail, on its own)."""
-    keys = list(histories)
-    rows = [histories[k] for k in keys]
-    if not rows:
-        return set()
-    try:
-        config = rule_config()
-        sessions = max(
-            [1]
-            + [c.session for h in rows for c in h.checkins]
-            + [o.session for h in rows for o in h.outcomes]
-            + [a.session for h in rows for a in h.attendance]
-            + [s for h in rows for s in h.skipped_checkins]
-        )
-        weeks = max([1] + [len(h.messages_per_week) for h in rows])
-        data = engine_batch.to_batch(rows, sessions=sessions, weeks=weeks)
-        severity = np.asarray(engine_batch.evaluate_batch(data, config).severity)
-        flags: list[bool] = np.any(severity > 0, axis=1).tolist()
-    except Exception:
-        logger.exception("the batch evaluation of %s partnerships failed", len(rows))
-        return set(keys)
-    return {k for k, f in zip(keys, flags, strict=True) if f}

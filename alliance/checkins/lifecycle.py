@@ -8,9 +8,9 @@ alert exists and who holds it — the minimum necessary, whatever the client cho
 handing over their history (45 CFR 164.502(b); docs/alerts.md, "After a switch") — and the
 notice stays on the client's page until the alert is closed (`SafetyHandoff`).
 
-The other alerts (ruptures, outcomes) are about the work of one partnership and end with it:
-they stay in its record, and the former therapist, who no longer sees the partnership, is
-not asked to act on them.
+The "needs attention" card is about the work of one partnership and closes with it: it stays
+in its record, and the former therapist, who no longer sees the partnership, is not asked
+to act on it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from alliance.care.lifecycle import (
     PartnershipStarted,
 )
 from alliance.care.models import Partnership
-from alliance.checkins import safety, services
+from alliance.checkins import attention, safety, services
 from alliance.checkins.models import Alert, AlertEvent, SafetyHandoff
 from alliance.checkins.queries import open_safety_alerts_of
 from alliance.checkins.safety import on_call_clinicians
@@ -132,9 +132,15 @@ def raise_the_intake_alert(event: IntakeScreenPositive) -> None:
     )
 
 
+def end_the_partnerships_monitoring(event: PartnershipEnded) -> None:
+    """The card ends with the partnership (its risk row goes); open safety alerts stay."""
+    attention.close_on_end(event.partnership_id, event.reason, timezone.now())
+    tell_on_call_the_therapist_has_gone(event)
+
+
 HANDLERS = {
     IntakeScreenPositive: raise_the_intake_alert,
-    PartnershipEnded: tell_on_call_the_therapist_has_gone,
+    PartnershipEnded: end_the_partnerships_monitoring,
     PartnershipStarted: tell_the_new_therapist,
     SessionFinished: ask_about_the_session,
     EndingPlanned: ask_for_final_measures,

@@ -5,43 +5,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('care', '0006_planned_ending'),
-        ('checkins', '0007_safety_handoff'),
+        ("care", "0006_planned_ending"),
+        ("checkins", "0007_safety_handoff"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RiskModelFit',
+            name="RiskModelFit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('coefficients', models.JSONField()),
-                ('events', models.PositiveIntegerField()),
-                ('observations', models.PositiveIntegerField()),
-                ('partnerships', models.PositiveIntegerField()),
-                ('fitted_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("coefficients", models.JSONField()),
+                ("events", models.PositiveIntegerField()),
+                ("observations", models.PositiveIntegerField()),
+                ("partnerships", models.PositiveIntegerField()),
+                ("fitted_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['-fitted_at', '-id'],
+                "ordering": ["-fitted_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='alert',
-            name='risk',
+            model_name="alert",
+            name="risk",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.CreateModel(
-            name='ClientRisk',
+            name="ClientRisk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('probability', models.FloatField()),
-                ('session', models.PositiveIntegerField(default=0)),
-                ('reasons', models.JSONField(default=list)),
-                ('missed', models.PositiveSmallIntegerField(default=0)),
-                ('model_source', models.CharField(blank=True, max_length=200)),
-                ('computed_at', models.DateTimeField()),
-                ('partnership', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='risk', to='care.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("probability", models.FloatField()),
+                ("session", models.PositiveIntegerField(default=0)),
+                ("reasons", models.JSONField(default=list)),
+                ("missed", models.PositiveSmallIntegerField(default=0)),
+                ("model_source", models.CharField(blank=True, max_length=200)),
+                ("computed_at", models.DateTimeField()),
+                (
+                    "partnership",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risk",
+                        to="care.partnership",
+                    ),
+                ),
             ],
         ),
     ]

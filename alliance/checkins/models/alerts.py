@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from alliance.measures.alerts.risk import frequency
 from alliance.measures.registry import get_instrument, instrument_ids
 from alliance.privacy import fields
 from alliance.privacy.fields import EncryptedTextField
@@ -162,6 +163,27 @@ class Alert(models.Model):
     def is_safety(self) -> bool:
         return self.kind == "safety"
 
+    @property
+    def is_card(self) -> bool:
+        return self.kind == "attention"
+
+    @property
+    def frequency(self) -> tuple[int, int] | None:
+        """The card's risk as "about N in D" (tenths from 10%, hundredths below)."""
+        if self.risk is None:
+            return None
+        return frequency(self.risk)
+
+    def reasons(self) -> list[dict[str, Any]]:
+        """The card's evidence grouped by reason, strongest reason first."""
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for row in self.evidence_rows():
+            groups.setdefault(row["reason"], []).append(row)
+        return [
+            {"signal": s, "label": str(REASON_LABELS.get(s, s)), "rows": rows}
+            for s, rows in groups.items()
+        ]
+
     def evidence_rows(self) -> list[dict[str, Any]]:
         """Evidence in one shape for display, whichever rule or source wrote it, in words
         (sources, pillars and instruments named, codes spelled out, ratings rounded)."""
@@ -185,18 +207,89 @@ class Alert(models.Model):
             elif isinstance(value, str):
                 value = _evidence_words(value)
             source = str(e.get("source", ""))
+            reference = e.get("reference")
+            raw = e.get("value")
+            label_key = str(e.get("label") or "")
+            if source == "risk":  # a signal the risk read before its rule fired
+                label = str(FEATURE_LABELS.get(label_key, label_key))
+                value = _feature_value(label_key, raw)
+            elif source == "checkin" and isinstance(raw, float) and "gap" not in label_key:
+                value = _on_hundred(raw)
+                reference = _on_hundred(reference) if isinstance(reference, float) else reference
+            elif source == "checkin" and isinstance(raw, float):
+                value = _("%(n)s points of 100") % {"n": round(raw * 100)}
+            elif source == "outcome" and isinstance(raw, int | float):
+                value = _on_instrument_scale(label_key, raw)
             rows.append(
                 {
                     "source": str(EVIDENCE_SOURCES.get(source, source)),
                     "label": label,
                     "value": value,
                     "session": e.get("session"),
-                    "reference": e.get("reference"),
+                    "reference": reference,
                     "note": e.get("note", ""),
+                    "reason": str(e.get("reason") or ""),
                 }
             )
         return rows
 
+
+def _on_hundred(value: float) -> str:
+    """A 0–1 check-in rating on a 0–100 scale, which a therapist reads at a glance."""
+    return _("%(n)s of 100") % {"n": round(value * 100)}
+
+
+def _on_instrument_scale(label: str, total: float) -> str:
+    """An outcome total with its instrument's range ("18 of 27")."""
+    instrument = label.split(" ")[0]
+    if instrument in instrument_ids():
+        top = get_instrument(instrument).total_max
+        return _("%(v)s of %(max)s") % {"v": f"{total:g}", "max": f"{top:g}"}
+    return f"{total:g}"
+
+
+def _feature_value(name: str, value: Any) -> str:
+    if not isinstance(value, int | float):
+        return str(value)
+    if name in ("missed", "late_arrivals", "skipped"):
+        return _("%(n)s of the last 4 appointments") % {"n": round(value)}
+    if name == "off_track":
+        return _("%(n)s of the latest 2 scores") % {"n": round(value)}
+    if name == "worsening":
+        return _("%(n)s × the reliable-change threshold") % {"n": f"{value:.1f}"}
+    if name in ("goals_not_agreed", "no_reliable_change"):
+        return str(_("yes"))
+    return _("%(n)s points of 100") % {"n": round(value * 100)}
+
+
+REASON_LABELS = {
+    "bond": _("Bond"),
+    "collaboration": _("Goal and task agreement"),
+    "perspective_gap": _("Client and therapist see it differently"),
+    "checkpoint": _("Session-3 checkpoint"),
+    "not_on_track": _("Not on track"),
+    "no_reliable_change": _("No reliable improvement"),
+    "deterioration": _("Getting worse"),
+    "avoidance": _("Missed or skipped sessions"),
+    "fading_contact": _("Fading contact"),
+    "": _("Other"),
+}
+FEATURE_LABELS = {
+    "bond_deficit": _("Latest bond rating, below the top of the scale"),
+    "bond_drop": _("Bond below the client's own baseline"),
+    "collaboration_deficit": _("Latest goal and task ratings, below the top of the scale"),
+    "collaboration_drop": _("Goal or task below the client's own baseline"),
+    "goals_not_agreed": _("Goals not agreed by session 3"),
+    "perspective_gap": _("Largest client–therapist difference"),
+    "checkpoint": _("Alliance at the session-3 check-in, below the top of the scale"),
+    "off_track": _("Scores above the expected path"),
+    "no_reliable_change": _("No reliable improvement since the first score"),
+    "worsening": _("Worse than the first score"),
+    "missed": _("Late cancellations and no-shows"),
+    "late_arrivals": _("Arrivals 10 or more minutes late"),
+    "skipped": _("Sessions without a check-in"),
+    "fading_contact": _("Fewer messages than the two weeks before"),
+}
 
 EVIDENCE_SOURCES = {
     "checkin": _("Check-in"),
@@ -213,6 +306,7 @@ EVIDENCE_SOURCES = {
     "shared_journal": _("Shared journal entry"),
     "checkin_comment": _("Check-in comment"),
     "safety_unanswered": _("Safety question unanswered"),
+    "risk": _("Risk model"),
 }
 _PILLARS = {"goal": _("Goal agreement"), "task": _("Task agreement"), "bond": _("Bond")}
 

@@ -15,7 +15,7 @@ from .budget import Budget
 from .config import RuleConfig
 from .engine import evaluate
 from .model import AlertKind, ClientHistory, Evidence, Pillar, Severity
-from .risk import FEATURES, HORIZON, Risk, frequency
+from .risk import HORIZON, Risk, frequency
 from .texts import CLIENT_PROMPTS, REPAIR_ACTIONS, gettext_noop
 
 # The rule whose evidence and repair suggestions stand behind each signal of the risk.
@@ -30,14 +30,6 @@ SIGNAL_KINDS: dict[str, AlertKind] = {
     "avoidance": AlertKind.AVOIDANCE,
     "fading_contact": AlertKind.AVOIDANCE,
 }
-_SOURCES = {
-    Pillar.GOAL: "checkin",
-    Pillar.TASK: "checkin",
-    Pillar.BOND: "checkin",
-    Pillar.OUTCOME: "outcome",
-    Pillar.ENGAGEMENT: "attendance",
-}
-_FEATURE = {f.name: f for f in FEATURES}
 # Severity of a card: high from twice the opening risk; three missed sessions are at least
 # medium, and high once the client has had a safety alert.
 HIGH_FROM_RATIO = 2.0
@@ -85,14 +77,7 @@ def build(
         for name, value in reason.values.items():
             feature = _FEATURE[name]
             evidence.append(
-                Evidence(
-                    _SOURCES[feature.pillar],
-                    name,
-                    value,
-                    risk.session or None,
-                    note=feature.what,
-                    reason=reason.signal,
-                )
+                Evidence("risk", name, value, risk.session or None, reason=reason.signal)
             )
     kinds = list(dict.fromkeys(SIGNAL_KINDS[r.signal] for r in risk.reasons))
     actions: list[str] = [MISSED_REPAIR] if missed_forced else []

@@ -27,14 +27,14 @@ import json
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
 
-from .batch import ATTENDED, LATE_CANCELLATION, NO_SHOW, BatchInput, to_batch
+from .batch import ATTENDED, LATE_CANCELLATION, NO_SHOW, BatchInput, OutcomeArrays, to_batch
 from .config import RuleConfig
 from .model import ClientHistory, Pillar
 
@@ -440,6 +440,58 @@ def refit(
     if int(np.asarray(y).sum()) < MIN_EVENTS:
         return prior
     return fit(x, session, y, prior=prior, source=source)
+
+
+def prefix(data: BatchInput, k: int) -> BatchInput:
+    """The arrays as they stood after session ``k`` (message weeks are cut at week ``k``,
+    which assumes weekly sessions; the goals status is the one known now)."""
+    keep = np.arange(data.shape[1])[None, :] < k
+
+    def cut(x: Float) -> Float:
+        return np.where(keep, x, np.nan)
+
+    weeks = np.arange(data.messages.shape[1])[None, :] < k
+    return replace(
+        data,
+        goal=cut(data.goal),
+        task=cut(data.task),
+        bond=cut(data.bond),
+        therapist_goal=cut(data.therapist_goal),
+        therapist_task=cut(data.therapist_task),
+        therapist_bond=cut(data.therapist_bond),
+        outcomes={
+            name: OutcomeArrays(
+                cut(a.total), cut(a.on_track), None if a.item9 is None else cut(a.item9)
+            )
+            for name, a in data.outcomes.items()
+        },
+        attendance=np.where(keep, data.attendance, 0).astype(np.int8),
+        late_minutes=cut(data.late_minutes),
+        skipped=data.skipped & keep,
+        messages=np.where(weeks, data.messages, np.nan),
+        goals_sessions=np.minimum(data.goals_sessions, k),
+    )
+
+
+def training_set(
+    data: BatchInput, event_at: NDArray[np.int64], config: RuleConfig | None = None
+) -> tuple[Float, NDArray[np.int64], NDArray[np.bool_]]:
+    """Discrete-time rows for ``fit``: one per client and session ``k`` while the client is
+    at risk (seen at ``k``, no event yet), labelled 1 when the event (``event_at``, a
+    session; 0 for none) falls within the next ``HORIZON`` sessions."""
+    xs, ks, ys = [], [], []
+    last = current_session(data)
+    for k in range(1, data.shape[1] + 1):
+        at_risk = (last >= k) & ((event_at == 0) | (event_at > k))
+        if not at_risk.any():
+            continue
+        x = features(prefix(data, k), config)[at_risk]
+        xs.append(x)
+        ks.append(np.full(len(x), k, dtype=np.int64))
+        ys.append(((event_at > k) & (event_at <= k + HORIZON))[at_risk])
+    if not xs:
+        return np.zeros((0, len(FEATURES))), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    return np.vstack(xs), np.concatenate(ks), np.concatenate(ys)
 
 
 # -- one client -------------------------------------------------------------------------------

@@ -97,12 +97,16 @@ def _answers_behind(alert: Alert) -> list[dict[str, Any]]:
         return []
     form = instruments.instrument(CHECKIN)
     out = []
-    for response in Response.objects.current().filter(
-        partnership_id=alert.partnership_id,
-        instrument_id=CHECKIN,
-        respondent_role="client",
-        session_number__in=sessions,
-    ).order_by("session_number"):
+    for response in (
+        Response.objects.current()
+        .filter(
+            partnership_id=alert.partnership_id,
+            instrument_id=CHECKIN,
+            respondent_role="client",
+            session_number__in=sessions,
+        )
+        .order_by("session_number")
+    ):
         answers = response.answers or {}
         rows = []
         for item in form.items:

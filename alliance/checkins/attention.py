@@ -101,14 +101,15 @@ def apply(
 ) -> Outcome:
     """Apply the budget to this therapist's caseload and write the cards of `assessed`."""
     limits = budget()
-    caseload = list(
-        ClientRisk.objects.filter(
-            partnership__therapist_id=therapist_id,
-            partnership__status=Partnership.Status.ACTIVE,
+    # Every active partnership counts for the budget; one not evaluated yet has no risk.
+    caseload = [
+        (pid, probability or 0.0, missed or 0)
+        for pid, probability, missed in Partnership.objects.filter(
+            therapist_id=therapist_id, status=Partnership.Status.ACTIVE
         )
-        .order_by("partnership_id")
-        .values_list("partnership_id", "probability", "missed")
-    )
+        .order_by("pk")
+        .values_list("pk", "risk__probability", "risk__missed")
+    ]
     cards = {
         a.partnership_id: a
         for a in Alert.objects.filter(
@@ -129,11 +130,17 @@ def apply(
         # sessions: only something newer reopens it.
         fresh = a.risk.session > handled.get(a.partnership_id, 0)
         wanted = a.partnership_id in selected and (fresh or a.partnership_id in cards)
+        here = Outcome()
         try:
             with transaction.atomic():
-                _write(a, cards.get(a.partnership_id), wanted, config, now, limits, outcome)
+                _write(a, cards.get(a.partnership_id), wanted, config, now, limits, here)
         except Exception as exc:
             on_error(a.partnership_id, exc)
+            continue
+        outcome.raised += here.raised
+        outcome.updated += here.updated
+        outcome.repaired += here.repaired
+        outcome.closed += here.closed
     return outcome
 
 
@@ -195,36 +202,46 @@ def _write(
         missed_forced=forced,
         earlier_safety=earlier_safety,
     )
-    evidence = [asdict(e) for e in found.evidence]
     if current is None:
-        alert = Alert(
-            client_id=a.client_id,
-            partnership_id=a.partnership_id,
-            kind=ATTENTION,
-            severity=found.severity,
-            severity_rank=found.severity.rank,
-            pillar=found.pillar,
-            evidence=evidence,
-            explanation=found.explanation,
-            repair_actions=list(found.repair_actions),
-            client_prompt=found.client_prompt,
-            # The session the card was last evaluated at: a card closed by the therapist is
-            # opened again only by something newer (`_handled_through`).
-            session=a.risk.session or found.session,
-            risk=found.probability,
-            created_at=now,
-            updated_at=now,
-        )
-        try:
-            with transaction.atomic():
-                alert.save(force_insert=True)
-        except IntegrityError as exc:
-            if _is_one_open_per_partnership(exc):
-                return  # another evaluation opened it meanwhile: theirs is kept
-            raise
-        AlertEvent.objects.create(alert=alert, action=AlertEvent.Action.RAISED, created_at=now)
-        outcome.raised += 1
-        return
+        _open(a, found, now, outcome)
+    else:
+        _update(current, a, found, now, outcome)
+
+
+def _open(a: Assessed, found: engine_card.Card, now: dt.datetime, outcome: Outcome) -> None:
+    alert = Alert(
+        client_id=a.client_id,
+        partnership_id=a.partnership_id,
+        kind=ATTENTION,
+        severity=found.severity,
+        severity_rank=found.severity.rank,
+        pillar=found.pillar,
+        evidence=[asdict(e) for e in found.evidence],
+        explanation=found.explanation,
+        repair_actions=list(found.repair_actions),
+        client_prompt=found.client_prompt,
+        # The session the card was last evaluated at: a card closed by the therapist is
+        # opened again only by something newer (`_handled_through`).
+        session=a.risk.session or found.session,
+        risk=found.probability,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with transaction.atomic():
+            alert.save(force_insert=True)
+    except IntegrityError as exc:
+        if _is_one_open_per_partnership(exc):
+            return  # another evaluation opened it meanwhile: theirs is kept
+        raise
+    AlertEvent.objects.create(alert=alert, action=AlertEvent.Action.RAISED, created_at=now)
+    outcome.raised += 1
+
+
+def _update(
+    current: Alert, a: Assessed, found: engine_card.Card, now: dt.datetime, outcome: Outcome
+) -> None:
+    evidence = [asdict(e) for e in found.evidence]
     if (
         evidence == current.evidence
         and found.severity == current.severity

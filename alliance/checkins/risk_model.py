@@ -97,14 +97,19 @@ def refit() -> RiskModelFit | None:
     data = engine_batch.to_batch(rows, sessions=sessions, weeks=weeks)
     event_at = np.array([events[k] for k in keys], dtype=np.int64)
     x, k, y = risk.training_set(data, event_at, config)
-    if int(y.sum()) < risk.MIN_EVENTS:
+    # Events are clients with one, not the (correlated) rows each labels.
+    clients_with_event = int(((event_at > 1) & (event_at <= risk.current_session(data) + 1)).sum())
+    if clients_with_event < risk.MIN_EVENTS:
         logger.info(
-            "risk model: %s events in the practice's history, %s needed; the prior stays",
-            int(y.sum()),
+            "risk model: %s clients with an event in the practice's history, %s needed; "
+            "the prior stays",
+            clients_with_event,
             risk.MIN_EVENTS,
         )
         return None
-    model = risk.refit(x, k, y, prior=risk.PRIOR, source="practice history")
+    model = risk.refit(
+        x, k, y, prior=risk.PRIOR, source="practice history", events=clients_with_event
+    )
     return RiskModelFit.objects.create(
         coefficients=model.to_json(),
         events=model.events,

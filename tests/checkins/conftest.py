@@ -2,6 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import CLOSE_BELOW, KNOWN_MODEL, OPEN_AT
+
+__all__ = ["CLOSE_BELOW", "KNOWN_MODEL", "OPEN_AT"]
+
 PHQ9_LOW_ITEM9 = [0, 1, 0, 0, 1, 0, 0, 0, 1]  # total 3, item 9 = 1
 
 
@@ -28,55 +32,3 @@ def checkin_request(partnership):
     from alliance.checkins.services import request_checkin
 
     return request_checkin(partnership=partnership)
-
-
-# A practice model with known coefficients, and the budget's thresholds pinned, so that the
-# tests of the cards do not move when the shipped prior is refitted.
-KNOWN_MODEL = {
-    "intercept": -3.0,
-    "time": 0.0,
-    "weights": {
-        "bond_deficit": 1.0,
-        "bond_drop": 3.0,
-        "collaboration_deficit": 1.0,
-        "collaboration_drop": 2.0,
-        "goals_not_agreed": 0.5,
-        "perspective_gap": 0.5,
-        "checkpoint": 0.0,  # its own test gives it a weight
-        "off_track": 0.7,
-        "no_reliable_change": 0.3,
-        "worsening": 1.0,
-        "missed": 0.6,
-        "late_arrivals": 0.2,
-        "skipped": 0.3,
-        "fading_contact": 0.5,
-    },
-    "horizon": 4,
-    "source": "test model",
-}
-OPEN_AT, CLOSE_BELOW = 0.3, 0.2
-
-
-@pytest.fixture
-def known_model(db, monkeypatch):
-    from django.conf import settings
-    from django.utils import timezone
-
-    from alliance.checkins import attention
-    from alliance.checkins.models import RiskModelFit
-    from alliance.measures.alerts.budget import Budget
-
-    RiskModelFit.objects.create(
-        coefficients=KNOWN_MODEL,
-        events=500,
-        observations=5000,
-        partnerships=100,
-        fitted_at=timezone.now(),
-    )
-    monkeypatch.setattr(
-        attention,
-        "budget",
-        lambda: Budget(
-            share=settings.ALERT_BUDGET_SHARE, open_at=OPEN_AT, close_below=CLOSE_BELOW
-        ),
-    )

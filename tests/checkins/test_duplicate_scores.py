@@ -18,12 +18,13 @@ from django.db.utils import OperationalError
 from django.utils import timezone
 
 from alliance.care.services import end_partnership, start_partnership
-from alliance.checkins import evaluation, history, privacy, queries, services, tasks
+from alliance.checkins import attention, evaluation, history, privacy, queries, services, tasks
+from alliance.measures.alerts import risk as engine_risk
 from alliance.checkins.models import Alert, AlertEvaluationFailure, AlertEvent, Response
 from tests.checkins.conftest import good_checkin, phq9_answers
 from tests.conftest import logged_in, make_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("known_model", "no_budget")]
 PAGE = "/checkins/practice/alert-evaluation/"
 
 
@@ -62,9 +63,15 @@ def phq9_row(partnership, respondent, *, session, total, role="client", **extra)
 
 
 @pytest.fixture
+def no_budget(settings):
+    """Both clients share a therapist: these tests are about isolation, not the budget."""
+    settings.ALERT_BUDGET_SHARE = 1.0
+
+
+@pytest.fixture
 def healthy(partnership, client_user):
-    """Casey's bond falls from 6 to 3: a rupture alert is due at the next evaluation."""
-    submit(partnership, client_user, (6, 6, 3))
+    """Casey's bond falls from 6 to 0: a card is due at the next evaluation."""
+    submit(partnership, client_user, (6, 6, 0))
     return partnership
 
 
@@ -81,7 +88,8 @@ def poisoned(jurisdiction, their_therapist):
 
 
 def bond_alert(partnership):
-    return Alert.objects.filter(partnership=partnership, kind="bond", is_open=True).first()
+    """The partnership's open card (its bond is what raised it)."""
+    return Alert.objects.filter(partnership=partnership, kind="attention", is_open=True).first()
 
 
 # --- (a) a poisoned history stops nobody else -------------------------------------------------
@@ -123,15 +131,14 @@ def test_a_failure_while_persisting_keeps_nothing_of_that_client(healthy, poison
     evaluation.evaluate_partnerships([poisoned.pk])
     before = bond_alert(poisoned)
     submit(poisoned, poisoned.client, (1,))
-    original = evaluation._update
+    original = attention._write
 
-    def update_then_fail(alert, found, now):
-        changed = original(alert, found, now)
-        if alert.partnership_id == poisoned.pk:
+    def update_then_fail(assessed, current, *args):
+        original(assessed, current, *args)
+        if assessed.partnership_id == poisoned.pk:
             raise RuntimeError("disk full")
-        return changed
 
-    monkeypatch.setattr(evaluation, "_update", update_then_fail)
+    monkeypatch.setattr(attention, "_write", update_then_fail)
     # when both are evaluated
     summary = evaluation.evaluate_partnerships([poisoned.pk, healthy.pk])
     # then Casey's alert is raised and Robin's half-written update is rolled back
@@ -149,14 +156,20 @@ def test_an_engine_error_for_one_client_stops_nobody_else(healthy, poisoned, mon
         superseded_at=timezone.now()
     )
     robin_history = history.build_histories([poisoned.pk])[poisoned.pk]
-    original = evaluation.evaluate
+    original_many, original_one = engine_risk.assess_many, engine_risk.assess
 
-    def evaluate(found_history, config, states):
+    def assess_many(histories, *args):
+        if robin_history in histories:
+            raise ZeroDivisionError("float division by zero")
+        return original_many(histories, *args)
+
+    def assess(found_history, *args):
         if found_history == robin_history:
             raise ZeroDivisionError("float division by zero")
-        return original(found_history, config, states)
+        return original_one(found_history, *args)
 
-    monkeypatch.setattr(evaluation, "evaluate", evaluate)
+    monkeypatch.setattr(engine_risk, "assess_many", assess_many)
+    monkeypatch.setattr(engine_risk, "assess", assess)
     summary = evaluation.recompute_all()
     assert bond_alert(healthy) is not None and bond_alert(poisoned) is None
     assert summary.failed_ids == [poisoned.pk]
@@ -166,15 +179,14 @@ def test_an_alert_that_cannot_be_stored_fails_its_own_client_only(healthy, poiso
     Response.objects.filter(partnership=poisoned, respondent_role="therapist").update(
         superseded_at=timezone.now()
     )
-    original = evaluation._new
+    original = Alert.save
 
-    def new(pid, client_id, found, now):
-        alert = original(pid, client_id, found, now)
-        if pid == poisoned.pk:
+    def save(alert, *args, **kwargs):
+        if alert.partnership_id == poisoned.pk and alert.kind == "attention":
             alert.state = Alert.State.RESOLVED  # open and resolved: the table refuses it
-        return alert
+        return original(alert, *args, **kwargs)
 
-    monkeypatch.setattr(evaluation, "_new", new)
+    monkeypatch.setattr(Alert, "save", save)
     summary = evaluation.evaluate_partnerships([poisoned.pk, healthy.pk])
     assert bond_alert(healthy) is not None and not Alert.objects.filter(partnership=poisoned)
     assert summary.raised == Alert.objects.count() and summary.failed_ids == [poisoned.pk]

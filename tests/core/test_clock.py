@@ -7,6 +7,7 @@ from alliance.core import scheduler
 
 def test_every_parts_jobs_are_found_by_name():
     assert set(scheduler.daily_jobs()) == {
+        "checkins.refit_risk_model",
         "directory.check_licences",
         "schedule.mark_dropouts",
         "schedule.request_follow_ups",

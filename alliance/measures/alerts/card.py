@@ -75,7 +75,6 @@ def build(
             used.add(kind)
             continue
         for name, value in reason.values.items():
-            feature = _FEATURE[name]
             evidence.append(
                 Evidence("risk", name, value, risk.session or None, reason=reason.signal)
             )

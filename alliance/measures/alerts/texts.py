@@ -125,6 +125,8 @@ REPAIR_ACTIONS: dict[AlertKind, tuple[str, ...]] = {
         ),
         gettext_noop("Resolve this alert with a note of what you asked and what you learned."),
     ),
+    # A card's actions come from its reasons (card.py); these stand when it has none.
+    AlertKind.ATTENTION: (_METACOMMUNICATE, _RECORD),
     AlertKind.REPAIRED: (
         gettext_noop(
             "The pillar is back to the client's own baseline and has held for two check-ins. "
@@ -180,5 +182,10 @@ CLIENT_PROMPTS: dict[AlertKind, str] = {
     ),
     AlertKind.REPAIRED: gettext_noop(
         "Thank you for your check-ins; they help you and your therapist."
+    ),
+    AlertKind.ATTENTION: gettext_noop(
+        "Would you like to talk about how therapy is going? It helps to say what felt right "
+        "and what did not; your therapist wants to hear it. You can also switch therapist "
+        "at any time, in two clicks."
     ),
 }

@@ -1,8 +1,8 @@
 """The `alliance` console command.
 
-`alliance score` and `alliance change` run the pure measures engine and need no settings,
-database or environment; every other sub-command is a Django management command
-(`alliance demo`, `alliance serve`, `alliance worker`, `alliance seed-demo`, ...).
+`alliance score`, `alliance change` and `alliance monitor` run the pure measures engine and
+need no settings, database or environment; every other sub-command is a Django management
+command (`alliance demo`, `alliance serve`, `alliance worker`, `alliance seed-demo`, ...).
 """
 
 from __future__ import annotations
@@ -23,8 +23,14 @@ def _change(args: list[str]) -> int:
     return int(change_main(args))
 
 
+def _monitor(args: list[str]) -> int:
+    from alliance.measures.monitor_cli import monitor_main
+
+    return int(monitor_main(args))
+
+
 # Sub-commands answered by the pure engine, without importing Django (imported when run).
-ENGINE_COMMANDS = {"score": _score, "change": _change}
+ENGINE_COMMANDS = {"score": _score, "change": _change, "monitor": _monitor}
 
 
 def main(argv: list[str] | None = None) -> int:

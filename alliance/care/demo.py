@@ -3,6 +3,10 @@
 Most clients are in an active partnership; some ended. About one in five ends by dropping
 out (Swift & Greenberg 2012 meta-analysis: weighted mean dropout 19.7%); some switched
 therapist, some completed. Capacity is respected.
+
+The demo therapist works with the first eight clients (the demo client among them), one of
+whom started three weeks ago: the caseload the demo opens with has months of history and a
+client at the session-3 checkpoint.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import datetime as dt
 from alliance.care.models import Intake, Partnership, WaitlistEntry
 from alliance.core.demo import DemoContext
 from alliance.directory.models import TherapistProfile
+
+DEMO_CASELOAD = 8
+NEW_CLIENT_DAYS = 20  # three weekly sessions held
 
 
 def run(ctx: DemoContext) -> None:
@@ -27,15 +34,21 @@ def run(ctx: DemoContext) -> None:
     ):
         by_jurisdiction.setdefault(code, []).append(therapist_id)
     rows = []
+    demo_load = 0
     for i, client in enumerate(ctx.shared["clients"]):
         pool = by_jurisdiction.get(client.home_jurisdiction["code"]) or [t.pk for t in therapists]
-        if i == 0:
-            pool = [therapists[0].pk]  # the demo client works with the demo therapist
-        if i > 0 and rng.random() < 0.08:
+        # The demo client and the next seven the demo therapist is licensed for.
+        mine = i == 0 or (demo_load < DEMO_CASELOAD and therapists[0].pk in pool)
+        if mine:
+            pool = [therapists[0].pk]
+            demo_load += 1
+        if not mine and rng.random() < 0.08:
             continue  # newly signed up, not matched yet
         start = ctx.now - dt.timedelta(days=rng.randint(7, 270))
+        if mine and demo_load == 2:
+            start = ctx.now - dt.timedelta(days=NEW_CLIENT_DAYS)
         history = rng.random()
-        if i > 0 and history < 0.25:
+        if not mine and history < 0.25:
             # An earlier partnership that ended, then the current one.
             reason = rng.choices(
                 ["dropout", "switched", "completed", "client_ended"], weights=[45, 30, 20, 5]
@@ -58,10 +71,13 @@ def run(ctx: DemoContext) -> None:
                 continue
             start = ended + dt.timedelta(days=rng.randint(0, 10))
             pool = [t for t in pool if t != first] or pool
-        choices = [t for t in pool if load[t] < capacity[t]]
+        # The demo therapist's caseload is the eight above, so the demo opens on a known size.
+        choices = [
+            t for t in pool if load[t] < capacity[t] and (mine or t != therapists[0].pk)
+        ]
         if not choices:
             continue
-        therapist_id = therapists[0].pk if i == 0 else rng.choice(choices)
+        therapist_id = therapists[0].pk if mine else rng.choice(choices)
         load[therapist_id] += 1
         rows.append(
             Partnership(

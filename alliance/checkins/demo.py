@@ -32,6 +32,8 @@ MAX_SESSIONS = 12
 # their check-ins cover it, or every attended session past the twelfth would count as a
 # skipped check-in (an avoidance signal) on the caseload the demo opens with.
 MAX_SESSIONS_DEMO_THERAPIST = 60
+NEW_DAYS = 28
+WEAK_START = 2.8  # on the 0-6 item scale: below the middle
 COMMENTS = [
     "We ran out of time at the end.",
     "I wish we had talked more about work.",
@@ -89,6 +91,10 @@ def run(ctx: DemoContext) -> None:
     for i, p, sessions in plans:
         base = 4.9 + 0.55 * z_a[i]
         drift = 0.03 * z_a[i]
+        if p.therapist_id == demo_therapist_id and (ctx.now - p.started_at).days <= NEW_DAYS:
+            # The demo therapist's new client (care/demo.py) starts with a weak alliance:
+            # the session-3 checkpoint the monitor is built around.
+            base, drift = WEAK_START, 0.0
         phq0 = int(np.clip(round(rng.normal(15, 4.5)), 5, 27))
         gad0 = int(np.clip(round(rng.normal(12, 4)), 3, 21))
         # Share of the intake score lost by the end: most improve (> 0), some stall (~0),

@@ -49,9 +49,7 @@ def caseload(therapist, jurisdiction, n):
     ]
 
 
-def test_at_most_the_budget_share_of_a_caseload_is_flagged(
-    their_therapist, jurisdiction, settings
-):
+def test_at_most_the_budget_share_of_a_caseload_is_flagged(their_therapist, jurisdiction, settings):
     settings.ALERT_BUDGET_SHARE = 0.2
     people = caseload(their_therapist, jurisdiction, 10)
     for i, p in enumerate(people):
@@ -180,9 +178,7 @@ def test_three_missed_sessions_are_high_after_an_earlier_safety_alert(partnershi
     assert cards(partnership=partnership).get().severity == "high"
 
 
-def test_safety_alerts_are_never_budgeted_merged_or_closed(
-    their_therapist, jurisdiction, settings
-):
+def test_safety_alerts_are_never_budgeted_merged_or_closed(their_therapist, jurisdiction, settings):
     settings.ALERT_BUDGET_SHARE = 0.2
     people = caseload(their_therapist, jurisdiction, 3)
     for p in people:

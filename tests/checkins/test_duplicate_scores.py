@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from alliance.care.services import end_partnership, start_partnership
 from alliance.checkins import attention, evaluation, history, privacy, queries, services, tasks
-from alliance.measures.alerts import risk as engine_risk
 from alliance.checkins.models import Alert, AlertEvaluationFailure, AlertEvent, Response
+from alliance.measures.alerts import risk as engine_risk
 from tests.checkins.conftest import good_checkin, phq9_answers
 from tests.conftest import logged_in, make_client
 

@@ -24,12 +24,8 @@ from hypothesis import strategies as st
 
 from alliance.cli import ENGINE_COMMANDS, main
 from alliance.measures.alerts import ClientHistory, risk
-from alliance.measures.monitor_cli import (
-    MAX_SESSION,
-    InputError,
-    evaluate_caseload,
-    parse_caseload,
-)
+from alliance.measures.monitor_cli import evaluate_caseload
+from alliance.measures.monitor_input import MAX_SESSION, InputError, parse_caseload
 
 FIXTURE = Path(__file__).parent / "fixtures" / "monitor_caseload.json"
 
@@ -132,7 +128,8 @@ def test_with_every_client_eligible_the_highest_risks_fill_the_room_left(capsys,
     clients = report["clients"]
     was_open = {c["id"] for c in document["clients"] if c.get("open")}
     held = [i for i, c in enumerate(clients) if c["must_open"] or c["id"] in was_open]
-    room = max(0, report["budget"]["cap"] - len(held))
+    # must-open cards come on top of the budget; open ones use its room
+    room = max(0, report["budget"]["cap"] - sum(1 for i in held if not clients[i]["must_open"]))
     others = sorted(
         (i for i in range(len(clients)) if i not in held), key=lambda i: (-clients[i]["risk"], i)
     )

@@ -58,7 +58,8 @@ def attention(
         raise ValueError("risks, open_now and must_open must have one entry per client")
     forced = list(must_open) if must_open is not None else [False] * n
     keep = [forced[i] or (open_now[i] and risks[i] >= budget.close_below) for i in range(n)]
-    room = budget.cap(n) - sum(keep)
+    # Must-open cards come on top of the budget: they take no one else's room.
+    room = budget.cap(n) - sum(k and not f for k, f in zip(keep, forced, strict=True))
     new = sorted(
         (i for i in range(n) if not keep[i] and risks[i] >= budget.open_at),
         key=lambda i: (-risks[i], i),

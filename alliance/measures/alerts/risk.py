@@ -110,17 +110,28 @@ class RiskModel:
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> RiskModel:
+        if not isinstance(data, dict):
+            raise ValueError("risk model: expected an object")
         weights = data.get("weights")
         if not isinstance(weights, dict):
             raise ValueError("risk model: 'weights' must be an object")
+
+        def number(value: object, name: str) -> float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"risk model: '{name}' must be a number, got {value!r}")
+            return float(value)
+
+        for key in ("intercept", "time"):
+            if key not in data:
+                raise ValueError(f"risk model: '{key}' is missing")
         return cls(
-            intercept=float(data["intercept"]),  # type: ignore[arg-type]
-            time=float(data["time"]),  # type: ignore[arg-type]
-            weights={str(k): float(v) for k, v in weights.items()},
-            horizon=int(data.get("horizon", HORIZON)),  # type: ignore[call-overload]
+            intercept=number(data["intercept"], "intercept"),
+            time=number(data["time"], "time"),
+            weights={str(k): number(v, f"weights.{k}") for k, v in weights.items()},
+            horizon=int(number(data.get("horizon", HORIZON), "horizon")),
             source=str(data.get("source", "")),
-            events=int(data.get("events", 0)),  # type: ignore[call-overload]
-            observations=int(data.get("observations", 0)),  # type: ignore[call-overload]
+            events=int(number(data.get("events", 0), "events")),
+            observations=int(number(data.get("observations", 0), "observations")),
         )
 
 
@@ -305,12 +316,12 @@ def reasons(x: Sequence[float], model: RiskModel) -> tuple[Reason, ...]:
         )
     found = []
     for signal, parts in by_signal.items():
-        contribution = sum(c for _, _, c in parts)
-        if contribution <= 1e-9:
+        contribution = round(sum(c for _, _, c in parts), 4)
+        if contribution <= 0:  # shown rounded: a reason adding "0.0" is no reason
             continue
         pillar = max(parts, key=lambda p: p[2])[0].pillar
         values = {f.name: round(v, 4) for f, v, _ in parts if v}
-        found.append(Reason(signal, pillar, round(contribution, 4), values))
+        found.append(Reason(signal, pillar, contribution, values))
     return tuple(sorted(found, key=lambda r: (-r.contribution, SIGNALS.index(r.signal))))
 
 

@@ -51,7 +51,8 @@ FEATURES: tuple[Feature, ...] = (
         "perspective_gap",
         "perspective_gap",
         Pillar.GOAL,
-        "largest client–therapist difference on the latest check-in both rated",
+        "largest amount by which the therapist rates a pillar above the client, on the "
+        "latest check-in both rated",
     ),
     Feature(
         "checkpoint",
@@ -82,13 +83,14 @@ FEATURES: tuple[Feature, ...] = (
         "late_arrivals",
         "avoidance",
         Pillar.ENGAGEMENT,
-        "arrivals 10+ minutes late in the last 4 appointments",
+        "appointments in the last 4 not started on time: 10+ minutes late, or missed",
     ),
     Feature(
         "skipped",
         "avoidance",
         Pillar.ENGAGEMENT,
-        "attended sessions without a check-in in the last 4 appointments",
+        "sessions without the client's check-in in the last 4 appointments: attended "
+        "without rating, or missed",
     ),
     Feature(
         "fading_contact",
@@ -130,6 +132,9 @@ def current_session(data: BatchInput) -> NDArray[np.int64]:
         | ~np.isnan(data.goal)
         | ~np.isnan(data.task)
         | ~np.isnan(data.bond)
+        | ~np.isnan(data.therapist_goal)
+        | ~np.isnan(data.therapist_task)
+        | ~np.isnan(data.therapist_bond)
         | data.skipped
     )
     for arrays in data.outcomes.values():
@@ -173,15 +178,20 @@ def features(data: BatchInput, config: RuleConfig | None = None) -> Float:
         out[:, col["off_track"]] = off
         out[:, col["no_reliable_change"]] = stuck
         out[:, col["worsening"]] = worse
+        # The last appointments up to the current session: a score or a rating at a session
+        # means it happened, so it moves the window as attendance does (the avoidance rule
+        # looks at attendance and check-ins only; the risk reads everything it is given).
+        latest = session
         window = cfg.avoidance.window
-        in_window = (np.arange(s)[None, :] >= (session - window)[:, None]) & (session > 0)[:, None]
+        in_window = (np.arange(s)[None, :] >= (latest - window)[:, None]) & (latest > 0)[:, None]
         att = data.attendance
-        out[:, col["missed"]] = (((att == LATE_CANCELLATION) | (att == NO_SHOW)) & in_window).sum(
-            axis=1
-        )
+        missed = ((att == LATE_CANCELLATION) | (att == NO_SHOW)) & in_window
+        out[:, col["missed"]] = missed.sum(axis=1)
+        # A missed session also counts as late and as unrated, so that a no-show instead of
+        # a late arrival or an unrated session never lowers the risk, whatever the weights.
         late = (att == ATTENDED) & (np.nan_to_num(data.late_minutes) >= cfg.avoidance.late_minutes)
-        out[:, col["late_arrivals"]] = (late & in_window).sum(axis=1)
-        out[:, col["skipped"]] = (data.skipped & in_window).sum(axis=1)
+        out[:, col["late_arrivals"]] = ((late & in_window) | missed).sum(axis=1)
+        out[:, col["skipped"]] = ((data.skipped & in_window) | missed).sum(axis=1)
         out[:, col["fading_contact"]] = _fading(data, cfg)
     return out
 
@@ -198,7 +208,10 @@ def _perspective_gap(data: BatchInput) -> Float:
         paired |= ~np.isnan(c) & ~np.isnan(t)
     rows = np.arange(p)
     col = s - 1 - np.argmax(paired[:, ::-1], axis=1)
-    gaps = np.stack([np.abs(t[rows, col] - c[rows, col]) for c, t in pairs])
+    # One-sided: the therapist seeing the work as better than the client does is the gap
+    # that marks a rupture the therapist may miss; a client rating above the therapist's is
+    # not a warning (and lowering it must never lower the risk).
+    gaps = np.stack([np.maximum(t[rows, col] - c[rows, col], 0.0) for c, t in pairs])
     gap = np.nanmax(np.where(np.isnan(gaps), -1.0, gaps), axis=0)
     return np.where(paired.any(axis=1) & (gap >= 0), gap, 0.0)
 

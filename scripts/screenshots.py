@@ -36,6 +36,7 @@ SHOTS: list[tuple[str, str | None, list[str]]] = [
         ["/home/", "Our work together", "Check in about our last session"],
     ),
     ("therapist-caseload", "therapist", ["/home/"]),
+    ("therapist-card", "therapist", ["/home/", "Needs attention"]),
     ("therapist-on-call", "on-call", ["/checkins/on-call/"]),
     ("admin-practice", "admin", ["/home/"]),
 ]

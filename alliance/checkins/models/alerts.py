@@ -280,14 +280,14 @@ FEATURE_LABELS = {
     "collaboration_deficit": _("Latest goal and task ratings, below the top of the scale"),
     "collaboration_drop": _("Goal or task below the client's own baseline"),
     "goals_not_agreed": _("Goals not agreed by session 3"),
-    "perspective_gap": _("Largest client–therapist difference"),
+    "perspective_gap": _("The therapist rates the work above the client"),
     "checkpoint": _("Alliance at the session-3 check-in, below the top of the scale"),
     "off_track": _("Scores above the expected path"),
     "no_reliable_change": _("No reliable improvement since the first score"),
     "worsening": _("Worse than the first score"),
     "missed": _("Late cancellations and no-shows"),
-    "late_arrivals": _("Arrivals 10 or more minutes late"),
-    "skipped": _("Sessions without a check-in"),
+    "late_arrivals": _("Appointments not started on time (10+ minutes late, or missed)"),
+    "skipped": _("Sessions without the client's check-in (not rated, or missed)"),
     "fading_contact": _("Fewer messages than the two weeks before"),
 }
 

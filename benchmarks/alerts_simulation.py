@@ -254,7 +254,8 @@ def cards_fast(risks: np.ndarray, view: Sessions, b: budget.Budget) -> np.ndarra
     c = n // CASELOAD
     r = risks.reshape(s, c, CASELOAD)
     act = view.active.reshape(s, c, CASELOAD)
-    must = (view.missed >= budget.MISSED_MUST_OPEN).reshape(s, c, CASELOAD)
+    # three missed sessions, or a high risk, open a card on top of the budget
+    must = ((view.missed >= budget.MISSED_MUST_OPEN) | (risks >= b.high_at)).reshape(s, c, CASELOAD)
     rows = np.arange(c)[:, None]
     open_now = np.zeros((c, CASELOAD), dtype=bool)
     out = np.zeros((s, c, CASELOAD), dtype=bool)

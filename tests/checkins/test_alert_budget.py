@@ -75,11 +75,24 @@ def test_cards_already_open_are_not_displaced_by_higher_risks(
 ):
     settings.ALERT_BUDGET_SHARE = 0.2
     first, second, *_rest = caseload(their_therapist, jurisdiction, 5)
-    for v in (6, 6, 1):
+    for v in (6, 6, 2):
         rate(first, v)
-    for v in (6, 6, 0):  # a higher risk, once the one card of five is taken
+    for v in (6, 6, 1):  # a higher risk, once the one card of five is taken
         rate(second, v)
+    risks = dict(ClientRisk.objects.values_list("partnership_id", "probability"))
+    assert risks[first.pk] < risks[second.pk] < 2 * OPEN_AT  # higher, but not "high"
     assert list(cards().values_list("partnership_id", flat=True)) == [first.pk]
+
+
+def test_a_high_risk_opens_a_card_on_top_of_a_full_budget(their_therapist, jurisdiction, settings):
+    settings.ALERT_BUDGET_SHARE = 0.2
+    first, second, *_rest = caseload(their_therapist, jurisdiction, 5)
+    for v in (6, 6, 2):
+        rate(first, v)  # takes the one card of five
+    for v in (6, 6, 0):
+        rate(second, v)
+    assert ClientRisk.objects.get(partnership=second).probability >= 2 * OPEN_AT
+    assert cards().count() == 2 and cards().get(partnership=second).severity == "high"
 
 
 def test_hysteresis_a_card_stays_open_between_the_thresholds(partnership):

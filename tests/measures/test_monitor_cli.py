@@ -119,17 +119,19 @@ def test_new_cards_never_exceed_the_budget(capsys, share):
 
 @pytest.mark.parametrize("share", [0.25, 0.5, 1.0])
 def test_with_every_client_eligible_the_highest_risks_fill_the_room_left(capsys, tmp_path, share):
-    # given thresholds every risk reaches, so that only the budget decides
+    # given thresholds nearly every risk reaches, so that mostly the budget decides
     document = fixture()
-    document["budget"] = {"share": share, "open_at": 0.001, "close_below": 0.001}
+    document["budget"] = {"share": share, "open_at": 0.03, "close_below": 0.03}
     # when
     report = run_json(capsys, write(tmp_path, document))
     # then open and must-open cards stay, and the highest other risks take what is left
     clients = report["clients"]
     was_open = {c["id"] for c in document["clients"] if c.get("open")}
-    held = [i for i, c in enumerate(clients) if c["must_open"] or c["id"] in was_open]
-    # must-open cards come on top of the budget; open ones use its room
-    room = max(0, report["budget"]["cap"] - sum(1 for i in held if not clients[i]["must_open"]))
+    high_at = min(2 * report["budget"]["open_at"], 0.99)
+    on_top = {i for i, c in enumerate(clients) if c["must_open"] or c["risk"] >= high_at}
+    held = [i for i, c in enumerate(clients) if i in on_top or c["id"] in was_open]
+    # must-open and high cards come on top of the budget; open ones use its room
+    room = max(0, report["budget"]["cap"] - sum(1 for i in held if i not in on_top))
     others = sorted(
         (i for i in range(len(clients)) if i not in held), key=lambda i: (-clients[i]["risk"], i)
     )
@@ -237,7 +239,8 @@ def test_an_open_card_is_not_displaced_by_a_higher_new_risk(capsys, tmp_path):
     r_held = _risk_of(capsys, tmp_path, held)
     r_worse = _risk_of(capsys, tmp_path, worse)
     assert r_worse > r_held
-    budget = {"share": 0.01, "open_at": r_held, "close_below": r_held}
+    # the worse risk is eligible but not "high" (twice the opening risk), so it waits
+    budget = {"share": 0.01, "open_at": max(r_held, 0.6 * r_worse), "close_below": r_held}
     # when
     report = run_json(capsys, write(tmp_path, {"budget": budget, "clients": [held, worse]}))
     # then the therapist keeps the card already open

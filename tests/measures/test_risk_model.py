@@ -542,6 +542,7 @@ def test_attention_opens_no_more_new_cards_than_the_cap(caseload, b):
     flags = attention(risks, open_now, b, must)
     n = len(risks)
     assert len(flags) == n
+    must = [must[i] or risks[i] >= b.high_at for i in range(n)]  # high risks open on top
     kept = [must[i] or (open_now[i] and risks[i] >= b.close_below) for i in range(n)]
     new = [i for i in range(n) if flags[i] and not kept[i]]
     assert len(new) <= b.cap(n)

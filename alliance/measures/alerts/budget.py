@@ -6,9 +6,12 @@ risk falls below ``close_below``, which is lower than ``open_at`` so that a risk
 at the threshold does not open and close a card every week (hysteresis). Cards already open
 are never displaced by newer, higher risks: a therapist who has started on a card keeps it.
 
-Some signals open a card whatever the budget (``must_open``): three or more missed or
-late-cancelled sessions in the last four appointments. Safety alerts are not cards and are
-never counted, budgeted, delayed, merged or suppressed.
+Some open a card on top of the budget: three or more missed or late-cancelled sessions in
+the last four appointments (``must_open``), and a risk at or above ``high_at`` (twice the
+opening risk, where a card is "high"). The budget holds back marginal cards so that a
+caseload is not covered in them; it must never keep a high risk waiting behind a card that
+is already open. Safety alerts are not cards and are never counted, budgeted, delayed,
+merged or suppressed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from .risk import prior_document
 DEFAULT_SHARE = 0.20
 # Three missed or late-cancelled sessions of the last four open a card at least "medium".
 MISSED_MUST_OPEN = 3
+# From this multiple of the opening risk a card is "high" and opens on top of the budget.
+HIGH_FROM_RATIO = 2.0
 
 
 # The thresholds are tuned with the prior (benchmarks/alerts_simulation.py) and ship with it.
@@ -41,6 +46,11 @@ class Budget:
         if not 0 < self.close_below <= self.open_at < 1:
             raise ValueError("budget needs 0 < close_below <= open_at < 1")
 
+    @property
+    def high_at(self) -> float:
+        """The risk from which a card is "high" and opens whatever the budget."""
+        return min(HIGH_FROM_RATIO * self.open_at, 0.99)
+
     def cap(self, caseload: int) -> int:
         """Cards a caseload of this many active clients may carry (at least one)."""
         return max(1, math.floor(self.share * caseload + 1e-9)) if caseload else 0
@@ -56,9 +66,10 @@ def attention(
     n = len(risks)
     if len(open_now) != n or (must_open is not None and len(must_open) != n):
         raise ValueError("risks, open_now and must_open must have one entry per client")
-    forced = list(must_open) if must_open is not None else [False] * n
+    given = list(must_open) if must_open is not None else [False] * n
+    forced = [given[i] or risks[i] >= budget.high_at for i in range(n)]
     keep = [forced[i] or (open_now[i] and risks[i] >= budget.close_below) for i in range(n)]
-    # Must-open cards come on top of the budget: they take no one else's room.
+    # Must-open and high cards come on top of the budget: they take no one else's room.
     room = budget.cap(n) - sum(k and not f for k, f in zip(keep, forced, strict=True))
     new = sorted(
         (i for i in range(n) if not keep[i] and risks[i] >= budget.open_at),

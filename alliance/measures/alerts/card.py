@@ -30,9 +30,8 @@ SIGNAL_KINDS: dict[str, AlertKind] = {
     "avoidance": AlertKind.AVOIDANCE,
     "fading_contact": AlertKind.AVOIDANCE,
 }
-# Severity of a card: high from twice the opening risk; three missed sessions are at least
-# medium, and high once the client has had a safety alert.
-HIGH_FROM_RATIO = 2.0
+# Severity of a card: high from the budget's `high_at` (twice the opening risk); three
+# missed sessions are at least medium, and high once the client has had a safety alert.
 
 MISSED_REPAIR = gettext_noop(
     "Three of the last four appointments were missed or cancelled late: reach out before "
@@ -84,7 +83,7 @@ def build(
         actions += [a for a in REPAIR_ACTIONS[kind] if a not in actions]
     if not actions:
         actions = list(REPAIR_ACTIONS[AlertKind.AVOIDANCE])
-    high = risk.probability >= HIGH_FROM_RATIO * limits.open_at or (
+    high = risk.probability >= limits.high_at or (
         missed_forced and earlier_safety
     )
     n, d = frequency(risk.probability)

@@ -95,6 +95,7 @@ def evaluate_caseload(
                     "frequency": f"about {n} in {d}",
                     "flag": flags[i],
                     "must_open": must[i],
+                    "high": risks[i] >= budget.high_at,
                     "reasons": [
                         {
                             "signal": r.signal,
@@ -117,6 +118,7 @@ def evaluate_caseload(
             "share": budget.share,
             "open_at": budget.open_at,
             "close_below": budget.close_below,
+            "high_at": budget.high_at,
             "caseload": len(rows),
             "cap": budget.cap(len(rows)),
             "flagged": sum(r["flag"] for r in rows),
@@ -140,9 +142,9 @@ def _table(report: dict[str, Any]) -> str:
     b, m = report["budget"], report["model"]
     lines = [
         f"{_count(b['caseload'], 'client')}, {b['flagged']} with a card. Budget "
-        f"{_percent(b['share'])}: {_count(b['cap'], 'card')}, and any that three missed "
-        f"sessions open; a card opens at {_percent(b['open_at'])} and closes below "
-        f"{_percent(b['close_below'])}.",
+        f"{_percent(b['share'])}: {_count(b['cap'], 'card')}, and on top any that three "
+        f"missed sessions or a high risk (from {_percent(b['high_at'])}) open; a card opens "
+        f"at {_percent(b['open_at'])} and closes below {_percent(b['close_below'])}.",
         f"Risk of dropout or reliable deterioration within {m['horizon']} sessions; "
         f"model: {m['source'] or 'unnamed'}.",
         "",
@@ -150,7 +152,9 @@ def _table(report: dict[str, Any]) -> str:
     head = ("client", "session", "risk", "frequency", "card", "safety", "reasons, strongest first")
     body = []
     for c in report["clients"]:
-        card = ("missed" if c["must_open"] else "yes") if c["flag"] else "-"
+        card = "-"
+        if c["flag"]:
+            card = "missed" if c["must_open"] else "high" if c["high"] else "yes"
         why = ", ".join(f"{r['signal']} +{r['contribution']:.2f}" for r in c["reasons"])
         body.append(
             (

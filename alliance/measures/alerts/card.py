@@ -83,9 +83,7 @@ def build(
         actions += [a for a in REPAIR_ACTIONS[kind] if a not in actions]
     if not actions:
         actions = list(REPAIR_ACTIONS[AlertKind.AVOIDANCE])
-    high = risk.probability >= limits.high_at or (
-        missed_forced and earlier_safety
-    )
+    high = risk.probability >= limits.high_at or (missed_forced and earlier_safety)
     n, d = frequency(risk.probability)
     names = ", ".join(r.signal.replace("_", " ") for r in risk.reasons) or "missed sessions"
     explanation = (

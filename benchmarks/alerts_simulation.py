@@ -254,8 +254,9 @@ def cards_fast(risks: np.ndarray, view: Sessions, b: budget.Budget) -> np.ndarra
     c = n // CASELOAD
     r = risks.reshape(s, c, CASELOAD)
     act = view.active.reshape(s, c, CASELOAD)
-    # three missed sessions, or a high risk, open a card on top of the budget
-    must = ((view.missed >= budget.MISSED_MUST_OPEN) | (risks >= b.high_at)).reshape(s, c, CASELOAD)
+    # three missed sessions open a card within the budget, a high risk on top of it
+    must = (view.missed >= budget.MISSED_MUST_OPEN).reshape(s, c, CASELOAD)
+    high = (risks >= b.high_at).reshape(s, c, CASELOAD)
     rows = np.arange(c)[:, None]
     open_now = np.zeros((c, CASELOAD), dtype=bool)
     out = np.zeros((s, c, CASELOAD), dtype=bool)
@@ -263,9 +264,9 @@ def cards_fast(risks: np.ndarray, view: Sessions, b: budget.Budget) -> np.ndarra
         a = act[k]
         count = a.sum(axis=1)
         cap = np.where(count > 0, np.maximum(1, np.floor(b.share * count + 1e-9)), 0)
-        keep = a & (must[k] | (open_now & (r[k] >= b.close_below)))
-        # must-open cards come on top of the budget (budget.attention)
-        room = cap - (keep & ~must[k]).sum(axis=1)
+        keep = a & (must[k] | high[k] | (open_now & (r[k] >= b.close_below)))
+        # high cards come on top of the budget; the others kept use its room
+        room = cap - (keep & ~high[k]).sum(axis=1)
         new = a & ~keep & (r[k] >= b.open_at)
         order = np.argsort(np.where(new, -r[k], np.inf), axis=1, kind="stable")
         rank = np.empty_like(order)

@@ -72,9 +72,7 @@ def run(ctx: DemoContext) -> None:
             start = ended + dt.timedelta(days=rng.randint(0, 10))
             pool = [t for t in pool if t != first] or pool
         # The demo therapist's caseload is the eight above, so the demo opens on a known size.
-        choices = [
-            t for t in pool if load[t] < capacity[t] and (mine or t != therapists[0].pk)
-        ]
+        choices = [t for t in pool if load[t] < capacity[t] and (mine or t != therapists[0].pk)]
         if not choices:
             continue
         therapist_id = therapists[0].pk if mine else rng.choice(choices)

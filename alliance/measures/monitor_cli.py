@@ -142,9 +142,10 @@ def _table(report: dict[str, Any]) -> str:
     b, m = report["budget"], report["model"]
     lines = [
         f"{_count(b['caseload'], 'client')}, {b['flagged']} with a card. Budget "
-        f"{_percent(b['share'])}: {_count(b['cap'], 'card')}, and on top any that three "
-        f"missed sessions or a high risk (from {_percent(b['high_at'])}) open; a card opens "
-        f"at {_percent(b['open_at'])} and closes below {_percent(b['close_below'])}.",
+        f"{_percent(b['share'])}: {_count(b['cap'], 'card')}; three missed sessions open one "
+        f"whatever the risk, a high risk (from {_percent(b['high_at'])}) one on top of the "
+        f"budget; a card opens at {_percent(b['open_at'])} and closes below "
+        f"{_percent(b['close_below'])}.",
         f"Risk of dropout or reliable deterioration within {m['horizon']} sessions; "
         f"model: {m['source'] or 'unnamed'}.",
         "",

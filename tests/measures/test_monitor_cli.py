@@ -127,10 +127,11 @@ def test_with_every_client_eligible_the_highest_risks_fill_the_room_left(capsys,
     # then open and must-open cards stay, and the highest other risks take what is left
     clients = report["clients"]
     was_open = {c["id"] for c in document["clients"] if c.get("open")}
-    high_at = min(2 * report["budget"]["open_at"], 0.99)
-    on_top = {i for i, c in enumerate(clients) if c["must_open"] or c["risk"] >= high_at}
-    held = [i for i, c in enumerate(clients) if i in on_top or c["id"] in was_open]
-    # must-open and high cards come on top of the budget; open ones use its room
+    on_top = {i for i, c in enumerate(clients) if c["high"]}
+    held = [
+        i for i, c in enumerate(clients) if i in on_top or c["must_open"] or c["id"] in was_open
+    ]
+    # high cards come on top of the budget; must-open and open ones use its room
     room = max(0, report["budget"]["cap"] - sum(1 for i in held if i not in on_top))
     others = sorted(
         (i for i in range(len(clients)) if i not in held), key=lambda i: (-clients[i]["risk"], i)

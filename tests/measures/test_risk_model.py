@@ -542,12 +542,12 @@ def test_attention_opens_no_more_new_cards_than_the_cap(caseload, b):
     flags = attention(risks, open_now, b, must)
     n = len(risks)
     assert len(flags) == n
-    must = [must[i] or risks[i] >= b.high_at for i in range(n)]  # high risks open on top
-    kept = [must[i] or (open_now[i] and risks[i] >= b.close_below) for i in range(n)]
+    high = [risks[i] >= b.high_at for i in range(n)]  # high risks open on top
+    kept = [must[i] or high[i] or (open_now[i] and risks[i] >= b.close_below) for i in range(n)]
     new = [i for i in range(n) if flags[i] and not kept[i]]
     assert len(new) <= b.cap(n)
-    # must-open cards come on top of the budget: only the other kept cards use its room
-    held = sum(kept[i] and not must[i] for i in range(n))
+    # high cards come on top of the budget: every other kept card uses its room
+    held = sum(kept[i] and not high[i] for i in range(n))
     assert len(new) <= max(0, b.cap(n) - held)
     for i in range(n):
         if must[i]:

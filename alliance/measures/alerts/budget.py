@@ -6,12 +6,12 @@ risk falls below ``close_below``, which is lower than ``open_at`` so that a risk
 at the threshold does not open and close a card every week (hysteresis). Cards already open
 are never displaced by newer, higher risks: a therapist who has started on a card keeps it.
 
-Some open a card on top of the budget: three or more missed or late-cancelled sessions in
-the last four appointments (``must_open``), and a risk at or above ``high_at`` (twice the
-opening risk, where a card is "high"). The budget holds back marginal cards so that a
-caseload is not covered in them; it must never keep a high risk waiting behind a card that
-is already open. Safety alerts are not cards and are never counted, budgeted, delayed,
-merged or suppressed.
+Three or more missed or late-cancelled sessions in the last four appointments open a card
+whatever the risk (``must_open``); it counts toward the budget like any other. A risk at
+or above ``high_at`` (twice the opening risk, where a card is "high") opens a card on top
+of the budget: the budget holds back marginal cards so that a caseload is not covered in
+them, and must never keep a high risk waiting behind a card that is already open. Safety
+alerts are not cards and are never counted, budgeted, delayed, merged or suppressed.
 """
 
 from __future__ import annotations
@@ -66,11 +66,13 @@ def attention(
     n = len(risks)
     if len(open_now) != n or (must_open is not None and len(must_open) != n):
         raise ValueError("risks, open_now and must_open must have one entry per client")
-    given = list(must_open) if must_open is not None else [False] * n
-    forced = [given[i] or risks[i] >= budget.high_at for i in range(n)]
-    keep = [forced[i] or (open_now[i] and risks[i] >= budget.close_below) for i in range(n)]
-    # Must-open and high cards come on top of the budget: they take no one else's room.
-    room = budget.cap(n) - sum(k and not f for k, f in zip(keep, forced, strict=True))
+    forced = list(must_open) if must_open is not None else [False] * n
+    high = [r >= budget.high_at for r in risks]
+    keep = [
+        forced[i] or high[i] or (open_now[i] and risks[i] >= budget.close_below) for i in range(n)
+    ]
+    # High cards come on top of the budget; every other card kept uses its room.
+    room = budget.cap(n) - sum(k and not h for k, h in zip(keep, high, strict=True))
     new = sorted(
         (i for i in range(n) if not keep[i] and risks[i] >= budget.open_at),
         key=lambda i: (-risks[i], i),

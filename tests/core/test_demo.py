@@ -67,12 +67,39 @@ def test_demo_alerts_are_computed_from_every_part_of_the_demo():
         with transaction.atomic():
             demo.seed(seed=7, scale=0.05)
             active = Partnership.objects.filter(status="active").count()
-            never_agreed = sum(
-                any(e.get("label") == "goals co-agreed" for e in alert.evidence)
-                for alert in Alert.objects.filter(kind="collaboration", is_open=True)
+            goals_not_agreed = sum(
+                any(e.get("label") in ("goals co-agreed", "goals_not_agreed") for e in a.evidence)
+                for a in Alert.objects.filter(kind="attention", is_open=True)
             )
             assert active >= 20
-            assert never_agreed <= active * 0.4, (never_agreed, active)
+            assert goals_not_agreed <= active * 0.4, (goals_not_agreed, active)
+            # Every caseload keeps to the alert budget, but for the cards that open whatever
+            # it (three missed sessions, a high risk); the demo therapist has one or two of
+            # eight.
+            from alliance.checkins.attention import budget
+            from alliance.measures.alerts.budget import MISSED_MUST_OPEN
+
+            limits = budget()
+            for therapist_id in set(
+                Partnership.objects.filter(status="active").values_list("therapist_id", flat=True)
+            ):
+                cards = Alert.objects.filter(
+                    kind="attention", is_open=True, partnership__therapist_id=therapist_id
+                )
+                size = Partnership.objects.filter(
+                    status="active", therapist_id=therapist_id
+                ).count()
+                budgeted = [c for c in cards if c.risk < limits.high_at]
+                forced = [c for c in budgeted if c.partnership.risk.missed >= MISSED_MUST_OPEN]
+                assert len(budgeted) - len(forced) <= limits.cap(size), therapist_id
+            demo_therapist = Partnership.objects.filter(
+                status="active", therapist__email__startswith="therapist@"
+            )
+            assert demo_therapist.count() == 8
+            shown = Alert.objects.filter(
+                kind="attention", is_open=True, partnership__in=demo_therapist
+            )
+            assert 1 <= shown.count() <= 2
             # Check-ins never run ahead of the sessions the schedule has numbered.
             from django.db.models import Max
             from django.utils import timezone

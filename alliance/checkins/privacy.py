@@ -14,7 +14,7 @@ from typing import Any
 from alliance.accounts.models import User
 from alliance.checkins import instruments as lookup
 from alliance.checkins.export import _result
-from alliance.checkins.models import Response
+from alliance.checkins.models import ClientRisk, Response
 from alliance.measures import fhir
 
 
@@ -40,7 +40,20 @@ def export_client(user: User) -> dict[str, Any]:
                 "superseded_by": r.superseded_by_id,
             }
             for r in _responses(user)
-        ]
+        ],
+        # What the monitor estimates about the client, and from what (profiling, GDPR
+        # Art. 15(1)(h)): the latest risk of each active partnership, with its reasons.
+        "monitor_risk": [
+            {
+                "partnership": r.partnership_id,
+                "probability": r.probability,
+                "session": r.session,
+                "reasons": r.reasons,
+                "model": r.model_source,
+                "computed_at": r.computed_at.isoformat(),
+            }
+            for r in ClientRisk.objects.filter(partnership__client=user).order_by("pk")
+        ],
     }
 
 

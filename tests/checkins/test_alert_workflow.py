@@ -199,3 +199,13 @@ def test_client_sees_gentle_prompt_without_labels(partnership, client_user):
         assert label not in page.lower().split("<main")[1].split("</main>")[0].replace(
             "alerted", ""
         ), label
+
+
+def test_the_clients_export_says_what_the_monitor_estimates(partnership, client_user):
+    from alliance.checkins.privacy import export_client
+
+    for v in (6, 6, 1):
+        rate(partnership, client_user, v)
+    (row,) = export_client(client_user)["monitor_risk"]
+    assert row["partnership"] == partnership.pk and row["probability"] == card().risk
+    assert row["reasons"][0]["signal"] == "bond" and row["model"] == "test model"

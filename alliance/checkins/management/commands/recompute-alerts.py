@@ -14,7 +14,8 @@ FAILED_IDS_SHOWN = 50
 
 class Command(BaseCommand):
     help = (
-        "Recompute the alliance monitor's alerts for the whole practice (vectorised batch). "
+        "Recompute the alliance monitor for the whole practice: every active partnership's "
+        "risk (vectorised) and each caseload's needs-attention cards within its budget. "
         "Runs to the end whatever fails, prints a JSON summary, and exits non-zero when the "
         "evaluation of any partnership failed."
     )
@@ -35,6 +36,7 @@ class Command(BaseCommand):
                     "raised": summary.raised,
                     "updated": summary.updated,
                     "repaired": summary.repaired,
+                    "closed": summary.closed,
                     "failed": summary.failed,
                     "failed_partnerships": summary.failed_ids[:FAILED_IDS_SHOWN],
                     "seconds": round(seconds, 3),

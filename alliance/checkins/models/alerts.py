@@ -220,6 +220,8 @@ class Alert(models.Model):
                 value = _("%(n)s points of 100") % {"n": round(raw * 100)}
             elif source == "outcome" and isinstance(raw, int | float):
                 value = _on_instrument_scale(label_key, raw)
+            elif source == "attendance" and raw in ("late_cancellation", "no_show"):
+                value = str(_("missed"))  # the label already says how
             rows.append(
                 {
                     "source": str(EVIDENCE_SOURCES.get(source, source)),

@@ -97,7 +97,10 @@ class _ReasonTexts:
         domains = np.array(self.q.concern_codes or range(len(DOMAINS)), dtype=np.int64)
         z = np.stack([index.alliance_z[:, top], index.outcome_z[:, top]])[:, domains]
         n = np.stack([index.alliance_n[:, top], index.outcome_n[:, top]])[:, domains]
-        strong = z > 0
+        # A record is cited only where it rests on the minimum number of cases (the same
+        # rule that keeps raw rankings from being shown); the score still uses every record,
+        # shrunk toward the practice mean by how little evidence it has.
+        strong = (z > 0) & (n >= index.min_cases)
         masks = (strong * (np.int64(1) << domains)[None, :, None]).sum(axis=1).tolist()
         cases = (strong * n).sum(axis=1).tolist()
         return [(masks[0], cases[0]), (masks[1], cases[1])]
@@ -114,7 +117,10 @@ class _ReasonTexts:
                 self._records = self._read_records()
             masks, cases = self._records[0 if name == "alliance" else 1]
             has = bool(q.concern_codes)
-            return [_record_text(name, m, c, has) for m, c in zip(masks, cases, strict=True)]
+            return [
+                _record_text(name, m, c, has, index.min_cases)
+                for m, c in zip(masks, cases, strict=True)
+            ]
         if name == "load":
             return ["Has room in their caseload now"] * k
         if name == "switch_reason":
@@ -147,7 +153,13 @@ def _specialty_text(mask: int) -> str:
 
 
 @functools.lru_cache(maxsize=16384)
-def _record_text(name: str, strong: int, cases: int, has_concerns: bool) -> str:
+def _record_text(name: str, strong: int, cases: int, has_concerns: bool, min_cases: int) -> str:
+    if not strong:
+        what = "working relationship" if name == "alliance" else "outcomes"
+        return (
+            f"Early signs of a good record on {what}, from fewer than {min_cases} clients "
+            "per concern so far (adjusted for the amount of evidence)"
+        )
     where = _join(_domain_labels(strong)) if has_concerns else "any concern"
     if name == "alliance":
         return (

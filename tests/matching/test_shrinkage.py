@@ -87,3 +87,24 @@ def test_a_strong_record_from_many_cases_outranks_the_same_mean_from_few():
     matches = Index.build(rows).top_k(q, k=2)
     assert matches[0].therapist_id == 2
     assert matches[0].reasons[0].component == "alliance"
+
+
+def test_a_record_from_fewer_cases_than_the_minimum_is_never_cited_as_a_count():
+    # Shrunk, a record from 3 clients still adds to the score; the reason says it is early
+    # evidence rather than "3 clients" (records are shown from MIN_CASES cases only).
+    rng = np.random.default_rng(1)
+    others = [_row(i, Evidence(float(rng.normal(4, 0.4)), 1.0, 30)) for i in range(3, 40)]
+    rows = [_row(1, Evidence(6.0, 1.0, 3)), *others]
+    q = ClientQuery(
+        jurisdiction="CA",
+        languages=frozenset({"en"}),
+        modality="video",
+        concerns=frozenset({"anxiety"}),
+    )
+    matches = Index.build(rows).top_k(q, k=40)
+    few = next(m for m in matches if m.therapist_id == 1)
+    texts = [r.text for r in few.reasons if r.component == "alliance"]
+    assert texts and "3 clients" not in texts[0]
+    assert texts[0].startswith("Early signs of a good record")
+    many = [r.text for m in matches if m.therapist_id != 1 for r in m.reasons]
+    assert any("30 clients" in t or "clients, adjusted" in t for t in many)

@@ -17,6 +17,8 @@ from django_otp import match_token
 
 from alliance.accounts import consent, services
 from alliance.accounts.forms import ConsentForm, LoginForm, ProfileForm, SignUpForm, TokenForm
+
+DEFAULT_ZONE = "UTC"  # User.timezone's default: nobody has chosen one yet
 from alliance.accounts.models import ConsentRecord, User
 from alliance.core.crisis import resources_for
 from alliance.privacy.access import access
@@ -84,6 +86,10 @@ def onboarding(request: HttpRequest) -> HttpResponse:
     }
     step = request.POST.get("step")
     profile_form = ProfileForm(request.POST if step == "profile" else None, initial=initial)
+    if not profile.is_complete and user.timezone == DEFAULT_ZONE:
+        # Nobody has chosen yet: the page proposes the browser's zone (static/js/timezone.js)
+        # instead of leaving the default for someone who may live far from it.
+        profile_form.fields["timezone"].widget.attrs["data-propose-browser-zone"] = "1"
     consent_form = ConsentForm(request.POST if step == "consent" else None)
     if step == "profile" and profile_form.is_valid():
         data = profile_form.cleaned_data

@@ -17,11 +17,11 @@ from django_otp import match_token
 
 from alliance.accounts import consent, services
 from alliance.accounts.forms import ConsentForm, LoginForm, ProfileForm, SignUpForm, TokenForm
-
-DEFAULT_ZONE = "UTC"  # User.timezone's default: nobody has chosen one yet
 from alliance.accounts.models import ConsentRecord, User
 from alliance.core.crisis import resources_for
 from alliance.privacy.access import access
+
+DEFAULT_ZONE = "UTC"  # User.timezone's default: nobody has chosen one yet
 
 
 @access("public", scope="public")

@@ -153,3 +153,16 @@ def test_non_on_call_therapist_cannot_open_another_clients_safety_alert(
         alert.client.name.encode()
         not in logged_in(other_therapist).get("/checkins/on-call/").content
     )
+
+
+def test_on_call_and_alert_times_say_their_zone(client_user, partnership, on_call_therapist):
+    alert = _raise(client_user, partnership)
+    type(on_call_therapist).objects.filter(pk=on_call_therapist.pk).update(
+        timezone="America/Los_Angeles"
+    )
+    on_call_therapist.refresh_from_db()
+    browser = logged_in(on_call_therapist)
+    listing = browser.get("/checkins/on-call/").content.decode()
+    detail = browser.get(f"/checkins/alerts/{alert.pk}/").content.decode()
+    for page in (listing, detail):  # the reader's zone, named, after each time
+        assert "PST" in page or "PDT" in page

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language_info, gettext
 
 from alliance.accounts.models import User
 from alliance.care.client_query import query_for, rematch_context
@@ -38,6 +38,10 @@ class ShownMatch:
     profile: TherapistProfile
     reasons: list[str]
     unmet: list[str]
+    # Facts to choose on, beside the reasons: valid licences ("LCSW, New York") and the
+    # languages the therapist works in, in the reader's language.
+    licences: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,9 @@ def find_matches(
             for rank, m in enumerate(result.matches, start=1)
         ]
     )
-    users = User.objects.select_related("therapist_profile").in_bulk(
-        [m.therapist_id for m in result.matches]
-    )
+    ids = [m.therapist_id for m in result.matches]
+    users = User.objects.select_related("therapist_profile").in_bulk(ids)
+    licences = _licences_of(ids, now)
     shown = [
         ShownMatch(
             offer=offer,
@@ -123,12 +127,39 @@ def find_matches(
             profile=users[m.therapist_id].therapist_profile,
             reasons=[r.text for r in m.reasons],
             unmet=[str(PREFERENCE_LABELS.get(u, u)) for u in m.unmet],
+            licences=licences.get(m.therapist_id, []),
+            languages=_language_names(users[m.therapist_id].therapist_profile.languages),
         )
         for offer, m in zip(offers, result.matches, strict=True)
     ]
     step = result.excluded_by
     labels = tuple(str(PREFERENCE_LABELS.get(n, n)) for n in named)
     return MatchPage(intake, shown, step.text if step else None, reason, result, rule, labels)
+
+
+def _licences_of(therapist_ids: list[int], now: dt.datetime) -> dict[int, list[str]]:
+    """Each therapist's valid licences as "type, jurisdiction" (one query for all)."""
+    out: dict[int, list[str]] = {}
+    rows = (
+        Licence.objects.valid(timezone.localdate(now))
+        .filter(therapist_id__in=therapist_ids)
+        .order_by("jurisdiction__name", "licence_type")
+        .values_list("therapist_id", "licence_type", "jurisdiction__name")
+    )
+    for therapist_id, kind, where in rows:
+        out.setdefault(therapist_id, []).append(f"{kind}, {where}")
+    return out
+
+
+def _language_names(codes: Iterable[str]) -> list[str]:
+    """ISO 639-1 codes as the reader's language names them ("es" -> "Spanish")."""
+    names = []
+    for code in codes:
+        try:
+            names.append(str(get_language_info(code)["name_translated"]))
+        except KeyError:  # a code Django does not know is shown as it is
+            names.append(code)
+    return names
 
 
 # --- choosing ---------------------------------------------------------------------------

@@ -200,3 +200,15 @@ def test_index_version_is_checked_per_request(client_user, two_more):
     match_index.bump_index_version()
     browser.get("/care/matches/")
     assert MatchOffer.objects.order_by("-id").first().index_version != version
+
+
+def test_each_match_shows_the_facts_to_choose_on(client_user, two_more):
+    from alliance.directory.models import TherapistProfile
+
+    TherapistProfile.objects.filter(user=two_more[0]).update(
+        languages=["en", "es"], approaches=["CBT", "ACT"]
+    )
+    submit_intake(client_user, concerns=["anxiety"])
+    html = logged_in(client_user).get("/care/matches/").content.decode()
+    assert "LCSW, " in html  # the valid licence, type and where
+    assert "English, Spanish" in html and "CBT, ACT" in html

@@ -182,38 +182,16 @@ LICENCE_TYPES = {
     "FR": ["Psychologue"],
     "BR": ["CRP Psicólogo"],
 }
-FIRST = [
-    "Alex",
-    "Sam",
-    "Maria",
-    "Jordan",
-    "Ana",
-    "Chen",
-    "Priya",
-    "Lukas",
-    "Sofia",
-    "Omar",
-    "Grace",
-    "Diego",
-    "Hannah",
-    "Yuki",
-    "Fatima",
-    "Noah",
-    "Lea",
-    "Marco",
-    "Aisha",
-    "Ines",
-    "Tomas",
-    "Julia",
-    "Kwame",
-    "Elena",
-    "Ravi",
-    "Camille",
-    "Pedro",
-    "Mei",
-    "Olivia",
-    "Jonas",
-]
+# First names by the gender a therapist's profile states, so a match never shows a name
+# that contradicts it; the neutral ones serve non-binary therapists (and anyone).
+WOMEN = [
+    "Maria", "Ana", "Priya", "Sofia", "Grace", "Hannah", "Yuki", "Fatima",
+    "Lea", "Aisha", "Ines", "Julia", "Elena", "Camille", "Mei", "Olivia",
+]  # fmt: skip
+MEN = ["Lukas", "Omar", "Diego", "Noah", "Marco", "Tomas", "Kwame", "Ravi", "Pedro", "Jonas"]
+NEUTRAL = ["Alex", "Sam", "Jordan", "Chen"]
+FIRST = NEUTRAL + WOMEN + MEN
+NAMES_FOR = {"woman": WOMEN + NEUTRAL, "man": MEN + NEUTRAL, "non-binary": NEUTRAL}
 LAST = [
     "Rivera",
     "Nguyen",
@@ -312,7 +290,7 @@ def _therapist_users(
     for i in range(count):
         home = rng.choices(JURISDICTIONS, weights=JURISDICTION_WEIGHTS)[0]
         gender = rng.choices(["woman", "man", "non-binary"], weights=[70, 27, 3])[0]
-        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        name = f"{rng.choice(NAMES_FOR[gender])} {rng.choice(LAST)}"
         email = "therapist@" + DEMO_DOMAIN if i == 0 else f"therapist{i:03d}@{DEMO_DOMAIN}"
         users.append(
             User(

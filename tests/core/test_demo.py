@@ -126,3 +126,20 @@ def test_demo_alerts_are_computed_from_every_part_of_the_demo():
             raise Rollback
     except Rollback:
         pass
+
+
+def test_demo_therapists_names_fit_their_stated_gender():
+    from alliance.directory.demo import MEN, NEUTRAL, WOMEN
+    from alliance.directory.models import TherapistProfile
+
+    allowed = {"woman": WOMEN + NEUTRAL, "man": MEN + NEUTRAL, "non-binary": NEUTRAL}
+    try:
+        with transaction.atomic():
+            demo.seed(seed=7, scale=0.05)
+            rows = TherapistProfile.objects.values_list("user__display_name", "gender")
+            assert rows
+            for name, gender in rows:
+                assert name.split(" ")[0] in allowed[gender], (name, gender)
+            raise Rollback
+    except Rollback:
+        pass

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
@@ -396,7 +397,7 @@ def caseload_by_risk(therapist: User) -> list[dict[str, Any]]:
                 "sparkline": charts.sparkline(
                     values,
                     label=_("Alliance trend over the last %(n)s check-ins, latest %(v)s of 1")
-                    % {"n": len(values), "v": f"{values[-1]:.2f}"}
+                    % {"n": len(values), "v": formats.number_format(values[-1], 2)}
                     if values
                     else "",
                 ),

@@ -103,6 +103,20 @@ LICENCE_STATUS_LABELS = {
 }
 
 
+# Licence types a practice commonly types, shown in the reader's language: US abbreviations
+# spelled out, a generic title translated. An official protected title (Ontario's
+# "Registered Psychotherapist", the HCPC's "Practitioner Psychologist") or any other text
+# is shown as typed.
+LICENCE_TYPE_LABELS = {
+    "LPC": _("Licensed Professional Counselor (LPC)"),
+    "LCSW": _("Licensed Clinical Social Worker (LCSW)"),
+    "LMFT": _("Licensed Marriage and Family Therapist (LMFT)"),
+    "LMHC": _("Licensed Mental Health Counselor (LMHC)"),
+    "Psychologist": _("Psychologist"),
+    "Clinical psychologist": _("Clinical psychologist"),
+}
+
+
 class Licence(models.Model):
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="licences"
@@ -137,6 +151,11 @@ class Licence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.licence_type} {self.number} ({self.jurisdiction_id})"
+
+    @property
+    def type_label(self) -> str:
+        """The licence type in the reader's language where it is a common one."""
+        return str(LICENCE_TYPE_LABELS.get(self.licence_type, self.licence_type))
 
     def status(self, on: date | None = None) -> str:
         day = on or timezone.localdate()

@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from alliance.care.models import Partnership
 from alliance.goals.models import Goal
+from alliance.journal import prompts
 from alliance.privacy.fields import EncryptedTextField
 
 MOOD_MIN = 0
@@ -137,6 +138,11 @@ class JournalEntry(models.Model):
 
     def __str__(self) -> str:
         return f"journal entry {self.pk}"
+
+    @property
+    def prompt_label(self) -> str | None:
+        """The prompt in the reader's language (`prompts.shown`)."""
+        return prompts.shown(self.prompt)
 
     @property
     def is_shared(self) -> bool:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from alliance.goals.models import Goal
@@ -43,3 +46,33 @@ def goal_prompt(goal: Goal) -> Prompt:
 def prompts_for(goals: list[Goal]) -> list[Prompt]:
     """General prompts, then one for each of the client's open, agreed goals."""
     return general_prompts() + [goal_prompt(g) for g in goals if g.is_active and g.is_agreed]
+
+
+GOAL_PROMPT = "A step, however small, towards my goal: %(goal)s"
+
+
+def _general_texts(language: str) -> dict[str, str]:
+    with translation.override(language):
+        return {p.text: p.key for p in general_prompts()}
+
+
+def shown(stored: str | None) -> str | None:
+    """A saved entry's prompt in the active language.
+
+    An entry keeps the words the client saw, in the language they wrote in; a prompt of ours
+    (a general one, or the goal prompt around the goal's own title) is shown in the reader's
+    language. Anything else (a therapist's notebook prompt) is shown as stored.
+    """
+    if not stored:
+        return stored
+    current = {p.key: p.text for p in general_prompts()}
+    for language, _name in settings.LANGUAGES:
+        key = _general_texts(language).get(stored)
+        if key is not None:
+            return current[key]
+        with translation.override(language):
+            head, _sep, tail = gettext(GOAL_PROMPT).partition("%(goal)s")
+        if stored.startswith(head) and stored.endswith(tail) and len(stored) > len(head + tail):
+            title = stored[len(head) : len(stored) - len(tail) or None]
+            return _(GOAL_PROMPT) % {"goal": title}
+    return stored

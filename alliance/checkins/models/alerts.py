@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from alliance.checkins import alert_words
 from alliance.measures.alerts.risk import frequency
 from alliance.measures.registry import get_instrument, instrument_ids
 from alliance.privacy import fields
@@ -151,9 +152,11 @@ class Alert(models.Model):
 
     @property
     def explanation_text(self) -> str:
-        """The rule's explanation with instruments by name ("GAD-7 9 at session 5")."""
+        """The rule's explanation in the reader's language, with instruments by name ("GAD-7 9 at
+        session 5")."""
         names = _instrument_names()
-        return _instrument_ids().sub(lambda m: names[str(m.group(1))], self.explanation)
+        shown = alert_words.explanation(self.explanation, KIND_LABELS)
+        return _instrument_ids().sub(lambda m: names[str(m.group(1))], shown)
 
     @property
     def severity_label(self) -> str:
@@ -189,7 +192,9 @@ class Alert(models.Model):
         (sources, pillars and instruments named, codes spelled out, ratings rounded)."""
         rows = []
         for e in self.evidence or []:
-            label = _evidence_words(str(e.get("label") or e.get("instrument") or ""))
+            label = _evidence_words(
+                alert_words.phrase(str(e.get("label") or e.get("instrument") or ""))
+            )
             phrases = matched_phrases(e)
             if phrases:
                 label = f"{label} {', '.join(phrases)}".strip()
@@ -197,15 +202,15 @@ class Alert(models.Model):
             if value is None and e.get("item_number") is not None:
                 # The item as its own form numbers it (an imported PHQ-9 need not call it
                 # phq9_9), with the answer chosen.
-                value = f"item {e['item_number']} = {e.get('answer')} (total {e.get('total', '?')})"
-                if e.get("answer_text"):
-                    value += f": {e['answer_text']}"
+                value = alert_words.item_answer(
+                    e["item_number"], e.get("answer"), e.get("total"), e.get("answer_text") or ""
+                )
             elif value is None and e.get("item9") is not None:  # written before item_number
-                value = f"item 9 = {e['item9']} (total {e.get('total', '?')})"
+                value = alert_words.item_answer(9, e["item9"], e.get("total"))
             elif isinstance(value, float):
-                value = f"{value:.2f}"
+                value = alert_words.shown_number(value)
             elif isinstance(value, str):
-                value = _evidence_words(value)
+                value = _evidence_words(alert_words.phrase(value))
             source = str(e.get("source", ""))
             reference = e.get("reference")
             raw = e.get("value")
@@ -222,6 +227,8 @@ class Alert(models.Model):
                 value = _on_instrument_scale(label_key, raw)
             elif source == "attendance" and raw in ("late_cancellation", "no_show"):
                 value = str(_("missed"))  # the label already says how
+            if isinstance(reference, float):
+                reference = alert_words.shown_number(reference)
             rows.append(
                 {
                     "source": str(EVIDENCE_SOURCES.get(source, source)),
@@ -229,7 +236,7 @@ class Alert(models.Model):
                     "value": value,
                     "session": e.get("session"),
                     "reference": reference,
-                    "note": e.get("note", ""),
+                    "note": alert_words.phrase(str(e.get("note") or "")),
                     "reason": str(e.get("reason") or ""),
                 }
             )
@@ -246,8 +253,11 @@ def _on_instrument_scale(label: str, total: float) -> str:
     instrument = label.split(" ")[0]
     if instrument in instrument_ids():
         top = get_instrument(instrument).total_max
-        return _("%(v)s of %(max)s") % {"v": f"{total:g}", "max": f"{top:g}"}
-    return f"{total:g}"
+        return _("%(v)s of %(max)s") % {
+            "v": alert_words.shown_number(total),
+            "max": alert_words.shown_number(top),
+        }
+    return alert_words.shown_number(total)
 
 
 def _feature_value(name: str, value: Any) -> str:
@@ -258,7 +268,9 @@ def _feature_value(name: str, value: Any) -> str:
     if name == "off_track":
         return _("%(n)s of the latest 2 scores") % {"n": round(value)}
     if name == "worsening":
-        return _("%(n)s × the reliable-change threshold") % {"n": f"{value:.1f}"}
+        return _("%(n)s × the reliable-change threshold") % {
+            "n": alert_words.local_number(f"{value:.1f}")
+        }
     if name in ("goals_not_agreed", "no_reliable_change"):
         return str(_("yes"))
     return _("%(n)s points of 100") % {"n": round(value * 100)}

@@ -1,0 +1,1 @@
+"""Tests that the Spanish interface is complete."""

@@ -143,11 +143,13 @@ def _licences_of(therapist_ids: list[int], now: dt.datetime) -> dict[int, list[s
     rows = (
         Licence.objects.valid(timezone.localdate(now))
         .filter(therapist_id__in=therapist_ids)
+        .select_related("jurisdiction")
         .order_by("jurisdiction__name", "licence_type")
-        .values_list("therapist_id", "licence_type", "jurisdiction__name")
     )
-    for therapist_id, kind, where in rows:
-        out.setdefault(therapist_id, []).append(f"{kind}, {where}")
+    for licence in rows:  # the type in the reader's language, where it has a translation
+        out.setdefault(licence.therapist_id, []).append(
+            f"{licence.type_label}, {licence.jurisdiction.name}"
+        )
     return out
 
 

@@ -210,5 +210,5 @@ def test_each_match_shows_the_facts_to_choose_on(client_user, two_more):
     )
     submit_intake(client_user, concerns=["anxiety"])
     html = logged_in(client_user).get("/care/matches/").content.decode()
-    assert "LCSW, " in html  # the valid licence, type and where
+    assert "(LCSW), " in html  # the valid licence, type spelled out, and where
     assert "English, Spanish" in html and "CBT, ACT" in html

@@ -12,6 +12,7 @@ import sys
 import warnings
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -73,6 +74,19 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The neutral page "Leave quickly" replaces a client's page with (docs/security.md,
+# "Privacy at home"); the browser only navigates there, so the CSP is unaffected.
+QUICK_EXIT_URL = env_str("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather").strip()
+try:
+    _quick_exit = urlsplit(QUICK_EXIT_URL)
+    _quick_exit_ok = _quick_exit.scheme in {"http", "https"} and bool(_quick_exit.hostname)
+except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+    _quick_exit_ok = False
+if not _quick_exit_ok or any(c.isspace() or not c.isprintable() for c in QUICK_EXIT_URL):
+    raise ImproperlyConfigured(
+        f"QUICK_EXIT_URL must be an absolute http:// or https:// address, got {QUICK_EXIT_URL!r} "
+        "(see docs/configuration.md)"
+    )
 
 INSTALLED_APPS = [
     "daphne",
@@ -145,6 +159,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "alliance.core.context.site",
                 "alliance.core.context.navigation",
+                "alliance.core.quick_exit.quick_exit_url",
             ],
         },
     }

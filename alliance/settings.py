@@ -421,16 +421,12 @@ SAFETY_DIGEST_MINUTES = env_int("SAFETY_DIGEST_MINUTES", 15)
 # has not chosen their own interval. 1 = every session: NHS Talking Therapies collects both
 # at every session (session-by-session monitoring), which also leaves a last score when a
 # client drops out. Same range as the therapist's own choice (1-12).
-# The alert budget: at most this share of a therapist's active caseload carries an open
-# "needs attention" card (at least one card per caseload); safety alerts are never counted.
-try:
-    ALERT_BUDGET_SHARE = float(env_str("ALERT_BUDGET_SHARE", "0.20"))
-except ValueError:
-    ALERT_BUDGET_SHARE = -1.0
+# The alert budget: the share of a caseload that may carry a needs-attention card.
+_share = env_str("ALERT_BUDGET_SHARE", "0.20")
+ALERT_BUDGET_SHARE = float(_share) if _share.replace(".", "", 1).isdigit() else -1.0
 if not 0 < ALERT_BUDGET_SHARE <= 1:
     raise ImproperlyConfigured(
-        "ALERT_BUDGET_SHARE must be a number above 0 and at most 1, such as 0.2 "
-        "(see docs/configuration.md)"
+        f"ALERT_BUDGET_SHARE must be above 0 and at most 1, got {_share!r} (docs/configuration.md)"
     )
 OUTCOME_EVERY_N_SESSIONS = env_int("OUTCOME_EVERY_N_SESSIONS", 1)
 if not 1 <= OUTCOME_EVERY_N_SESSIONS <= 12:

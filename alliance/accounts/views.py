@@ -163,7 +163,10 @@ def locked_out(
 @require_POST
 def log_out(request: HttpRequest) -> HttpResponse:
     logout(request)
-    messages.info(request, _("You are logged out."))
+    # The quick exit logs out quietly: a "You are logged out" shown to whoever opens the
+    # site next in that browser would tell them someone had been here.
+    if request.GET.get("quiet") != "1":
+        messages.info(request, _("You are logged out."))
     return redirect("accounts:login")
 
 

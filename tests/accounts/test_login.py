@@ -63,3 +63,13 @@ def test_expired_session_logs_out(client_user):
     browser = logged_in(client_user)
     Session.objects.update(expire_date=timezone.now())
     assert browser.get("/home/").status_code == 302
+
+
+@pytest.mark.parametrize(("query", "said"), [("", True), ("?quiet=1", False)])
+def test_the_quick_exits_log_out_leaves_no_message_behind(client_user, query, said):
+    # Whoever opens the site next in that browser must not read "You are logged out".
+    browser = Client()
+    browser.post("/account/log-in/", {"email": "client@example.org", "password": PASSWORD})
+    page = browser.post(f"/account/log-out/{query}", follow=True).content.decode()
+    assert ("You are logged out." in page) is said
+    assert browser.get("/home/").status_code == 302

@@ -167,7 +167,10 @@ def log_out(request: HttpRequest) -> HttpResponse:
     # site next in that browser would tell them someone had been here.
     if request.GET.get("quiet") != "1":
         messages.info(request, _("You are logged out."))
-    return redirect("accounts:login")
+    response = redirect("accounts:login")
+    # Whatever the browser still holds of this site's pages goes with the session.
+    response["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @access("therapist", "admin", scope="self", before_2fa=True)

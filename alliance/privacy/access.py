@@ -79,7 +79,15 @@ class AccessMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        # What a logged-in person is shown is never kept by the browser's or a proxy's cache:
+        # a shared or seized phone must not hold a client's messages or notes (the service
+        # worker keeps only the offline page; docs/security.md). A view that sets its own
+        # Cache-Control (the service worker, static files) keeps it.
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store, private"
+        return response
 
     def process_view(
         self, request: HttpRequest, view_func: Any, args: Iterable[Any], kwargs: dict[str, Any]

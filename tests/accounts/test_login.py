@@ -73,3 +73,17 @@ def test_the_quick_exits_log_out_leaves_no_message_behind(client_user, query, sa
     page = browser.post(f"/account/log-out/{query}", follow=True).content.decode()
     assert ("You are logged out." in page) is said
     assert browser.get("/home/").status_code == 302
+
+
+def test_pages_for_a_logged_in_person_are_not_stored_and_log_out_clears_the_cache(
+    client_user,
+):
+    browser = Client()
+    public = browser.get("/account/log-in/")
+    assert "no-store" not in public.get("Cache-Control", "")
+    browser.post("/account/log-in/", {"email": "client@example.org", "password": PASSWORD})
+    home = browser.get("/home/")
+    assert home["Cache-Control"] == "no-store, private"
+    assert "<title>" in (html := home.content.decode()) and " · Alliance</title>" in html
+    assert browser.post("/account/log-out/")["Clear-Site-Data"] == '"cache"'
+    assert browser.get("/sw.js")["Cache-Control"] == "no-cache"  # its own header stays

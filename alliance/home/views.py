@@ -24,6 +24,7 @@ from alliance.checkins.queries import (
 )
 from alliance.core.crisis import resources_for_user
 from alliance.directory import queries as directory_queries
+from alliance.home import next_steps
 from alliance.privacy.access import access
 
 
@@ -63,10 +64,17 @@ def home(request: HttpRequest) -> HttpResponse:
 def client_home(request: HttpRequest, user: User) -> HttpResponse:
     partnership = care_queries.active_partnership_of_client(user)
     past = care_queries.past_partnerships_of_client(user)
+    steps = next_steps.for_client(user, partnership)
     return render(
         request,
         "core/home_client.html",
-        {"partnership": partnership, "past": past, "resources": resources_for_user(user)},
+        {
+            "partnership": partnership,
+            "past": past,
+            "resources": resources_for_user(user),
+            "now_step": steps[0] if steps else None,
+            "later_steps": steps[1:],
+        },
     )
 
 
@@ -74,11 +82,14 @@ def therapist_home(request: HttpRequest, user: User) -> HttpResponse:
     """The caseload ordered by risk (open alerts by severity); htmx polls the table."""
     caseload = caseload_by_risk(user)
     on_call_alerts = list(open_safety_alerts()) if user.is_on_call else []
+    day = next_steps.for_therapist(user)
+    for row in caseload:
+        row["unread"] = day.unread.get(row["partnership"].pk, 0)
     if request.htmx:  # type: ignore[attr-defined]
         return render(
             request,
             "core/home_therapist.html#caseload",
-            {"caseload": caseload, "on_call_alerts": on_call_alerts},
+            {"caseload": caseload, "on_call_alerts": on_call_alerts, "day": day},
         )
     licences = directory_queries.licences_of(user)
     profile = getattr(user, "therapist_profile", None)
@@ -90,6 +101,7 @@ def therapist_home(request: HttpRequest, user: User) -> HttpResponse:
             "licences": licences,
             "profile": profile,
             "on_call_alerts": on_call_alerts,
+            "day": day,
         },
     )
 

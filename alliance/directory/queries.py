@@ -13,10 +13,22 @@ def licences_of(user: User) -> QuerySet[Licence]:
     return Licence.objects.filter(therapist=user).select_related("jurisdiction", "verified_by")
 
 
-def therapist_directory(q: str = "") -> QuerySet[User]:
-    """Therapists with their licences (one query each for users and licences)."""
+# The admin's licence filters: the practice counts link to these lists (each counts what
+# `practice_counts` counts).
+LICENCE_FILTERS = ("unverified", "expired")
+
+
+def therapist_directory(q: str = "", licences: str = "") -> QuerySet[User]:
+    """Therapists with their licences (one query each for users and licences); `licences`
+    keeps those with a licence to verify or an expired one (`LICENCE_FILTERS`)."""
     today = timezone.localdate()
     therapists = User.objects.filter(role=User.Role.THERAPIST).select_related("therapist_profile")
+    if licences == "unverified":
+        therapists = therapists.filter(licences__verified_at__isnull=True).distinct()
+    elif licences == "expired":
+        therapists = therapists.filter(
+            Q(licences__expires_on__lt=today) | Q(licences__lapsed_at__isnull=False)
+        ).distinct()
     if q:
         therapists = therapists.filter(
             Q(display_name__icontains=q)

@@ -109,6 +109,9 @@ def therapist_home(request: HttpRequest, user: User) -> HttpResponse:
 def admin_home(request: HttpRequest, user: User) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     tab = request.GET.get("tab", "therapists")
+    licences = request.GET.get("licences", "")
+    if licences not in directory_queries.LICENCE_FILTERS:
+        licences = ""  # an unknown filter shows everyone rather than an error page
     page: Page[Any]
     if tab == "clients":
         clients = User.objects.filter(role=User.Role.CLIENT).select_related(
@@ -121,7 +124,7 @@ def admin_home(request: HttpRequest, user: User) -> HttpResponse:
         ).order_by("display_name", "id")
         page = Paginator(clients, 50).get_page(request.GET.get("page"))
     else:
-        page = Paginator(directory_queries.therapist_directory(q), 50).get_page(
+        page = Paginator(directory_queries.therapist_directory(q, licences), 50).get_page(
             request.GET.get("page")
         )
     counts = directory_queries.practice_counts()
@@ -129,4 +132,5 @@ def admin_home(request: HttpRequest, user: User) -> HttpResponse:
     template = "core/home_admin.html"
     if request.htmx:  # type: ignore[attr-defined]
         template += "#results"
-    return render(request, template, {"page": page, "q": q, "tab": tab, "counts": counts})
+    context = {"page": page, "q": q, "tab": tab, "counts": counts, "licences": licences}
+    return render(request, template, context)

@@ -86,3 +86,18 @@ def test_search_query_is_bounded(admin_user):
 
 def test_unknown_page_is_404(client, db):
     assert client.get("/no-such-page/").status_code == 404
+
+
+def test_the_practice_counts_read_as_words_and_lead_to_their_therapists(
+    admin_user, their_therapist, other_therapist
+):
+    from alliance.directory.models import Licence
+
+    Licence.objects.filter(therapist=other_therapist).update(verified_at=None)
+    browser = logged_in(admin_user)
+    home = browser.get("/home/").content.decode()
+    assert "1 licence to verify" not in home  # the number is its own element
+    assert ">licence to verify</a>" in home and "licences=unverified" in home
+    listed = browser.get("/home/?tab=therapists&licences=unverified").content.decode()
+    assert other_therapist.name in listed and their_therapist.name not in listed
+    assert browser.get("/home/?licences=nonsense").status_code == 200

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -34,9 +35,16 @@ def _with_actor_names(events: list[AuditEvent]) -> list[AuditEvent]:
 @access("admin", scope="practice")
 def audit_log(request: HttpRequest) -> HttpResponse:
     events = AuditEvent.objects.order_by("-id")
-    client = request.GET.get("client", "").strip()
+    client = request.GET.get("client", "").strip()[:100]
     if client.isdecimal():
         events = events.filter(client_id=int(client))
+    elif client:  # a client's name or e-mail address, as an admin knows them
+        events = events.filter(
+            client_id__in=User.objects.filter(
+                Q(display_name__icontains=client) | Q(email__icontains=client),
+                role=User.Role.CLIENT,
+            ).values("pk")
+        )
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     page.object_list = _with_actor_names(list(page.object_list))
     head = AuditBlock.objects.order_by("-seq").first()

@@ -46,3 +46,27 @@ def test_refused_access_writes_no_audit_row(partnership, other_therapist):
     response = logged_in(other_therapist).get(f"/care/partnerships/{partnership.pk}/")
     assert response.status_code == 404
     assert AuditEvent.objects.count() == 0
+
+
+def test_the_audit_log_finds_a_client_by_name_or_e_mail(
+    partnership, their_therapist, client_user, admin_user, jurisdiction
+):
+    from alliance.care.services import start_partnership
+    from alliance.privacy import audit
+    from tests.conftest import make_client, make_therapist
+
+    other = make_client("robin@example.org", jurisdiction, name="Robin Other")
+    theirs = start_partnership(
+        client=other, therapist=make_therapist("tess@example.org", jurisdiction, name="Dr Tess")
+    )
+    audit.record(their_therapist, audit.Action.OPEN_RECORD, partnership)
+    audit.record(their_therapist, audit.Action.OPEN_RECORD, theirs)
+    browser = logged_in(admin_user)
+    for query in ("casey", "client@example.org", str(client_user.pk)):
+        page = browser.get("/privacy/audit/", {"client": query}).content.decode()
+        assert f"partnership {partnership.pk}" in page, query
+        assert f"partnership {theirs.pk}<" not in page, query
+    nobody = browser.get("/privacy/audit/", {"client": "nobody-like-this"})
+    assert (
+        nobody.status_code == 200 and f"partnership {partnership.pk}" not in nobody.content.decode()
+    )

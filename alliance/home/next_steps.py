@@ -43,95 +43,89 @@ def for_client(user: User, partnership: Partnership | None) -> list[Step]:
     """The client's next steps, the one to do now first; empty without a therapist."""
     if partnership is None:
         return []
-    steps: list[Step] = []
+    found = [
+        _checkin(partnership),
+        _messages(user, partnership),
+        *_awaiting_agreement(partnership),
+        _session(user, partnership),
+    ]
+    return [step for step in found if step is not None]
+
+
+def _checkin(partnership: Partnership) -> Step | None:
     pending = CheckinRequest.objects.filter(
         partnership=partnership, completed_at__isnull=True
     ).exists()
-    if pending or session_to_rate(partnership) is not None:
-        steps.append(
-            Step(
-                "checkin",
-                _("Tell your therapist how the last session went: it takes about a minute."),
-                reverse("checkins:index"),
-                _("Give your check-in"),
-            )
-        )
+    if not pending and session_to_rate(partnership) is None:
+        return None
+    return Step(
+        "checkin",
+        _("Tell your therapist how the last session went: it takes about a minute."),
+        reverse("checkins:index"),
+        _("Give your check-in"),
+    )
+
+
+def _messages(user: User, partnership: Partnership) -> Step | None:
     annotated = with_unread(Partnership.objects.filter(pk=partnership.pk), user)
     count = next(iter(annotated.values_list("unread", flat=True)), 0)  # type: ignore[misc]
-    if count:
-        steps.append(
-            Step(
-                "message",
-                ngettext(
-                    "%(n)d new message from %(name)s.",
-                    "%(n)d new messages from %(name)s.",
-                    count,
-                )
-                % {"n": count, "name": partnership.therapist.name},
-                reverse("conversations:thread", args=[partnership.pk]),
-                _("Read messages"),
-            )
-        )
+    if not count:
+        return None
+    text = ngettext(
+        "%(n)d new message from %(name)s.", "%(n)d new messages from %(name)s.", count
+    ) % {"n": count, "name": partnership.therapist.name}
+    return Step(
+        "message",
+        text,
+        reverse("conversations:thread", args=[partnership.pk]),
+        _("Read messages"),
+    )
+
+
+def _awaiting_agreement(partnership: Partnership) -> list[Step]:
+    """Goals and tasks proposed to the client that wait for their agreement."""
     goals = Goal.objects.filter(
         partnership=partnership, status=Goal.Status.ACTIVE, agreed_by_client_at__isnull=True
     ).count()
-    if goals:
-        steps.append(
-            Step(
-                "goal",
-                ngettext(
-                    "%(n)d goal waits for your agreement.",
-                    "%(n)d goals wait for your agreement.",
-                    goals,
-                )
-                % {"n": goals},
-                reverse("goals:partnership_goals", args=[partnership.pk]),
-                _("See goals"),
-            )
-        )
     tasks = Task.objects.filter(
         partnership=partnership, status=Task.Status.OPEN, agreed_by_client_at__isnull=True
     ).count()
+    steps = []
+    if goals:
+        text = ngettext(
+            "%(n)d goal waits for your agreement.", "%(n)d goals wait for your agreement.", goals
+        ) % {"n": goals}
+        url = reverse("goals:partnership_goals", args=[partnership.pk])
+        steps.append(Step("goal", text, url, _("See goals")))
     if tasks:
-        steps.append(
-            Step(
-                "task",
-                ngettext(
-                    "%(n)d task waits for your agreement.",
-                    "%(n)d tasks wait for your agreement.",
-                    tasks,
-                )
-                % {"n": tasks},
-                reverse("goals:partnership_tasks", args=[partnership.pk]),
-                _("See tasks"),
-            )
-        )
-    upcoming = upcoming_for(user).filter(partnership=partnership).first()
-    pid = partnership.pk
-    if upcoming is not None:
-        steps.append(
-            Step(
-                "session",
-                _("Your next session with %(name)s.") % {"name": partnership.therapist.name},
-                reverse("schedule:appointment", args=[upcoming.pk]),
-                _("See the session"),
-                when=upcoming.starts_at,
-                secondary=(
-                    (_("Join the call"), reverse("conversations:call_setup", args=[pid])),
-                    (_("Move it"), reverse("schedule:reschedule", args=[upcoming.pk])),
-                ),
-            )
-        )
-    else:
-        steps.append(
-            Step(
-                "session",
-                _("No session is booked yet."),
-                reverse("schedule:book", args=[partnership.pk]),
-                _("Book a session"),
-            )
-        )
+        text = ngettext(
+            "%(n)d task waits for your agreement.", "%(n)d tasks wait for your agreement.", tasks
+        ) % {"n": tasks}
+        url = reverse("goals:partnership_tasks", args=[partnership.pk])
+        steps.append(Step("task", text, url, _("See tasks")))
     return steps
+
+
+def _session(user: User, partnership: Partnership) -> Step:
+    upcoming = upcoming_for(user).filter(partnership=partnership).first()
+    if upcoming is None:
+        return Step(
+            "session",
+            _("No session is booked yet."),
+            reverse("schedule:book", args=[partnership.pk]),
+            _("Book a session"),
+        )
+    return Step(
+        "session",
+        _("Your next session with %(name)s.") % {"name": partnership.therapist.name},
+        reverse("schedule:appointment", args=[upcoming.pk]),
+        _("See the session"),
+        when=upcoming.starts_at,
+        secondary=(
+            (_("Join the call"), reverse("conversations:call_setup", args=[partnership.pk])),
+            (_("Move it"), reverse("schedule:reschedule", args=[upcoming.pk])),
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from alliance.care.models import Partnership
 from alliance.checkins.history import build_histories, rule_config
 from alliance.checkins.models import RiskModelFit
 from alliance.measures.alerts import ClientHistory, RuleConfig, risk
-from alliance.measures.alerts import batch as engine_batch
 
 logger = logging.getLogger(__name__)
 
@@ -86,15 +85,7 @@ def refit() -> RiskModelFit | None:
     keys = [k for k, h in histories.items() if h.checkins or h.outcomes or h.attendance]
     if not keys:
         return None
-    rows = [histories[k] for k in keys]
-    sessions = max(
-        [1]
-        + [c.session for h in rows for c in h.checkins]
-        + [o.session for h in rows for o in h.outcomes]
-        + [a.session for h in rows for a in h.attendance]
-    )
-    weeks = max([1] + [len(h.messages_per_week) for h in rows])
-    data = engine_batch.to_batch(rows, sessions=sessions, weeks=weeks)
+    data = risk.pack([histories[k] for k in keys])
     event_at = np.array([events[k] for k in keys], dtype=np.int64)
     x, k, y = risk.training_set(data, event_at, config)
     # Events are clients with one, not the (correlated) rows each labels.

@@ -20,20 +20,14 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from alliance.measures.alerts import safety
-from alliance.measures.alerts.batch import to_batch
 from alliance.measures.alerts.budget import MISSED_MUST_OPEN, attention
 from alliance.measures.alerts.config import RuleConfig
 from alliance.measures.alerts.risk import (
-    FEATURE_NAMES,
     PRIOR,
     RiskModel,
-    current_session,
-    features,
+    assess_many,
     frequency,
-    reasons,
 )
 from alliance.measures.monitor_input import (
     EXIT_BAD_INPUT,
@@ -67,30 +61,19 @@ def evaluate_caseload(
     histories = [c.history for c in caseload.clients]
     rows: list[dict[str, Any]] = []
     if histories:
-        sessions = max(
-            [1]
-            + [c.session for h in histories for c in h.checkins]
-            + [o.session for h in histories for o in h.outcomes]
-            + [a.session for h in histories for a in h.attendance]
-            + [s for h in histories for s in h.skipped_checkins]
-        )
-        weeks = max([1] + [len(h.messages_per_week) for h in histories])
-        data = to_batch(histories, sessions=sessions, weeks=weeks)
         with warnings.catch_warnings():
             # numpy's nanmean warns about a client with no ratings; the feature is 0 then.
             warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
-            x = features(data, cfg)
-        session = current_session(data)
-        risks = [round(float(p), 4) for p in model.predict(x, np.maximum(session, 1))]
-        missed = x[:, FEATURE_NAMES.index("missed")]
-        must = [bool(m >= MISSED_MUST_OPEN) for m in missed]
+            found = assess_many(histories, cfg, model)
+        risks = [r.probability for r in found]
+        must = [r.missed >= MISSED_MUST_OPEN for r in found]
         flags = attention(risks, [c.open for c in caseload.clients], budget, must)
         for i, client in enumerate(caseload.clients):
             n, d = frequency(risks[i])
             rows.append(
                 {
                     "id": client.id,
-                    "session": int(session[i]),
+                    "session": found[i].session,
                     "risk": risks[i],
                     "frequency": f"about {n} in {d}",
                     "flag": flags[i],
@@ -103,7 +86,7 @@ def evaluate_caseload(
                             "contribution": r.contribution,
                             "values": r.values,
                         }
-                        for r in reasons(x[i], model)
+                        for r in found[i].reasons
                     ],
                     "safety": bool(safety.check(client.history, cfg)),
                 }

@@ -332,14 +332,8 @@ def assess(
     return assess_many([history], config, model)[0]
 
 
-def assess_many(
-    histories: Sequence[ClientHistory],
-    config: RuleConfig | None = None,
-    model: RiskModel = PRIOR,
-) -> list[Risk]:
-    """Each history's risk and reasons, computed together in one set of arrays."""
-    if not histories:
-        return []
+def pack(histories: Sequence[ClientHistory]) -> BatchInput:
+    """The histories as arrays just wide enough for their sessions and message weeks."""
     sessions = max(
         [1]
         + [c.session for h in histories for c in h.checkins]
@@ -348,7 +342,18 @@ def assess_many(
         + [s for h in histories for s in h.skipped_checkins]
     )
     weeks = max([1] + [len(h.messages_per_week) for h in histories])
-    data = to_batch(histories, sessions=sessions, weeks=weeks)
+    return to_batch(histories, sessions=sessions, weeks=weeks)
+
+
+def assess_many(
+    histories: Sequence[ClientHistory],
+    config: RuleConfig | None = None,
+    model: RiskModel = PRIOR,
+) -> list[Risk]:
+    """Each history's risk and reasons, computed together in one set of arrays."""
+    if not histories:
+        return []
+    data = pack(histories)
     x = features(data, config)
     session = current_session(data)
     p = model.predict(x, np.maximum(session, 1))
@@ -397,6 +402,7 @@ __all__ = [
     "features",
     "fit",
     "frequency",
+    "pack",
     "prefix",
     "refit",
     "training_set",

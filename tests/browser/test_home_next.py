@@ -50,7 +50,9 @@ def test_the_therapist_sees_a_waiting_client_without_reloading(
     from tests.conftest import make_appointment
 
     base = live_asgi_server.url
-    soon = timezone.localtime(timezone.now()).replace(hour=23, minute=0)
+    # starting now: "today" in the therapist's zone whatever the hour (the page reads
+    # today in their zone, the test process in UTC)
+    soon = timezone.now()
     make_appointment(partnership, soon)
     page = open_as(new_page, base, their_therapist)
     page.goto(f"{base}/home/")

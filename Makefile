@@ -4,7 +4,7 @@ VENV := .venv
 UV_VERSION := 0.13.9
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: demo test bench install services chromium screenshots clean
+.PHONY: demo test bench install services chromium system-libs screenshots clean
 
 $(VENV)/bin/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,17 @@ install: $(VENV)/.installed
 services:
 	@scripts/services.sh
 
+# WeasyPrint draws PDFs with Pango (invoices, receipts, superbills).
+system-libs:
+	@ldconfig -p | grep -q libpangoft2-1.0 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null)
+
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-demo: install
+demo: install system-libs
 	DEBUG=1 $(VENV)/bin/alliance demo
 
-test: install services chromium
+test: install system-libs services chromium
 	@scripts/check.sh
 
 bench: install services

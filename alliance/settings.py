@@ -6,7 +6,6 @@ channel layer. Every setting is described in docs/configuration.md.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
 import warnings
@@ -17,45 +16,9 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from alliance.env import env_bool, env_int, env_list, env_networks, env_str
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_networks(name: str) -> list[str]:
-    """A comma-separated list of IP addresses or CIDR networks, each written canonically."""
-    found = []
-    for item in env_list(name):
-        try:
-            found.append(str(ipaddress.ip_network(item, strict=False)))
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"{name}: {item!r} is not an IP address or network (see docs/configuration.md)"
-            ) from None
-    return found
 
 
 VAR_DIR = Path(env_str("ALLIANCE_VAR_DIR", str(BASE_DIR / "var")))
@@ -417,10 +380,6 @@ SAFETY_ACK_MINUTES = env_int("SAFETY_ACK_MINUTES", 60)
 # Safety e-mails for one alert are coalesced: the first signal e-mails at once, later ones
 # within this many minutes of the last e-mail go out as one digest (checkins/safety.py).
 SAFETY_DIGEST_MINUTES = env_int("SAFETY_DIGEST_MINUTES", 15)
-# PHQ-9 and GAD-7 at intake and every n-th session after it, for partnerships whose therapist
-# has not chosen their own interval. 1 = every session: NHS Talking Therapies collects both
-# at every session (session-by-session monitoring), which also leaves a last score when a
-# client drops out. Same range as the therapist's own choice (1-12).
 # The alert budget: the share of a caseload that may carry a needs-attention card.
 _share = env_str("ALERT_BUDGET_SHARE", "0.20")
 ALERT_BUDGET_SHARE = float(_share) if _share.replace(".", "", 1).isdigit() else -1.0
@@ -428,6 +387,10 @@ if not 0 < ALERT_BUDGET_SHARE <= 1:
     raise ImproperlyConfigured(
         f"ALERT_BUDGET_SHARE must be above 0 and at most 1, got {_share!r} (docs/configuration.md)"
     )
+# PHQ-9 and GAD-7 at intake and every n-th session after it, for partnerships whose therapist
+# has not chosen their own interval. 1 = every session: NHS Talking Therapies collects both
+# at every session (session-by-session monitoring), which also leaves a last score when a
+# client drops out. Same range as the therapist's own choice (1-12).
 OUTCOME_EVERY_N_SESSIONS = env_int("OUTCOME_EVERY_N_SESSIONS", 1)
 if not 1 <= OUTCOME_EVERY_N_SESSIONS <= 12:
     raise ImproperlyConfigured(

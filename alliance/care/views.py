@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -307,10 +309,15 @@ def therapist_leaves(request: HttpRequest, therapist_id: int) -> HttpResponse:
 @access("admin", scope="practice")
 @require_http_methods(["GET"])
 def records_list(request: HttpRequest) -> HttpResponse:
-    counts = records.case_counts()
+    """A practice has hundreds of therapists: the list is searched and paged, 50 at a time."""
+    q = request.GET.get("q", "").strip()[:100]
     therapists = User.objects.filter(role=User.Role.THERAPIST).order_by("display_name", "id")
-    rows = [(t, counts.get(t.pk, 0)) for t in therapists]
-    return render(request, "care/records_list.html", {"rows": rows})
+    if q:
+        therapists = therapists.filter(Q(display_name__icontains=q) | Q(email__icontains=q))
+    page = Paginator(therapists, 50).get_page(request.GET.get("page"))
+    counts = records.case_counts()
+    rows = [(t, counts.get(t.pk, 0)) for t in page]
+    return render(request, "care/records_list.html", {"rows": rows, "page": page, "q": q})
 
 
 def _record_page(request: HttpRequest, therapist: User) -> HttpResponse:

@@ -187,3 +187,19 @@ def test_refit_stores_a_new_version_only_when_fit_improves(monkeypatch, jurisdic
     else:
         assert stored is None
     assert outcome.partnerships == 24
+
+
+def test_records_list_is_searched_and_paged(admin_user, jurisdiction):
+    for i in range(55):
+        make_therapist(f"t{i:02d}@example.org", jurisdiction, name=f"Therapist {i:02d}")
+    make_therapist("zoe@example.org", jurisdiction, name="Zoe Quintana")
+    admin = logged_in(admin_user)
+    first = admin.get("/care/records/").content.decode()
+    assert "Page 1 of 2" in first and "Therapist 49" in first and "Zoe Quintana" not in first
+    assert "Zoe Quintana" in admin.get("/care/records/?page=2").content.decode()
+    found = admin.get("/care/records/?q=quintana").content.decode()
+    assert "Zoe Quintana" in found and "Therapist 00" not in found
+    assert "Zoe Quintana" in admin.get("/care/records/?q=ZOE@EXAMPLE").content.decode()
+    nothing = admin.get("/care/records/?q=nobody")
+    assert nothing.status_code == 200 and "No therapist matches" in nothing.content.decode()
+    assert admin.get("/care/records/?page=abc").status_code == 200  # a bad page shows page 1

@@ -349,6 +349,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 
 LANGUAGE_CODE = "en"
+FORMAT_MODULE_PATH = ["alliance.formats"]  # one clock per language: alliance/formats/
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "alliance" / "locale"]
 USE_I18N = True

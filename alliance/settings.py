@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "alliance.care",
     "alliance.checkins",
     "alliance.schedule",
+    "alliance.billing",
     "alliance.conversations",
     "alliance.goals",
     "alliance.journal",
@@ -415,6 +416,11 @@ SLOT_STEP_MINUTES = env_int("SLOT_STEP_MINUTES", 30)
 BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 60)
 MIN_BOOKING_NOTICE_MINUTES = env_int("MIN_BOOKING_NOTICE_MINUTES", 60)
 CALL_JOIN_EARLY_MINUTES = env_int("CALL_JOIN_EARLY_MINUTES", 15)
+# --- billing ---
+# The currency of new fees until the practice sets its own on the billing admin page; the
+# practice's other billing settings (invoice mode, policy) live in the database.
+BILLING_CURRENCY = env_str("BILLING_CURRENCY", "USD").upper()
+
 # --- conversations ---
 # WebRTC ICE servers (STUN/TURN), as JSON: [{"urls": "turn:turn.example.org:3478", ...}].
 ICE_SERVERS_JSON = env_str("ICE_SERVERS_JSON", "[]")

@@ -5,15 +5,26 @@ of evidence (engine `shrinkage.shrink_records`; Constantino et al. 2021 profiled
 per domain on >= 15 past cases), shown with its 95% interval and only from
 `MATCHING_MIN_CASES` cases on. There is no ranking: the admin opens one therapist at a time,
 and the list of therapists shows case counts only, never a league table.
+
+Shrinking one therapist's record needs every therapist's (the prior is the practice's), so
+the whole practice is computed at once and kept in Django's cache, one entry per therapist,
+under a signature of the partnerships (count, newest id, newest ending) and the matching
+index's records bucket (`MATCHING_RECORDS_REFRESH_SECONDS`): a started or ended partnership
+shows at once, a new check-in score within that refresh period, as in matching.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Max
+from django.utils import timezone
 
 from alliance.care.models import Partnership
 from alliance.care.therapist_rows import _number, domains_of, observed_by_partnership
@@ -78,10 +89,51 @@ def _values() -> dict[tuple[int, str, str], list[float]]:
     return values
 
 
-def therapist_records(therapist_ids: list[int] | None = None) -> dict[int, TherapistRecord]:
-    """Records for the given therapists, each shrunk against the whole practice."""
-    min_cases = int(settings.MATCHING_MIN_CASES)
+CACHE_PREFIX = "care.records"
+
+
+def signature(now: dt.datetime | None = None) -> str:
+    """What the cached records were computed from, in one cheap aggregate query."""
+    now = now or timezone.now()
+    agg = Partnership.objects.aggregate(n=Count("id"), last=Max("id"), ended=Max("ended_at"))
+    # The same bucket as the matching index's records (care/match_index._version_key).
+    bucket = int(now.timestamp()) // max(1, settings.MATCHING_RECORDS_REFRESH_SECONDS)
+    raw = "|".join(
+        str(v) for v in (agg["n"], agg["last"], agg["ended"], bucket, settings.MATCHING_MIN_CASES)
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def therapist_records(
+    therapist_ids: list[int], *, now: dt.datetime | None = None
+) -> dict[int, TherapistRecord]:
+    """Records for the given therapists from the cache; on a miss the whole practice is
+    computed once and cached for every therapist (`compute_records`)."""
+    sig = signature(now)
+    keys = {t: f"{CACHE_PREFIX}:{sig}:{t}" for t in therapist_ids}
+    found = cache.get_many(list(keys.values()))
+    records = {t: found[k] for t, k in keys.items() if k in found}
+    missing = [t for t in therapist_ids if t not in records]
+    if not missing:
+        return records
     values = _values()
+    # Every therapist with a partnership, and the asked-for ones without (an empty record).
+    everyone = sorted({t for t, _k, _m in values} | set(missing))
+    computed = compute_records(everyone, values=values)
+    timeout = 2 * max(1, settings.MATCHING_RECORDS_REFRESH_SECONDS)
+    cache.set_many({f"{CACHE_PREFIX}:{sig}:{t}": r for t, r in computed.items()}, timeout)
+    return {t: computed[t] for t in therapist_ids}
+
+
+def compute_records(
+    therapist_ids: list[int] | None = None,
+    *,
+    values: dict[tuple[int, str, str], list[float]] | None = None,
+) -> dict[int, TherapistRecord]:
+    """Records for the given therapists (all by default), each shrunk against the whole
+    practice, computed from the database now."""
+    min_cases = int(settings.MATCHING_MIN_CASES)
+    values = _values() if values is None else values
     therapists = sorted({t for t, _k, _m in values})
     wanted = therapists if therapist_ids is None else therapist_ids
     records = {
@@ -130,8 +182,6 @@ def therapist_records(therapist_ids: list[int] | None = None) -> dict[int, Thera
 
 def case_counts() -> dict[int, int]:
     """Partnerships per therapist (what the list page shows instead of any ranking)."""
-    from django.db.models import Count
-
     return dict(
         Partnership.objects.values("therapist_id")
         .annotate(n=Count("id"))

@@ -62,9 +62,9 @@ def test_both_see_one_booked_instant_in_their_own_zone(
     assert appointment.starts_at == dt.datetime(2027, 3, 15, 13, tzinfo=dt.UTC)
     client_page = logged_in(client_user).get(f"/schedule/appointments/{appointment.pk}/")
     therapist_page = logged_in(their_therapist).get(f"/schedule/appointments/{appointment.pk}/")
-    assert "15 March 2027, 13:00" in client_page.content.decode()
+    assert "March 15, 2027, 1:00 PM" in client_page.content.decode()
     assert "Europe/London" in client_page.content.decode()
-    assert "15 March 2027, 09:00" in therapist_page.content.decode()
+    assert "March 15, 2027, 9:00 AM" in therapist_page.content.decode()
     assert "America/New_York" in therapist_page.content.decode()
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.utils import formats
 from icalendar import Calendar
 
 from alliance.schedule import services, tasks
@@ -50,7 +51,8 @@ def test_booking_email_has_an_ics_attachment_and_no_names(booked):
     text = content if isinstance(content, str) else content.decode()
     assert "Tess" not in text and "Casey" not in text
     # The e-mail shows each person's own local time (both in New York here).
-    assert booked.starts_at.astimezone(ny(0, 0).tzinfo).strftime("%H:%M") in message.body
+    local = booked.starts_at.astimezone(ny(0, 0).tzinfo)
+    assert formats.time_format(local, "TIME_FORMAT") in message.body
 
 
 def test_stale_booking_email_is_skipped(booked):

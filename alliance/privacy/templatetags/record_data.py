@@ -29,13 +29,13 @@ def _when(text: str) -> str | None:
         return None
     try:
         if len(text) == 10:
-            return str(formats.date_format(dt.date.fromisoformat(text), "j M Y"))
+            return str(formats.date_format(dt.date.fromisoformat(text), "DATE_FORMAT"))
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
     if timezone.is_aware(moment):
         moment = timezone.localtime(moment)
-    return str(formats.date_format(moment, "j M Y, H:i"))
+    return str(formats.date_format(moment, "DATETIME_FORMAT"))
 
 
 def _scalar(value: Any) -> str:

@@ -39,9 +39,20 @@
     if (el) el.textContent = text;
   }
 
+  // The page's language and the reader's zone (set on <html> by base.html), not the
+  // browser's: "Dec 7, 3:00 PM" in English, "7 dic, 15:00" in Spanish, as the server writes.
+  let clock = null;
   function timeText(iso) {
-    const d = new Date(iso);
-    return d.toLocaleString(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    if (!clock) {
+      const html = document.documentElement;
+      const options = { day: "numeric", month: "short", hour: "numeric", minute: "2-digit" };
+      try {
+        clock = new Intl.DateTimeFormat(html.lang || undefined, { ...options, timeZone: html.dataset.timeZone || undefined });
+      } catch (e) {
+        clock = new Intl.DateTimeFormat(html.lang || undefined, options); // a zone this browser does not know
+      }
+    }
+    return clock.format(new Date(iso));
   }
 
   function bubble(m, mine) {

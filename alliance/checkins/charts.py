@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.utils.html import escape, format_html
+from django.template.defaultfilters import floatformat
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 520, 220
@@ -52,7 +53,8 @@ class Chart:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.1f}".rstrip("0").rstrip(".")
+    # A label people read, in their locale like the table beside the chart ("4,5" in Spanish).
+    return str(floatformat(v, -1))
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,12 @@ class _Plot:
         return TOP + (1 - (y - self.chart.y_min) / self.span_y) * self.plot_h
 
 
+def _text(value: str) -> str:
+    """Text for the SVG, escaped (numbers formatted here need no escaping: charts are drawn
+    per point, and `format_html`'s escaping of every number was most of a chart's cost)."""
+    return str(conditional_escape(value))
+
+
 def render(chart: Chart, *, chart_id: str) -> SafeString:
     xs = [x for s in chart.series for x, _ in s.points]
     if chart.band:
@@ -82,27 +90,20 @@ def render(chart: Chart, *, chart_id: str) -> SafeString:
         x_min, x_max = x_min - 1, x_max + 1
     span_y = (chart.y_max - chart.y_min) or 1.0
     plot = _Plot(chart, x_min, x_max, span_y, WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM)
+    cid = _text(chart_id)
     parts: list[str] = [
-        format_html(
-            '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d" '
-            'xmlns="http://www.w3.org/2000/svg" focusable="false">'
-            '<title id="{}-t">{}</title><desc id="{}-d">{}</desc>',
-            WIDTH,
-            HEIGHT,
-            chart_id,
-            chart_id,
-            chart_id,
-            chart.title,
-            chart_id,
-            chart.description,
-        )
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="{cid}-t {cid}-d" '
+        'xmlns="http://www.w3.org/2000/svg" focusable="false">'
+        f'<title id="{cid}-t">{_text(chart.title)}</title>'
+        f'<desc id="{cid}-d">{_text(chart.description)}</desc>'
     ]
     parts += _axes(plot, xs)
     parts += _band(plot)
     parts += _lines(plot)
     parts += _markers(plot)
     parts.append("</svg>")
-    return mark_safe("".join(parts))
+    return mark_safe("".join(parts))  # every text in it is escaped above
 
 
 def _axes(plot: _Plot, xs: list[float]) -> list[str]:
@@ -113,36 +114,20 @@ def _axes(plot: _Plot, xs: list[float]) -> list[str]:
     for t in ticks:
         y = plot.py(t)
         parts.append(
-            format_html(
-                '<line class="chart-grid" x1="{}" y1="{}" x2="{}" y2="{}"/>'
-                '<text class="chart-tick" x="{}" y="{}" text-anchor="end">{}</text>',
-                LEFT,
-                f"{y:.1f}",
-                WIDTH - RIGHT,
-                f"{y:.1f}",
-                LEFT - 6,
-                f"{y + 4:.1f}",
-                _fmt(t),
-            )
+            f'<line class="chart-grid" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" '
+            f'y2="{y:.1f}"/><text class="chart-tick" x="{LEFT - 6}" y="{y + 4:.1f}" '
+            f'text-anchor="end">{_fmt(t)}</text>'
         )
     sessions = sorted({int(x) for x in xs})
     step = max(1, len(sessions) // 10)
     for n in sessions[::step]:
         parts.append(
-            format_html(
-                '<text class="chart-tick" x="{}" y="{}" text-anchor="middle">{}</text>',
-                f"{plot.px(n):.1f}",
-                HEIGHT - BOTTOM + 16,
-                n,
-            )
+            f'<text class="chart-tick" x="{plot.px(n):.1f}" y="{HEIGHT - BOTTOM + 16}" '
+            f'text-anchor="middle">{n}</text>'
         )
     parts.append(
-        format_html(
-            '<text class="chart-axis" x="{}" y="{}" text-anchor="middle">{}</text>',
-            LEFT + plot.plot_w / 2,
-            HEIGHT - 2,
-            chart.x_label,
-        )
+        f'<text class="chart-axis" x="{LEFT + plot.plot_w / 2}" y="{HEIGHT - 2}" '
+        f'text-anchor="middle">{_text(chart.x_label)}</text>'
     )
     return parts
 
@@ -155,11 +140,8 @@ def _band(plot: _Plot) -> list[str]:
     upper = [f"{px(x):.1f},{py(u):.1f}" for x, _, u in band.points]
     lower = [f"{px(x):.1f},{py(lo):.1f}" for x, lo, _ in reversed(band.points)]
     return [
-        format_html(
-            '<polygon class="chart-band" points="{}"><title>{}</title></polygon>',
-            " ".join(upper + lower),
-            band.label,
-        )
+        f'<polygon class="chart-band" points="{" ".join(upper + lower)}">'
+        f"<title>{_text(band.label)}</title></polygon>"
     ]
 
 
@@ -170,24 +152,13 @@ def _lines(plot: _Plot) -> list[str]:
     for s in plot.chart.series:
         if not s.points:
             continue
+        css, label = _text(s.css), _text(s.label)
         coords = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in s.points)
-        parts.append(
-            format_html(
-                '<polyline class="chart-line line-{}" points="{}" fill="none"/>', s.css, coords
-            )
-        )
+        parts.append(f'<polyline class="chart-line line-{css}" points="{coords}" fill="none"/>')
         for x, y in s.points:
             parts.append(
-                format_html(
-                    '<circle class="chart-dot line-{}" cx="{}" cy="{}" r="3.5">'
-                    "<title>{}: {} (session {})</title></circle>",
-                    s.css,
-                    f"{px(x):.1f}",
-                    f"{py(y):.1f}",
-                    s.label,
-                    _fmt(y),
-                    int(x),
-                )
+                f'<circle class="chart-dot line-{css}" cx="{px(x):.1f}" cy="{py(y):.1f}" '
+                f'r="3.5"><title>{label}: {_fmt(y)} (session {int(x)})</title></circle>'
             )
     return parts
 
@@ -197,14 +168,9 @@ def _markers(plot: _Plot) -> list[str]:
     for m in plot.chart.markers:
         cx, cy = plot.px(m.x), plot.py(m.y)
         parts.append(
-            format_html(
-                '<path class="chart-marker marker-{}" d="M {} {} l 7 -12 l 7 12 z">'
-                "<title>{}</title></path>",
-                m.css,
-                f"{cx - 7:.1f}",
-                f"{cy - 8:.1f}",
-                m.title,
-            )
+            f'<path class="chart-marker marker-{_text(m.css)}" '
+            f'd="M {cx - 7:.1f} {cy - 8:.1f} l 7 -12 l 7 12 z"><title>{_text(m.title)}</title>'
+            "</path>"
         )
     return parts
 

@@ -33,6 +33,7 @@ from alliance.schedule.queries import next_appointments
 
 PILLARS = ("goal", "task", "bond")
 OUTCOMES = ("phq9", "gad7")
+CHART_FIELDS = ("partnership_id", "instrument_id", "session_number", "total", "subscales", "band")
 
 
 def _pillar_names() -> dict[str, str]:
@@ -82,10 +83,16 @@ def _outcome_chart(
     expected: dict[int, tuple[float, float, float]] = {}
     if model is not None:
         last = max(r.session_number for r in rows)
-        for s in range(first_session, last + 3):
-            e = model.expected(intake.total, s - first_session + 1)
-            band_points.append((s, e.lower, e.upper))
-            expected[s] = (e.expected, e.lower, e.upper)
+        sessions = range(first_session, last + 3)
+        # One vectorised call for every session (one call per session cost ~2 ms a page).
+        means, lows, highs, _n, _w = model.expected_arrays(
+            [intake.total] * len(sessions), [s - first_session + 1 for s in sessions]
+        )
+        for s, e, lo, hi in zip(
+            sessions, means.tolist(), lows.tolist(), highs.tolist(), strict=True
+        ):
+            band_points.append((s, lo, hi))
+            expected[s] = (e, lo, hi)
     try:
         threshold = reliable_threshold_for(inst)
     except ValueError:
@@ -148,7 +155,12 @@ def progress_context(partnership: Partnership, *, viewer: User) -> dict[str, Any
     """
     for_client = viewer.pk == partnership.client_id
     rows = list(
-        Response.objects.current().filter(partnership=partnership).order_by("session_number", "id")
+        Response.objects.current()
+        .filter(partnership=partnership)
+        # Only what the charts draw: loading answers and the encrypted comment of every
+        # session was a third of this function's time.
+        .only(*CHART_FIELDS)
+        .order_by("session_number", "id")
     )
     client_rows = [r for r in rows if r.instrument_id == CHECKIN]
     therapist_rows = [r for r in rows if r.instrument_id == CHECKIN_THERAPIST]

@@ -40,7 +40,11 @@ def test_messages_over_the_limit_are_held_and_reach_the_therapist(
     assert "Held" in held.inner_text()
     assert_accessible(client)
     assert_accessible(therapist)
+    # the script writes a live message's time as the server does (language and zone)
+    live_time = therapist.locator(".chat-msg:has-text('Thought number 2') time").inner_text()
     # after a reload the page still marks it, from the server's own rendering
     therapist.reload()
     therapist.wait_for_selector(".chat-msg.theirs:has-text('Thought number 3') .held")
+    served = therapist.locator(".chat-msg:has-text('Thought number 2') time").inner_text()
+    assert live_time == served and "M" in served  # "Dec 7, 3:00 PM": 12-hour in English
     assert Message.objects.count() == 3

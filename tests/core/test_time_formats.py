@@ -110,7 +110,7 @@ def test_pages_show_the_readers_clock(language, partnership, client_user, their_
     for name, html in pages.items():
         assert f'<html lang="{language}"' in html, name
         assert CLOCKS[language] in html and other not in html, name
-    assert 'data-time-zone="America/New_York"' in pages["messages"]  # for the chat script
+    assert 'data-time-zone="America/New_York"' in pages["messages"]  # for chat.js
 
 
 def test_an_email_shows_each_recipients_clock(partnership, client_user, their_therapist):
@@ -125,3 +125,14 @@ def test_an_email_shows_each_recipients_clock(partnership, client_user, their_th
     assert (
         "3:00 PM" in bodies[their_therapist.email] and "15:00" not in bodies[their_therapist.email]
     )
+
+
+def test_chart_labels_use_the_readers_decimal_separator_like_the_table_beside_them():
+    from django.utils import translation
+
+    from alliance.checkins import charts
+
+    with translation.override("es"):
+        assert charts._fmt(4.5) == "4,5" and charts._fmt(5.0) == "5"
+    with translation.override("en"):
+        assert charts._fmt(4.5) == "4.5"

@@ -39,20 +39,21 @@
     if (el) el.textContent = text;
   }
 
-  // The page's language and the reader's zone (set on <html> by base.html), not the
-  // browser's: "Dec 7, 3:00 PM" in English, "7 dic, 15:00" in Spanish, as the server writes.
+  // The page's language and the reader's zone (data-time-zone), not the browser's: "Dec 7,
+  // 3:00 PM" in English, "7 dic, 15:00" in Spanish, as the server writes them.
   let clock = null;
   function timeText(iso) {
     if (!clock) {
-      const html = document.documentElement;
+      const lang = document.documentElement.lang || undefined;
       const options = { day: "numeric", month: "short", hour: "numeric", minute: "2-digit" };
       try {
-        clock = new Intl.DateTimeFormat(html.lang || undefined, { ...options, timeZone: html.dataset.timeZone || undefined });
+        clock = new Intl.DateTimeFormat(lang, { ...options, timeZone: root()?.dataset.timeZone || undefined });
       } catch (e) {
-        clock = new Intl.DateTimeFormat(html.lang || undefined, options); // a zone this browser does not know
+        clock = new Intl.DateTimeFormat(lang, options); // a zone this browser does not know
       }
     }
-    return clock.format(new Date(iso));
+    // Newer browsers put a narrow no-break space before "PM"; the server writes a plain one.
+    return clock.format(new Date(iso)).replace(/\u202f/g, " ");
   }
 
   function bubble(m, mine) {

@@ -18,7 +18,7 @@ Modules and who calls what:
 - `payments.py` — `record_payment(invoice=..., amount_minor=..., currency=..., method=...)`
   locks the invoice and refuses zero, negative, mismatched-currency, overpaying payments and
   a payment for a paid invoice; a `provider_ref` already recorded returns the first payment
-  (idempotent, for the card webhook). `record_refund` likewise for refunds.
+  (idempotent, for the card webhook).
 - `queries.py` — balances, ageing, the pages' reads. `pdf.py` — WeasyPrint documents.
 - `views.py`, `urls.py`, `forms.py` — the client, therapist and admin pages; `export.py` — the
   accountant's CSV. `templatetags/billing.py` — the fee and policy shown by lower parts'

@@ -143,8 +143,8 @@ class SlidingScaleTier(models.Model):
 
 
 class SlidingScaleApplication(models.Model):
-    """A client asks for a tier; an admin approves or refuses. At most one pending or
-    approved application per client."""
+    """A client asks for a tier; an admin approves or refuses. At most one pending and one
+    approved application per client: an approval ends the earlier one."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for a decision")
@@ -170,9 +170,14 @@ class SlidingScaleApplication(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["client"],
-                condition=Q(status__in=["pending", "approved"]),
-                name="one_open_sliding_scale_application",
-            )
+                condition=Q(status="pending"),
+                name="one_pending_sliding_scale_application",
+            ),
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(status="approved"),
+                name="one_approved_sliding_scale_tier",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -437,3 +442,4 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"refund {self.pk}"
+

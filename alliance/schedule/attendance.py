@@ -106,7 +106,7 @@ def mark_attendance(
     locked.late_minutes = late_minutes if status == Appointment.Status.ATTENDED else 0
     locked.attendance_source = Appointment.Source.THERAPIST
     locked.save(update_fields=["status", "late_minutes", "attendance_source"])
-    evaluate_alerts(locked.partnership_id)
+    evaluate_alerts(locked.partnership_id, locked.pk)
     if status == Appointment.Status.ATTENDED:
         finish_appointment(appointment=locked, now=now)
     return locked
@@ -143,7 +143,7 @@ def close_appointment(*, appointment_id: int, now: dt.datetime | None = None) ->
             appointment.status = Appointment.Status.NO_SHOW
             appointment.attendance_source = Appointment.Source.CALL
             appointment.save(update_fields=["status", "attendance_source"])
-            evaluate_alerts(appointment.partnership_id)
+            evaluate_alerts(appointment.partnership_id, appointment.pk)
             return "no_show"
         return "needs marking"
     if finish_appointment(appointment=appointment, now=now):

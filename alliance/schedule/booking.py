@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
 from alliance.schedule import availability, tasks
-from alliance.schedule.changes import evaluate_alerts, lock_appointment
+from alliance.schedule.changes import announce_cancellation, evaluate_alerts, lock_appointment
 from alliance.schedule.errors import ScheduleError, SlotTaken
 from alliance.schedule.models import Appointment
 
@@ -188,8 +188,9 @@ def _cancel(
         update_fields=["status", "cancelled_at", "cancelled_by", "late_cancellation", "sequence"]
     )
     _after_change(appointment, event=event)
+    announce_cancellation(appointment, late=late, reason=event)
     if late:
-        evaluate_alerts(appointment.partnership_id)
+        evaluate_alerts(appointment.partnership_id, appointment.pk)
 
 
 @transaction.atomic

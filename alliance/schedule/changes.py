@@ -20,6 +20,17 @@ def lock_appointment(appointment: Appointment) -> Appointment:
     )
 
 
-def evaluate_alerts(partnership_id: int) -> None:
-    event = events.AttendanceChanged(partnership_id=partnership_id)
+def evaluate_alerts(partnership_id: int, appointment_id: int | None = None) -> None:
+    event = events.AttendanceChanged(partnership_id=partnership_id, appointment_id=appointment_id)
+    transaction.on_commit(lambda: lifecycle.publish(event))
+
+
+def announce_cancellation(appointment: Appointment, *, late: bool, reason: str) -> None:
+    event = events.AppointmentCancelled(
+        appointment_id=appointment.pk,
+        partnership_id=appointment.partnership_id,
+        by_id=appointment.cancelled_by_id,
+        late=late,
+        reason=reason,
+    )
     transaction.on_commit(lambda: lifecycle.publish(event))

@@ -20,6 +20,22 @@ class SessionFinished:
 @register_event
 @dataclass(frozen=True)
 class AttendanceChanged:
-    """Attendance or a late cancellation changed: the alert rules should look again."""
+    """Attendance or a late cancellation changed: the alert rules should look again (and
+    billing settles what the appointment owes)."""
 
     partnership_id: int
+    appointment_id: int | None = None
+
+
+@register_event
+@dataclass(frozen=True)
+class AppointmentCancelled:
+    """An appointment was cancelled: by whom, whether inside the late window, and why
+    ("cancelled" by a person, "ended" with its partnership). A move inside the window
+    cancels the original too; the new appointment names it as `rescheduled_from`."""
+
+    appointment_id: int
+    partnership_id: int
+    by_id: int | None
+    late: bool
+    reason: str

@@ -56,7 +56,7 @@ def test_client_books_therapist_sees_client_moves_and_downloads_ics(
     tpage = new_page()
     log_in(tpage, base, "tess@example.org", therapist=True)
     tpage.goto(f"{base}/schedule/")
-    assert tpage.get_by_role("link").filter(has_text=re.compile(r"\d\d:\d\d")).count() == 1
+    assert tpage.get_by_role("link").filter(has_text=re.compile(r"\d:\d\d [AP]M")).count() == 1
     assert tpage.get_by_text("Robin").first.is_visible()
     assert_accessible(tpage)
 

@@ -13,7 +13,9 @@ The baseline is `/health/`, timed in the same rounds; `ratio` = value / baseline
 reads as "how many health checks one page costs" (the goal: every page within 5x).
 
 Then the caseload check: the therapist pages that cover a whole caseload, counted for the
-demo therapist and for the therapist with the largest caseload (`pages.caseload`).
+demo therapist and for the therapist with the largest caseload (`pages.caseload`); and "my
+records" with its cache emptied (`pages.cold`), the cost its first request after each
+records refresh pays.
 
 Run: .venv/bin/python benchmarks/pages.py [--quick] [--scale 1.0]   (PostgreSQL on 127.0.0.1)
 """
@@ -290,6 +292,27 @@ def caseload_check(facts: dict[str, Any]) -> None:
             )
 
 
+def cold_records(facts: dict[str, Any], runs: int = 5) -> None:
+    """The therapist's records page with its cache emptied, as the first request after each
+    records refresh (`MATCHING_RECORDS_REFRESH_SECONDS`) finds it: the practice is shrunk."""
+    from django.core.cache import cache
+
+    page = Page("my records", "therapist", facts["as_therapist"], "/care/records/mine/")
+    for _ in range(runs):
+        cache.clear()
+        started = time.perf_counter()
+        get_ok(page)
+        page.times.append((time.perf_counter() - started) * 1000)
+    line(
+        benchmark="pages.cold",
+        metric="p50_ms",
+        value=round(p50(page.times), 2),
+        unit="ms",
+        params={"page": page.name, "role": page.role},
+        runs=runs,
+    )
+
+
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -347,6 +370,7 @@ def run(scale: float, seed: int, rounds: int) -> None:
     elapsed = time.perf_counter() - timed_at
     over = report(pages)
     caseload_check(facts)
+    cold_records(facts)
     line(
         benchmark="pages.summary",
         metric="pages_over_5x_p95",

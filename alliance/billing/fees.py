@@ -100,3 +100,13 @@ def usual_fee(*, therapist_id: int, client_id: int | None, minutes: int) -> Fee 
         return None
     fee = fee_for(service=service, therapist_id=therapist_id, client_id=client_id)
     return fee if fee.amount_minor > 0 else None
+
+
+def set_therapist_fee(*, therapist_id: int, service: ServiceType, fee_minor: int | None) -> None:
+    """A therapist's own fee for a service; None goes back to the service's default."""
+    if fee_minor is None:
+        TherapistFee.objects.filter(therapist_id=therapist_id, service=service).delete()
+        return
+    TherapistFee.objects.update_or_create(
+        therapist_id=therapist_id, service=service, defaults={"fee_minor": fee_minor}
+    )

@@ -205,6 +205,7 @@ def invoices_for_export(start: dt.date, end: dt.date) -> list[InvoiceRow]:
     invoices = list(
         Invoice.objects.filter(Q(issued_at__date__gte=start) & Q(issued_at__date__lte=end))
         .select_related("client", "credits")
+        .prefetch_related("lines")
         .order_by("series", "number")
     )
     owed = balances.balances(invoices)

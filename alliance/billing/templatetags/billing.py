@@ -37,7 +37,7 @@ def _usual(therapist_id: int, client_id: int | None) -> fees.Fee | None:
 def match_fee(context: dict[str, Any], therapist: Any) -> dict[str, Any]:
     """The fee of an ordinary session with this therapist, as this client would pay it."""
     user = context.get("user")
-    client_id = user.pk if getattr(user, "is_client", False) else None
+    client_id = getattr(user, "pk", None) if getattr(user, "is_client", False) else None
     return {"fee": _usual(therapist.pk, client_id)}
 
 

@@ -1,0 +1,36 @@
+from django.urls import path
+
+from alliance.billing import admin_views, client_views, therapist_views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("", client_views.client_billing, name="client"),
+    path("sliding-scale/", client_views.apply_sliding_scale, name="apply_sliding_scale"),
+    path("invoices/<int:pk>.pdf", client_views.invoice_pdf, name="invoice_pdf"),
+    path("invoices/<int:pk>/receipt.pdf", client_views.receipt_pdf, name="receipt_pdf"),
+    path("statement.pdf", client_views.statement_pdf, name="statement_pdf"),
+    path("therapist/", therapist_views.therapist_billing, name="therapist"),
+    path("charges/<int:pk>/waive/", therapist_views.waive, name="waive"),
+    path("practice/", admin_views.practice_billing, name="practice"),
+    path("practice/settings/", admin_views.save_practice, name="save_practice"),
+    path("practice/services/", admin_views.save_service, name="save_service"),
+    path("practice/fees/", admin_views.save_override, name="save_override"),
+    path("practice/tiers/", admin_views.save_tier, name="save_tier"),
+    path(
+        "practice/sliding-scale/<int:pk>/",
+        admin_views.decide_application,
+        name="decide_application",
+    ),
+    path("practice/invoices/", admin_views.invoice_list, name="invoices"),
+    path("practice/invoices/<int:pk>/", admin_views.invoice_detail, name="invoice"),
+    path("practice/invoices/<int:pk>/payments/", admin_views.record_payment, name="record_payment"),
+    path("practice/invoices/<int:pk>/credit/", admin_views.credit_note, name="credit_note"),
+    path("practice/invoices/<int:pk>.pdf", admin_views.admin_invoice_pdf, name="admin_invoice_pdf"),
+    path(
+        "practice/clients/<int:pk>/statement.pdf",
+        admin_views.admin_statement_pdf,
+        name="admin_statement_pdf",
+    ),
+    path("practice/export.csv", admin_views.export_csv, name="export"),
+]

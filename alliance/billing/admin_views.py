@@ -76,6 +76,7 @@ def _practice_page(request: HttpRequest, **forms: Any) -> HttpResponse:
             "ageing": ageing,
             "ageing_totals": queries.ageing_totals(ageing),
         },
+        status=400 if forms else 200,
     )
 
 

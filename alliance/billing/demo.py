@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from alliance.billing import charging, fees, payments
+from alliance.billing import charging, fees, notices, payments
 from alliance.billing.models import Charge, Invoice, ServiceType, SlidingScaleTier
 from alliance.core.demo import DemoContext
 from alliance.schedule.models import Appointment
@@ -52,6 +52,11 @@ def _pay(ctx: DemoContext, invoice: Invoice) -> None:
 
 
 def run(ctx: DemoContext) -> None:
+    with notices.silenced():
+        _bill(ctx)
+
+
+def _bill(ctx: DemoContext) -> None:
     _configure()
     partnerships = ctx.shared.get("partnerships", [])[: ctx.count(PARTNERSHIPS)]
     since = ctx.now - dt.timedelta(days=DAYS)

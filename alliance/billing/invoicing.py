@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
-from alliance.billing import balances, fees
+from alliance.billing import balances, fees, notices
 from alliance.billing.errors import BillingError
 from alliance.billing.models import Charge, Invoice, InvoiceCounter, InvoiceLine
 
@@ -141,6 +141,7 @@ def issue_invoice(
         period=period,
     )
     Charge.objects.filter(pk__in=[c.pk for c in locked]).update(status=Charge.Status.INVOICED)
+    notices.invoice_issued(invoice)
     return invoice
 
 

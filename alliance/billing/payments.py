@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
-from alliance.billing import balances
+from alliance.billing import balances, notices
 from alliance.billing.display import format_money
 from alliance.billing.errors import BillingError
 from alliance.billing.models import Invoice, Payment
@@ -76,7 +76,7 @@ def record_payment(
         raise BillingError(_("A payment cannot be received in the future."))
     try:
         with transaction.atomic():
-            return Payment.objects.create(
+            payment = Payment.objects.create(
                 invoice=locked,
                 method=method,
                 amount_minor=amount,
@@ -91,3 +91,5 @@ def record_payment(
     except IntegrityError:
         # The same provider reference recorded for another invoice at this moment.
         raise BillingError(_("This payment was recorded for another invoice.")) from None
+    notices.payment_received(payment)
+    return payment

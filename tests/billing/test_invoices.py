@@ -267,3 +267,24 @@ def test_twenty_concurrent_issues_are_numbered_without_gaps(partnership, priced,
     assert numbers == list(range(1, ISSUES - ISSUES // 5 + 1))
     stored = sorted(Invoice.objects.values_list("number", flat=True))
     assert stored == numbers
+
+
+def test_invoice_and_payment_emails_carry_no_clinical_detail(
+    partnership, priced, now, mailoutbox, django_capture_on_commit_callbacks
+):
+    from alliance.billing import notices
+
+    with django_capture_on_commit_callbacks() as queued:
+        invoice = session_invoice(partnership, now - dt.timedelta(days=1))
+    assert len(queued) == 1  # the e-mail is enqueued once the invoice has committed
+    payment = payments.record_payment(
+        invoice=invoice, amount_minor=SESSION_FEE, currency="USD", method="cash"
+    )
+    assert notices.send_invoice_email.call(invoice.pk)
+    assert notices.send_payment_email.call(payment.pk)
+    invoice_mail, payment_mail = mailoutbox
+    assert "INV-000001 for $150.00" in invoice_mail.body and "/billing/" in invoice_mail.body
+    assert "payment of $150.00 for invoice INV-000001" in payment_mail.body
+    for message in (invoice_mail, payment_mail):
+        for clinical in ("90834", "Session", "Dr Tess", "therapy", "diagnos"):
+            assert clinical not in message.subject + message.body

@@ -7,10 +7,11 @@ per domain on >= 15 past cases), shown with its 95% interval and only from
 and the list of therapists shows case counts only, never a league table.
 
 Shrinking one therapist's record needs every therapist's (the prior is the practice's), so
-the whole practice is computed at once and kept in Django's cache, one entry per therapist,
-under a signature of the partnerships (count, newest id, newest ending) and the matching
-index's records bucket (`MATCHING_RECORDS_REFRESH_SECONDS`): a started or ended partnership
-shows at once, a new check-in score within that refresh period, as in matching.
+the whole practice is computed at once and kept in Django's cache as arrays (one entry, not
+one per therapist: a local-memory cache holds 300 entries and culls beyond that), under a
+signature of the partnerships (count, newest id, newest ending) and the matching index's
+records bucket (`MATCHING_RECORDS_REFRESH_SECONDS`): a started or ended partnership shows
+at once, a new check-in score within that refresh period, as in matching.
 """
 
 from __future__ import annotations
@@ -89,7 +90,46 @@ def _values() -> dict[tuple[int, str, str], list[float]]:
     return values
 
 
-CACHE_PREFIX = "care.records"
+CACHE_KEY = "care.records"
+KEYS = (OVERALL, *DOMAINS)
+# Per (row, measure): cases, shown, mean, lower, upper for each therapist (`Practice.table`).
+CASES, SHOWN, MEAN, LOWER, UPPER = range(5)
+
+
+@dataclass(frozen=True)
+class Practice:
+    """Every therapist's shrunk figures as arrays: one cache entry, quick to load, from
+    which any one therapist's record is read (`record_of`)."""
+
+    min_cases: int
+    therapists: np.ndarray  # ids, sorted
+    table: np.ndarray  # (rows, measures, 5, therapists)
+    practice_mean: np.ndarray  # (rows, measures)
+    measured: np.ndarray  # (rows, measures): False where no therapist has a case
+
+    def record_of(self, therapist_id: int) -> TherapistRecord:
+        rows = [RecordRow(OVERALL, "all concerns")] + [
+            RecordRow(d, DOMAIN_LABELS[d]) for d in DOMAINS
+        ]
+        record = TherapistRecord(therapist_id, self.min_cases, rows)
+        if not self.therapists.size:
+            return record
+        j = int(np.searchsorted(self.therapists, therapist_id))
+        if j < self.therapists.size and self.therapists[j] == therapist_id:
+            for r, row in enumerate(rows):
+                for m, measure in enumerate(MEASURES):
+                    if self.measured[r, m]:
+                        cell = self.table[r, m, :, j]
+                        row.estimates[measure] = Estimate(
+                            cases=int(cell[CASES]),
+                            shown=bool(cell[SHOWN]),
+                            mean=float(cell[MEAN]),
+                            lower=float(cell[LOWER]),
+                            upper=float(cell[UPPER]),
+                            practice_mean=float(self.practice_mean[r, m]),
+                        )
+        record.rows = [rows[0]] + [r for r in rows[1:] if r.cases > 0]
+        return record
 
 
 def signature(now: dt.datetime | None = None) -> str:
@@ -107,77 +147,47 @@ def signature(now: dt.datetime | None = None) -> str:
 def therapist_records(
     therapist_ids: list[int], *, now: dt.datetime | None = None
 ) -> dict[int, TherapistRecord]:
-    """Records for the given therapists from the cache; on a miss the whole practice is
-    computed once and cached for every therapist (`compute_records`)."""
-    sig = signature(now)
-    keys = {t: f"{CACHE_PREFIX}:{sig}:{t}" for t in therapist_ids}
-    found = cache.get_many(list(keys.values()))
-    records = {t: found[k] for t, k in keys.items() if k in found}
-    missing = [t for t in therapist_ids if t not in records]
-    if not missing:
-        return records
-    values = _values()
-    # Every therapist with a partnership, and the asked-for ones without (an empty record).
-    everyone = sorted({t for t, _k, _m in values} | set(missing))
-    computed = compute_records(everyone, values=values)
-    timeout = 2 * max(1, settings.MATCHING_RECORDS_REFRESH_SECONDS)
-    cache.set_many({f"{CACHE_PREFIX}:{sig}:{t}": r for t, r in computed.items()}, timeout)
-    return {t: computed[t] for t in therapist_ids}
+    """Records for the given therapists from the cached `Practice`, computed on a miss."""
+    key = f"{CACHE_KEY}:{signature(now)}"
+    practice = cache.get(key)
+    if practice is None:
+        practice = compute_practice()
+        cache.set(key, practice, 2 * max(1, settings.MATCHING_RECORDS_REFRESH_SECONDS))
+    return {t: practice.record_of(t) for t in therapist_ids}
 
 
-def compute_records(
-    therapist_ids: list[int] | None = None,
-    *,
-    values: dict[tuple[int, str, str], list[float]] | None = None,
-) -> dict[int, TherapistRecord]:
-    """Records for the given therapists (all by default), each shrunk against the whole
-    practice, computed from the database now."""
+def compute_records(therapist_ids: list[int] | None = None) -> dict[int, TherapistRecord]:
+    """Records for the given therapists (all with a partnership by default), each shrunk
+    against the whole practice, computed from the database now."""
+    practice = compute_practice()
+    wanted = [int(t) for t in practice.therapists] if therapist_ids is None else therapist_ids
+    return {t: practice.record_of(t) for t in wanted}
+
+
+def compute_practice() -> Practice:
     min_cases = int(settings.MATCHING_MIN_CASES)
-    values = _values() if values is None else values
+    values = _values()
     therapists = sorted({t for t, _k, _m in values})
-    wanted = therapists if therapist_ids is None else therapist_ids
-    records = {
-        t: TherapistRecord(
-            t,
-            min_cases,
-            [RecordRow(OVERALL, "all concerns")]
-            + [RecordRow(d, DOMAIN_LABELS[d]) for d in DOMAINS],
-        )
-        for t in wanted
-    }
-    if not therapists:
-        return records
-    position = {t: i for i, t in enumerate(therapists)}
-    for row_index, key in enumerate((OVERALL, *DOMAINS)):
-        for measure in MEASURES:
-            means = np.zeros(len(therapists))
-            sds = np.zeros(len(therapists))
-            ns = np.zeros(len(therapists), dtype=np.int64)
-            for t in therapists:
+    n = len(therapists)
+    table = np.zeros((len(KEYS), len(MEASURES), 5, n))
+    practice_mean = np.zeros((len(KEYS), len(MEASURES)))
+    measured = np.zeros((len(KEYS), len(MEASURES)), dtype=bool)
+    for r, key in enumerate(KEYS):
+        for m, measure in enumerate(MEASURES):
+            means, sds, ns = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
+            for i, t in enumerate(therapists):
                 found = values.get((t, key, measure))
                 if found:
                     arr = np.array(found)
-                    i = position[t]
                     means[i], ns[i] = arr.mean(), arr.size
                     sds[i] = arr.std(ddof=1) if arr.size > 1 else 0.0
             if not ns.any():
                 continue
             prior, post = shrink_records(means, sds, ns, min_cases=min_cases)
-            for t in wanted:
-                j = position.get(t)
-                if j is None:
-                    continue
-                records[t].rows[row_index].estimates[measure] = Estimate(
-                    cases=int(ns[j]),
-                    shown=bool(post.shown[j]),
-                    mean=float(post.mean[j]),
-                    lower=float(post.lower[j]),
-                    upper=float(post.upper[j]),
-                    practice_mean=float(prior.mean),
-                )
-    for record in records.values():
-        record.rows = [record.rows[0]] + [r for r in record.rows[1:] if r.cases > 0]
-    return records
+            table[r, m] = (ns, post.shown, post.mean, post.lower, post.upper)
+            practice_mean[r, m] = prior.mean
+            measured[r, m] = True
+    return Practice(min_cases, np.array(therapists, dtype=np.int64), table, practice_mean, measured)
 
 
 def case_counts() -> dict[int, int]:

@@ -112,3 +112,22 @@ def test_an_ended_partnership_shows_at_once(monkeypatch, settings, their_therapi
     after = records.therapist_records([their_therapist.pk], now=now)[their_therapist.pk]
     assert after.overall.estimates["switch_away"].cases == before.overall.cases + 1
     assert after == records.compute_records([their_therapist.pk])[their_therapist.pk]
+
+
+def test_the_practice_is_one_cache_entry(monkeypatch, settings, jurisdiction):
+    # A local-memory cache culls beyond MAX_ENTRIES (300 by default; a practice has more
+    # therapists): one entry per therapist would recompute the practice on most views.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "records-small",
+            "OPTIONS": {"MAX_ENTRIES": 3},
+        }
+    }
+    settings.MATCHING_MIN_CASES = 3
+    team = [make_therapist(f"team{i}@example.org", jurisdiction, name=f"T{i}") for i in range(5)]
+    _, calls = _history(monkeypatch, {t.pk: [1.0, 2.0, 3.0] for t in team})
+    now = timezone.now()
+    for t in team + team:
+        records.therapist_records([t.pk], now=now)
+    assert len(calls) == 1

@@ -373,3 +373,12 @@ def test_the_fee_and_policy_show_at_booking(partnership, client_user, priced):
     assert "Cancelling less than 24 hours before the start costs $75.00." in html
     assert "Missing a session without cancelling costs $100.00." in html
     assert "when you change therapist" in html
+
+
+def test_a_currency_setting_that_is_no_code_is_a_check_error(settings):
+    from alliance.billing.apps import check_currency
+
+    settings.BILLING_CURRENCY = "DOLLARS"
+    assert [e.id for e in check_currency()] == ["billing.E001"]
+    settings.BILLING_CURRENCY = "EUR"
+    assert check_currency() == []

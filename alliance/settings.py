@@ -17,6 +17,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from alliance.env import env_bool, env_int, env_list, env_networks, env_str
+from alliance.notify import config as notify_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "alliance.privacy",
     "alliance.accounts",
     "alliance.directory",
+    "alliance.notify",
     "alliance.care",
     "alliance.checkins",
     "alliance.schedule",
@@ -421,6 +423,18 @@ CALL_JOIN_EARLY_MINUTES = env_int("CALL_JOIN_EARLY_MINUTES", 15)
 # practice's other billing settings (invoice mode, policy) live in the database.
 BILLING_CURRENCY = env_str("BILLING_CURRENCY", "USD").upper()
 
+# --- notify ---
+# Push (VAPID) and texts (Twilio) are off without keys; DEBUG/tests make a dev VAPID pair once.
+VAPID_PRIVATE_KEY, VAPID_PUBLIC_KEY = notify_config.vapid_keys(
+    env_str("VAPID_PRIVATE_KEY"),
+    env_str("VAPID_PUBLIC_KEY"),
+    VAR_DIR / "vapid-dev.json" if (DEBUG or TESTING) else None,
+)
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:no-reply@alliance.invalid")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+TWILIO_API_BASE = notify_config.api_base(env_str("TWILIO_API_BASE", "https://api.twilio.com"))
 # --- conversations ---
 # WebRTC ICE servers (STUN/TURN), as JSON: [{"urls": "turn:turn.example.org:3478", ...}].
 ICE_SERVERS_JSON = env_str("ICE_SERVERS_JSON", "[]")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("goals/", include("alliance.goals.urls")),
     path("journal/", include("alliance.journal.urls")),
     path("privacy/", include("alliance.privacy.urls")),
+    path("notify/", include("alliance.notify.urls")),
     path("api/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/js/", javascript_catalog, name="javascript-catalog"),

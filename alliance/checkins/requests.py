@@ -19,6 +19,8 @@ from alliance.checkins.errors import CheckinError
 from alliance.checkins.length import checkin_length
 from alliance.checkins.models import CHECKIN, CheckinRequest, OutcomeSchedule
 from alliance.core import mail
+from alliance.notify import kinds as notify_kinds
+from alliance.notify import services as notify
 from alliance.schedule.queries import session_number_for_appointment
 
 
@@ -275,7 +277,14 @@ def _mail_checkin_request(request_id: int) -> None:
         )
         return subject, body
 
-    mail.send_composed(client, compose)
+    # E-mail as before; push or a text by the client's choice, never what is asked.
+    notify.send(
+        client,
+        notify_kinds.CHECKIN,
+        key=f"checkin:{request.pk}",
+        link=link,
+        email=notify.Email(compose=compose),
+    )
 
 
 def request_alert_evaluation(*, partnership_id: int) -> None:

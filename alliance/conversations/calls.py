@@ -87,7 +87,21 @@ def join_call(
         )
         if call.appointment_id is not None:
             schedule.record_call_join(appointment_id=call.appointment_id, user=user, at=now)
+        if user.pk == partnership.client_id and not _therapist_in(call, partnership):
+            _tell_therapist_on_commit(call.pk)
     return participant
+
+
+def _therapist_in(call: CallSession, partnership: Partnership) -> bool:
+    return call.participants.filter(user_id=partnership.therapist_id, left_at__isnull=True).exists()
+
+
+def _tell_therapist_on_commit(call_id: int) -> None:
+    """The client is in the waiting room: their therapist is told (once per appointment,
+    by push or text as they chose; conversations/tasks.py)."""
+    from alliance.conversations.tasks import notify_client_waiting
+
+    transaction.on_commit(lambda: notify_client_waiting.enqueue(call_id))
 
 
 def _open_call(*, partnership: Partnership, mode: str, now: dt.datetime) -> CallSession:

@@ -41,24 +41,37 @@ def send(
     template: str,
     context: dict[str, Any] | None = None,
     attachments: Iterable[tuple[str, bytes | str, str]] = (),
+    headers: dict[str, str] | None = None,
+    footer: str = "",
 ) -> None:
-    """E-mail `recipient` (a User) the rendered `template`, in their language."""
+    """E-mail `recipient` (a User) the rendered `template`, in their language. `headers` and
+    `footer` (an unsubscribe link, alliance/notify/unsubscribe.py) are added as given."""
     with translation.override(language_of(recipient)):
         body = render_to_string(template, {"recipient": recipient, **(context or {})})
-        _deliver(recipient, translation.gettext(subject), body, attachments)
+        _deliver(recipient, translation.gettext(subject), body + footer, attachments, headers)
 
 
-def send_composed(recipient: Any, compose: Callable[[], tuple[str, str]]) -> None:
+def send_composed(
+    recipient: Any,
+    compose: Callable[[], tuple[str, str]],
+    *,
+    headers: dict[str, str] | None = None,
+    footer: str = "",
+) -> None:
     """E-mail `recipient` the (subject, body) that `compose` words in their language."""
     with translation.override(language_of(recipient)):
         subject, body = compose()
-    _deliver(recipient, str(subject), str(body), ())
+    _deliver(recipient, str(subject), str(body) + footer, (), headers)
 
 
 def _deliver(
-    recipient: Any, subject: str, body: str, attachments: Iterable[tuple[str, bytes | str, str]]
+    recipient: Any,
+    subject: str,
+    body: str,
+    attachments: Iterable[tuple[str, bytes | str, str]],
+    headers: dict[str, str] | None = None,
 ) -> None:
-    message = EmailMessage(subject, body, None, [recipient.email])
+    message = EmailMessage(subject, body, None, [recipient.email], headers=headers)
     for name, content, mimetype in attachments:
         message.attach(name, content, mimetype)
     message.send()

@@ -81,6 +81,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "offline": reverse("home:offline"),
         "static": settings.STATIC_URL,
         "precache": precache,
+        "icon": static("pwa/icon-192.png"),  # beside a push notification (notify/push.py)
     }
     digest = hashlib.sha256()
     for part in (source, json.dumps(config, sort_keys=True), page_digest):

@@ -18,6 +18,8 @@ from django_tasks import task
 from alliance.accounts.models import User
 from alliance.core import mail
 from alliance.core.zones import zone_of
+from alliance.notify import kinds as notify_kinds
+from alliance.notify import services as notify
 from alliance.schedule import attendance, dropout, ics
 from alliance.schedule.models import Appointment, ReminderSent
 
@@ -34,18 +36,17 @@ def _appointment(appointment_id: int) -> Appointment | None:
     )
 
 
-def _mail(
+def _email(
     appointment: Appointment,
     recipient: User,
     *,
     subject: str,
     template: str,
     extra: dict[str, object],
-) -> None:
+) -> notify.Email:
     zone = zone_of(recipient)
     method = "CANCEL" if appointment.is_cancelled else "PUBLISH"
-    mail.send(
-        recipient,
+    return notify.Email(
         subject=subject,
         template=template,
         context={
@@ -55,13 +56,31 @@ def _mail(
             "url": mail.link("schedule:appointment", appointment.pk),
             **extra,
         },
-        attachments=[
+        attachments=(
             (
                 "alliance-session.ics",
                 ics.attachment_for(appointment, now=timezone.now()),
                 f"text/calendar; method={method}",
-            )
-        ],
+            ),
+        ),
+    )
+
+
+def _mail(
+    appointment: Appointment,
+    recipient: User,
+    *,
+    subject: str,
+    template: str,
+    extra: dict[str, object],
+) -> None:
+    email = _email(appointment, recipient, subject=subject, template=template, extra=extra)
+    mail.send(
+        recipient,
+        subject=email.subject,
+        template=email.template,
+        context=email.context,
+        attachments=email.attachments,
     )
 
 
@@ -136,12 +155,22 @@ def send_reminder(appointment_id: int, kind: str, starts_at: str) -> bool:
         except IntegrityError:
             return False  # already sent
         for recipient in (appointment.client, appointment.therapist):
-            _mail(
-                appointment,
+            # E-mail as before; push and text by the person's choices, held in their quiet
+            # hours and left out if they would arrive after the start.
+            notify.send(
                 recipient,
-                subject=gettext_noop("Reminder: your Alliance session"),
-                template="schedule/email/reminder.txt",
-                extra={"kind": kind},
+                notify_kinds.REMINDER,
+                key=f"reminder:{appointment.pk}:{kind}:{starts_at}",
+                link=mail.link("schedule:appointment", appointment.pk),
+                facts={"starts_at": appointment.starts_at.isoformat()},
+                email=_email(
+                    appointment,
+                    recipient,
+                    subject=gettext_noop("Reminder: your Alliance session"),
+                    template="schedule/email/reminder.txt",
+                    extra={"kind": kind},
+                ),
+                expires_at=appointment.starts_at,
             )
     return True
 

@@ -8,8 +8,8 @@
 
 // Filled in by alliance/home/pwa.py when it serves this file: the cache's version (a digest
 // of this file and of the list), the offline page, the static prefix, and what to precache
-// (the hashed names in production).
-const CONFIG = { version: "dev", offline: "/offline/", static: "/static/", precache: [] };
+// (the hashed names in production), and the icon a push notification shows.
+const CONFIG = { version: "dev", offline: "/offline/", static: "/static/", precache: [], icon: "" };
 const CACHE = "alliance-offline-" + CONFIG.version;
 
 self.addEventListener("install", (event) => {
@@ -62,4 +62,39 @@ self.addEventListener("fetch", (event) => {
   }
   // Every other request (htmx fragments, /api/, feeds) is not answered here: the browser
   // fetches it as if there were no service worker, and nothing is cached.
+});
+
+// Push (alliance/notify/push.py): the payload is the discreet wording the server chose —
+// "Alliance" and "You have a new update." unless the person opted in to detail. Nothing is
+// cached; a click opens the page it is about, and the action opens the settings page.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (error) {
+    data = {};
+  }
+  const title = data.title || "Alliance";
+  const options = {
+    body: data.body || "",
+    icon: CONFIG.icon || undefined,
+    data: { url: data.url || "/", settings: data.settings_url || "/" },
+    actions: data.settings_label ? [{ action: "settings", title: data.settings_label }] : [],
+  };
+  event.waitUntil(self.registration.showNotification(title, options));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const data = event.notification.data || {};
+  const target = new URL(event.action === "settings" ? data.settings : data.url, self.location.origin);
+  if (target.origin !== self.location.origin) return; // only our own pages
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      for (const client of windows) {
+        if (client.url === target.href && "focus" in client) return client.focus();
+      }
+      return self.clients.openWindow(target.href);
+    }),
+  );
 });

@@ -12,7 +12,9 @@ Both are refused with a 400 and a plain message before any view runs, so nothing
 Every request pays for a few regular-expression scans: the path, the query, the headers, the
 raw body, and the decoded form fields. Only a body or a field that spells a NUL or a
 surrogate as a JSON escape is decoded as JSON (a correct surrogate pair, as `ensure_ascii`
-JSON writes an emoji, is text and passes).
+JSON writes an emoji, is text and passes). A form's files (a therapist's photo) are bytes,
+not text: their contents are not scanned, and an upload larger than
+DATA_UPLOAD_MAX_MEMORY_SIZE is never read whole into memory.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
@@ -106,11 +109,29 @@ def _in_headers(meta: dict[str, Any]) -> str | None:
     return None
 
 
+def _text_parts(body: bytes, boundary: bytes) -> bytes:
+    """A multipart body without its files' contents: a photo is binary, any byte may be in
+    it, and it never becomes text (the form parser hands it over as a file)."""
+    kept = []
+    for part in body.split(b"--" + boundary):
+        head = part.partition(b"\r\n\r\n")[0]
+        kept.append(head if b"filename=" in head.lower() else part)
+    return b"".join(kept)
+
+
 def _in_body(request: HttpRequest) -> str | None:
+    multipart = request.content_type == "multipart/form-data"
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if multipart and request.method == "POST" and limit is not None and length > limit:
+        # An upload too large to hold in memory is streamed by the form parser; only its
+        # decoded text fields are checked (the parser turns a surrogate into U+FFFD).
+        return _in_fields(request.POST)
     body = request.body
     if not body:
         return None
-    found = _BAD_BYTES.search(body)
+    boundary = str(request.content_params.get("boundary", "")).encode()
+    found = _BAD_BYTES.search(_text_parts(body, boundary) if multipart and boundary else body)
     if found:
         return NUL if found.group() == b"\x00" else SURROGATE
     if request.content_type == FORM and _PERCENT_SURROGATE_BYTES.search(body):

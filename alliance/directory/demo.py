@@ -17,6 +17,7 @@ from typing import Any
 
 from alliance.accounts.models import User
 from alliance.core.demo import DEMO_DOMAIN, DemoContext
+from alliance.directory.demo_statements import statement_for
 from alliance.directory.models import AvailabilityWindow, Jurisdiction, Licence, TherapistProfile
 
 US_988 = {
@@ -319,7 +320,7 @@ def _profile(ctx: DemoContext, user: User, home: dict[str, Any], gender: str) ->
     if "en" not in langs and rng.random() < 0.4:
         langs.append("en")
     specialties = sorted(set(rng.choices(DOMAINS, weights=DOMAIN_WEIGHTS, k=rng.randint(2, 5))))
-    return TherapistProfile(
+    profile = TherapistProfile(
         user=user,
         gender=gender,
         birth_year=rng.randint(1958, 1996),
@@ -339,6 +340,8 @@ def _profile(ctx: DemoContext, user: User, home: dict[str, Any], gender: str) ->
         insurers=sorted(rng.sample(INSURERS, rng.randint(0, 3))) if home["country"] == "US" else [],
         bio=f"I work with adults on {', '.join(s.replace('_', ' ') for s in specialties)}.",
     )
+    profile.statement = statement_for(profile.approaches, profile.style, specialties)
+    return profile
 
 
 def _licences(

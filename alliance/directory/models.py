@@ -35,11 +35,20 @@ class Modality(models.TextChoices):
     MESSAGING = "messaging", _("Messages")
 
 
+# The therapist's own words on their profile page: short enough to read on a phone.
+STATEMENT_MAX_CHARS = 600
+
+
 class TherapistProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="therapist_profile"
     )
     bio = models.TextField(blank=True)
+    # Plain text the therapist writes for clients choosing them (not clinical; shown escaped).
+    statement = models.CharField(max_length=STATEMENT_MAX_CHARS, blank=True, default="")
+    # When the photo (`TherapistPhoto`) last changed; None without one. It versions the
+    # photo's address, so a browser never shows an old one.
+    photo_updated_at = models.DateTimeField(null=True, blank=True)
     gender = models.CharField(max_length=30, blank=True)
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
     languages = models.JSONField(default=list, help_text="ISO 639-1 codes")
@@ -63,6 +72,19 @@ class TherapistProfile(models.Model):
 
     def __str__(self) -> str:
         return f"therapist profile of user {self.user_id}"
+
+
+class TherapistPhoto(models.Model):
+    """A therapist's photo, as re-encoded here (`portraits.prepare_photo`), never the file
+    they sent. Kept beside the profile, so the many queries that read profiles never load
+    it, and served only by the profile's own view, never from a path anyone chooses."""
+
+    profile = models.OneToOneField(TherapistProfile, on_delete=models.CASCADE, related_name="+")
+    image = models.BinaryField()
+    content_type = models.CharField(max_length=30, default="image/jpeg")
+
+    def __str__(self) -> str:
+        return f"photo of therapist profile {self.profile_id}"
 
 
 class AvailabilityWindow(models.Model):

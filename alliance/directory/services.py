@@ -1,4 +1,5 @@
-"""Writes for the therapist directory: licences and their verification.
+"""Writes for the therapist directory: licences and their verification, and the profile's
+statement and photo.
 
 Matching needs no word from here when a licence is added, verified or lapses: each worker's
 matching snapshot is keyed on the licence table's count and newest dates
@@ -13,16 +14,28 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from alliance.accounts.models import User
 from alliance.core import mail
 from alliance.core.errors import DomainError
-from alliance.directory.models import Jurisdiction, Licence
+from alliance.directory.models import (
+    STATEMENT_MAX_CHARS,
+    Jurisdiction,
+    Licence,
+    TherapistPhoto,
+    TherapistProfile,
+)
 
 
 class LicenceError(DomainError):
     """A licence entry or review refused; the message names the rule."""
+
+    status = 400
+
+
+class ProfileError(DomainError):
+    """A profile edit refused; the message names the rule."""
 
     status = 400
 
@@ -99,3 +112,33 @@ def check_licences(*, today: date | None = None) -> dict[str, int]:
             )
             warned += 1
     return {"lapsed": lapsed, "warned": warned}
+
+
+@transaction.atomic
+def update_profile(
+    *, therapist: User, statement: str, photo: bytes | None = None, remove_photo: bool = False
+) -> TherapistProfile:
+    """The therapist's statement and photo; `photo` is already re-encoded
+    (`portraits.prepare_photo`). Matching reads neither, so `updated_at` (which keys the
+    matching snapshot) is left alone."""
+    profile = TherapistProfile.objects.select_for_update().filter(user=therapist).first()
+    if profile is None:
+        raise ProfileError(gettext("Only a therapist with a directory profile has one to edit."))
+    if len(statement) > STATEMENT_MAX_CHARS:
+        raise ProfileError(
+            gettext("Keep your statement to %(max)d characters.") % {"max": STATEMENT_MAX_CHARS}
+        )
+    profile.statement = statement
+    fields = ["statement"]
+    if photo is not None:
+        TherapistPhoto.objects.update_or_create(
+            profile=profile, defaults={"image": photo, "content_type": "image/jpeg"}
+        )
+        profile.photo_updated_at = timezone.now()
+        fields.append("photo_updated_at")
+    elif remove_photo and profile.photo_updated_at is not None:
+        TherapistPhoto.objects.filter(profile=profile).delete()
+        profile.photo_updated_at = None
+        fields.append("photo_updated_at")
+    profile.save(update_fields=fields)
+    return profile

@@ -9,9 +9,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from alliance.accounts import services as account_services
 from alliance.accounts.forms import InviteTherapistForm
 from alliance.accounts.models import User
-from alliance.directory import queries, services
-from alliance.directory.forms import LicenceForm
-from alliance.directory.models import Licence
+from alliance.directory import portraits, queries, services
+from alliance.directory.forms import LicenceForm, TherapistProfileForm
+from alliance.directory.models import Licence, TherapistProfile
 from alliance.privacy.access import access
 
 
@@ -35,6 +35,35 @@ def my_licences(request: HttpRequest) -> HttpResponse:
         {"form": form, "licences": queries.licences_of(user)},
         status=status,
     )
+
+
+@access("therapist", scope="self")
+@require_http_methods(["GET", "POST"])
+def my_profile(request: HttpRequest) -> HttpResponse:
+    """The therapist's statement and photo, as clients choosing a therapist see them."""
+    user: User = request.user  # type: ignore[assignment]
+    profile = get_object_or_404(TherapistProfile, user=user)
+    form = TherapistProfileForm(
+        request.POST or None, request.FILES or None, initial={"statement": profile.statement}
+    )
+    if profile.photo_updated_at is None:
+        del form.fields["remove_photo"]  # nothing to remove
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_profile(
+                therapist=user,
+                statement=form.cleaned_data["statement"],
+                photo=form.cleaned_data["photo"],
+                remove_photo=form.cleaned_data.get("remove_photo", False),
+            )
+        except services.ProfileError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("directory:my_profile")
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "profile": profile, "initials": portraits.initials(user.name)}
+    return render(request, "directory/my_profile.html", context, status=status)
 
 
 @access("admin", scope="practice")

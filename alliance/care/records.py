@@ -9,9 +9,10 @@ and the list of therapists shows case counts only, never a league table.
 Shrinking one therapist's record needs every therapist's (the prior is the practice's), so
 the whole practice is computed at once and kept in Django's cache as arrays (one entry, not
 one per therapist: a local-memory cache holds 300 entries and culls beyond that), under a
-signature of the partnerships (count, newest id, newest ending) and the matching index's
-records bucket (`MATCHING_RECORDS_REFRESH_SECONDS`): a started or ended partnership shows
-at once, a new check-in score within that refresh period, as in matching.
+signature of the partnerships (the newest, and the counter the services bump when one starts
+or ends) and the matching index's records bucket (`MATCHING_RECORDS_REFRESH_SECONDS`): a
+started or ended partnership shows at once, a new check-in score within that refresh period,
+as in matching.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Max
+from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
-from alliance.care.models import Partnership
+from alliance.care.models import MatchIndexVersion, Partnership
 from alliance.care.therapist_rows import _number, domains_of, observed_by_partnership
 from alliance.matching.shrinkage import shrink_records
 from alliance.matching.vocabulary import DOMAIN_LABELS, DOMAINS
@@ -133,14 +135,20 @@ class Practice:
 
 
 def signature(now: dt.datetime | None = None) -> str:
-    """What the cached records were computed from, in one cheap aggregate query."""
+    """What the cached records were computed from, in one query of two index reads: the
+    newest partnership and the matching index's counter, which the services that start and
+    end partnerships bump (care/services.py), so a new or ended partnership (and its end
+    reason) shows at once; anything else (a new score) waits for the records bucket."""
     now = now or timezone.now()
-    agg = Partnership.objects.aggregate(n=Count("id"), last=Max("id"), ended=Max("ended_at"))
+    tables = {"v": MatchIndexVersion._meta.db_table, "p": Partnership._meta.db_table}
+    # Table names come from model metadata; nothing here comes from input.
+    sql = "SELECT (SELECT counter FROM {v} WHERE id = 1), (SELECT MAX(id) FROM {p})"
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(**tables))
+        counter, newest = cursor.fetchone()
     # The same bucket as the matching index's records (care/match_index._version_key).
     bucket = int(now.timestamp()) // max(1, settings.MATCHING_RECORDS_REFRESH_SECONDS)
-    raw = "|".join(
-        str(v) for v in (agg["n"], agg["last"], agg["ended"], bucket, settings.MATCHING_MIN_CASES)
-    )
+    raw = "|".join(str(v) for v in (counter, newest, bucket, settings.MATCHING_MIN_CASES))
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alliance.care import records
 from alliance.care.models import Partnership
+from alliance.care.services import end_partnership
 from tests.conftest import logged_in, make_client, make_therapist
 
 
@@ -96,21 +98,18 @@ def test_a_new_score_shows_after_the_refresh_period(monkeypatch, settings, their
     assert after.overall.estimates["outcome"].cases == 3
 
 
-def test_an_ended_partnership_shows_at_once(monkeypatch, settings, their_therapist, client_user):
+def test_an_ended_partnership_shows_at_once(monkeypatch, settings, their_therapist, partnership):
+    # given: the therapist's records, cached, with their active partnership among them
     settings.MATCHING_MIN_CASES = 3
     _history(monkeypatch, {their_therapist.pk: [4.0, 6.0, 5.0]})
     now = timezone.now()
     before = records.therapist_records([their_therapist.pk], now=now)[their_therapist.pk]
-    Partnership.objects.create(
-        client=client_user,
-        therapist=their_therapist,
-        status="ended",
-        started_at=now - dt.timedelta(days=30),
-        ended_at=now,
-        end_reason="switched",
-    )
+    assert before.overall.estimates["switch_away"].mean == pytest.approx(0.0, abs=0.2)
+    # when: it ends by a switch, within the same refresh period
+    end_partnership(partnership=partnership, reason="switched")
+    # then: the record counts it at once, as the direct computation does
     after = records.therapist_records([their_therapist.pk], now=now)[their_therapist.pk]
-    assert after.overall.estimates["switch_away"].cases == before.overall.cases + 1
+    assert after != before
     assert after == records.compute_records([their_therapist.pk])[their_therapist.pk]
 
 

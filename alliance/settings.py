@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from alliance.billing import stripe_settings
 from alliance.env import env_bool, env_int, env_list, env_networks, env_str
 from alliance.notify import config as notify_config
 
@@ -422,6 +423,16 @@ CALL_JOIN_EARLY_MINUTES = env_int("CALL_JOIN_EARLY_MINUTES", 15)
 # The currency of new fees until the practice sets its own on the billing admin page; the
 # practice's other billing settings (invoice mode, policy) live in the database.
 BILLING_CURRENCY = env_str("BILLING_CURRENCY", "USD").upper()
+# Card payments through Stripe Checkout (billing/stripe_client.py); without a secret key no
+# pay-by-card button is shown and payments are recorded by hand. STRIPE_API_BASE: a proxy's
+# address, or the tests' local stand-in. The descriptor follows the account's prefix on the
+# client's card statement: neutral, checked at start-up (billing/stripe_settings.py).
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = stripe_settings.api_base(env_str("STRIPE_API_BASE", "https://api.stripe.com"))
+STRIPE_STATEMENT_DESCRIPTOR = stripe_settings.statement_descriptor(
+    env_str("STRIPE_STATEMENT_DESCRIPTOR", "ALLIANCE HEALTH")
+)
 
 # --- notify ---
 # Push (VAPID) and texts (Twilio) are off without keys; DEBUG/tests make a dev VAPID pair once.

@@ -443,3 +443,12 @@ class Refund(models.Model):
     def __str__(self) -> str:
         return f"refund {self.pk}"
 
+
+# Card payments' and superbills' models live beside their code; imported so Django finds them.
+from alliance.billing.stripe_models import CheckoutAttempt as CheckoutAttempt  # noqa: E402
+from alliance.billing.stripe_models import StripeEvent as StripeEvent  # noqa: E402
+from alliance.billing.superbill_models import Diagnosis as Diagnosis  # noqa: E402
+from alliance.billing.superbill_models import (  # noqa: E402
+    ProviderIdentifiers as ProviderIdentifiers,
+)
+from alliance.billing.superbill_models import Superbill as Superbill  # noqa: E402

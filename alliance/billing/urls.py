@@ -1,6 +1,13 @@
 from django.urls import path
 
-from alliance.billing import admin_views, client_views, therapist_views
+from alliance.billing import (
+    admin_views,
+    client_views,
+    stripe_views,
+    superbill_views,
+    therapist_views,
+    webhooks,
+)
 
 app_name = "billing"
 
@@ -33,4 +40,25 @@ urlpatterns = [
         name="admin_statement_pdf",
     ),
     path("practice/export.csv", admin_views.export_csv, name="export"),
+    # Card payments (Stripe Checkout) and superbills.
+    path("invoices/<int:pk>/pay/", stripe_views.checkout_start, name="checkout_start"),
+    path("invoices/<int:pk>/paid/", stripe_views.checkout_return, name="checkout_return"),
+    path("invoices/<int:pk>/not-paid/", stripe_views.checkout_cancelled, name="checkout_cancelled"),
+    path("stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
+    path("practice/payments/<int:pk>/refund/", stripe_views.refund, name="refund"),
+    path("superbills/", superbill_views.superbills, name="superbills"),
+    path("superbills/request/", superbill_views.request_superbill, name="request_superbill"),
+    path("superbills/<int:pk>.pdf", superbill_views.superbill_pdf, name="superbill_pdf"),
+    path(
+        "practice/superbills/<int:pk>.pdf",
+        superbill_views.admin_superbill_pdf,
+        name="admin_superbill_pdf",
+    ),
+    path("therapist/diagnosis/<int:pk>/", superbill_views.diagnosis, name="diagnosis"),
+    path("therapist/identifiers/", superbill_views.therapist_identifiers, name="identifiers"),
+    path(
+        "practice/identifiers/",
+        superbill_views.practice_identifiers,
+        name="practice_identifiers",
+    ),
 ]

@@ -7,12 +7,14 @@ a statement or document rendered, the balances list and the export.
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any
 
 from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -196,6 +198,8 @@ def _invoice_page(
             "balance": balances.balance_of(invoice),
             "payment_form": payment_form or PaymentForm(currency=invoice.currency),
             "credit_form": ReasonForm(),
+            "today": timezone.localdate(),
+            "year_start": timezone.localdate().replace(month=1, day=1),
         },
         status=400 if payment_form is not None else 200,
     )
@@ -210,10 +214,6 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @access("admin", scope="practice")
 @require_POST
 def record_payment(request: HttpRequest, pk: int) -> HttpResponse:
-    from datetime import datetime, time
-
-    from django.utils import timezone
-
     invoice = get_object_or_404(Invoice.objects.select_related("client"), pk=pk)
     form = PaymentForm(request.POST, currency=invoice.currency)
     if not form.is_valid():

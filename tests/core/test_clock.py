@@ -7,6 +7,8 @@ from alliance.core import scheduler
 
 def test_every_parts_jobs_are_found_by_name():
     assert set(scheduler.daily_jobs()) == {
+        "billing.issue_statements",
+        "billing.reconcile_charges",
         "checkins.refit_risk_model",
         "directory.check_licences",
         "schedule.mark_dropouts",

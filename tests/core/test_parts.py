@@ -55,6 +55,7 @@ def test_handlers_are_found_in_installed_apps_order():
     assert found == [
         "alliance.checkins.lifecycle",
         "alliance.schedule.lifecycle",
+        "alliance.billing.lifecycle",
         "alliance.conversations.lifecycle",
         "alliance.goals.lifecycle",
         "alliance.journal.lifecycle",
@@ -75,12 +76,14 @@ def test_care_learns_from_exactly_one_measuring_part(monkeypatch):
 
 
 def test_an_event_nobody_handles_fails_the_check(monkeypatch):
+    from alliance.billing import lifecycle as billing_lifecycle
     from alliance.checkins import lifecycle as checkins_lifecycle
     from alliance.schedule.events import SessionFinished
 
-    handlers = dict(checkins_lifecycle.HANDLERS)
-    del handlers[SessionFinished]
-    monkeypatch.setattr(checkins_lifecycle, "HANDLERS", handlers)
+    for part in (checkins_lifecycle, billing_lifecycle):
+        handlers = dict(part.HANDLERS)
+        del handlers[SessionFinished]
+        monkeypatch.setattr(part, "HANDLERS", handlers)
     assert lifecycle.unhandled_events() == ["SessionFinished"]
     with pytest.raises(SystemCheckError, match="Nothing handles SessionFinished"):
         call_command("check")

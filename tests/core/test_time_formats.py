@@ -21,8 +21,9 @@ from tests.schedule.conftest import ny
 ROOT = Path(alliance.__file__).parent
 # A clock spelled out: Django's H:i / G:i / g:i / h:i, Python's %H:%M / %I:%M. An ISO
 # date-time (a "T" just before the clock: 'Y-m-d\TH:i:sO', "%Y-%m-%dT%H:%M:%S%z") is a
-# machine format and stays.
-CLOCK = re.compile(r"(?<!T)(?:[HGgh]:i|%[HI]:%M)")
+# machine format and stays, as does a word ending in one of those letters before a colon
+# (a URL name such as "billing:invoice").
+CLOCK = re.compile(r"(?<![A-Za-z])(?:[HGgh]:i|%[HI]:%M)")
 FILTER = re.compile(r"""\|(?:date|time):(?:"([^"]*)"|'([^']*)')""")
 MACHINE = {"c", "U", r"Y-m-d\TH:i:sO"}
 
@@ -65,6 +66,7 @@ def test_the_scan_catches_a_spelled_out_clock_and_spares_iso():
     assert CLOCK.search('f"{moment:%H:%M}"') and CLOCK.search('"%I:%M %p"')
     assert not CLOCK.search(r"|date:'Y-m-d\TH:i:sO'")
     assert not CLOCK.search('input_formats=["%Y-%m-%dT%H:%M:%S%z"]')
+    assert not CLOCK.search("{% url 'billing:invoice' pk %}")
 
 
 # --- the same instant, for an English and a Spanish reader ---------------------------

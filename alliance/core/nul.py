@@ -130,7 +130,7 @@ def _in_body(request: HttpRequest) -> str | None:
     body = request.body
     if not body:
         return None
-    boundary = str(request.content_params.get("boundary", "")).encode()
+    boundary = str((request.content_params or {}).get("boundary", "")).encode()
     found = _BAD_BYTES.search(_text_parts(body, boundary) if multipart and boundary else body)
     if found:
         return NUL if found.group() == b"\x00" else SURROGATE

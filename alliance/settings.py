@@ -314,7 +314,8 @@ LANGUAGE_COOKIE_HTTPONLY = True  # read by the server only
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Size limits on every request (each form field and message has its own, smaller limit):
-# nothing here uploads files, so a megabyte of form or JSON is already generous.
+# a megabyte of form or JSON is already generous. Uploaded files (a therapist's photo, up
+# to 2 MB, checked by its form) are streamed by Django's upload handlers and not counted.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 # No external origin anywhere: scripts, styles, fonts and images come from this host only.

@@ -24,6 +24,7 @@ from alliance.billing.client_views import invoice_document, statement_document
 from alliance.billing.errors import BillingError
 from alliance.billing.forms import (
     OverrideForm,
+    PartnershipServiceForm,
     PaymentForm,
     PracticeForm,
     ReasonForm,
@@ -32,6 +33,7 @@ from alliance.billing.forms import (
 )
 from alliance.billing.models import (
     Invoice,
+    PartnershipService,
     ServiceType,
     SlidingScaleApplication,
     SlidingScaleTier,
@@ -70,6 +72,10 @@ def _practice_page(request: HttpRequest, **forms: Any) -> HttpResponse:
                 "therapist__display_name", "service__code"
             ),
             "override_form": forms.get("override_form") or OverrideForm(currency=currency),
+            "partnership_services": PartnershipService.objects.select_related(
+                "partnership__client", "partnership__therapist", "service"
+            ),
+            "partnership_form": forms.get("partnership_form") or PartnershipServiceForm(),
             "tiers": SlidingScaleTier.objects.all(),
             "tier_form": forms.get("tier_form") or TierForm(currency=currency),
             "applications": SlidingScaleApplication.objects.filter(
@@ -123,6 +129,19 @@ def save_override(request: HttpRequest) -> HttpResponse:
         fee_minor=form.cleaned_data["fee"],
     )
     messages.success(request, _("Therapist's fee saved."))
+    return redirect("billing:practice")
+
+
+@access("admin", scope="practice")
+@require_POST
+def save_partnership_service(request: HttpRequest) -> HttpResponse:
+    form = PartnershipServiceForm(request.POST)
+    if not form.is_valid():
+        return _practice_page(request, partnership_form=form)
+    fees.set_partnership_service(
+        partnership_id=form.cleaned_data["partnership"].pk, service=form.cleaned_data["service"]
+    )
+    messages.success(request, _("The partnership's service is saved."))
     return redirect("billing:practice")
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance.billing import money
 from alliance.billing.models import (
+    PartnershipService,
     PracticeBilling,
     ServiceType,
     SlidingScaleApplication,
@@ -109,4 +110,15 @@ def set_therapist_fee(*, therapist_id: int, service: ServiceType, fee_minor: int
         return
     TherapistFee.objects.update_or_create(
         therapist_id=therapist_id, service=service, defaults={"fee_minor": fee_minor}
+    )
+
+
+def set_partnership_service(*, partnership_id: int, service: ServiceType | None) -> None:
+    """Bill a partnership's sessions as this service (a couple's work, the practice's own);
+    None goes back to choosing by the session's length."""
+    if service is None:
+        PartnershipService.objects.filter(partnership_id=partnership_id).delete()
+        return
+    PartnershipService.objects.update_or_create(
+        partnership_id=partnership_id, defaults={"service": service}
     )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance.accounts.models import User
 from alliance.billing import money
 from alliance.billing.models import Payment, PracticeBilling, ServiceType, SlidingScaleTier
+from alliance.care.models import Partnership
 
 AMOUNT_HELP = _("For example 150 or 150.00.")
 
@@ -172,6 +173,26 @@ class OverrideForm(forms.Form):
     def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _set_currency(self, currency)
+
+
+class _PartnershipChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.client.name} · {obj.therapist.name}"
+
+
+class PartnershipServiceForm(forms.Form):
+    partnership = _PartnershipChoice(
+        queryset=Partnership.objects.filter(status=Partnership.Status.ACTIVE)
+        .select_related("client", "therapist")
+        .order_by("client__display_name"),
+        label=_("Partnership"),
+    )
+    service = forms.ModelChoiceField(
+        queryset=ServiceType.objects.filter(active=True),
+        label=_("Bill its sessions as"),
+        required=False,
+        empty_label=_("Chosen by the session's length"),
+    )
 
 
 class TierForm(forms.ModelForm[SlidingScaleTier]):

@@ -23,6 +23,11 @@ urlpatterns = [
     path("practice/settings/", admin_views.save_practice, name="save_practice"),
     path("practice/services/", admin_views.save_service, name="save_service"),
     path("practice/fees/", admin_views.save_override, name="save_override"),
+    path(
+        "practice/partnerships/",
+        admin_views.save_partnership_service,
+        name="save_partnership_service",
+    ),
     path("practice/tiers/", admin_views.save_tier, name="save_tier"),
     path(
         "practice/sliding-scale/<int:pk>/",

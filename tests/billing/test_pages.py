@@ -180,3 +180,23 @@ def test_the_export_has_billing_and_erasure_keeps_the_invoices(client_user, invo
     report = rights.erase_client(user=client_user, actor=admin_user)
     assert report.parts["billing"]["invoices_kept_for_accounting"] == 1
     assert Invoice.objects.get().client_name == "Casey"
+
+
+def test_the_admin_bills_a_partnership_as_a_couple(admin_user, partnership, priced, now):
+    from alliance.billing import charging
+    from alliance.billing.models import ServiceType
+    from tests.billing.conftest import attended
+
+    ServiceType.objects.filter(code="90847").update(default_fee_minor=17000)
+    couple = ServiceType.objects.get(code="90847")
+    browser = logged_in(admin_user)
+    url = "/billing/practice/partnerships/"
+    refused = browser.post(url, {"partnership": "999999", "service": couple.pk})
+    assert refused.status_code == 400 and "Select a valid choice" in refused.content.decode()
+    assert (
+        browser.post(url, {"partnership": partnership.pk, "service": couple.pk}).status_code == 302
+    )
+    charge = charging.settle_appointment(
+        appointment_id=attended(partnership, now - dt.timedelta(days=1)).pk
+    )
+    assert (charge.service.code, charge.amount_minor) == ("90847", 17000)

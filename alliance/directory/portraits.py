@@ -9,11 +9,12 @@ Pillow finds in the bytes, not the name or the browser's content type.
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from typing import IO
 
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from alliance.core.errors import DomainError
 
@@ -35,6 +36,22 @@ class PhotoError(DomainError):
     status = 400
 
 
+_TRUNCATION = threading.Lock()
+
+
+def _load_whole(opened: Image.Image) -> None:
+    """Load every pixel, refusing a truncated file. WeasyPrint sets Pillow's process-wide
+    LOAD_TRUNCATED_IMAGES on import (billing's PDFs), which would let a cut-off upload
+    through as a half-grey photo; the flag is held off, under a lock, while a photo loads."""
+    with _TRUNCATION:
+        allowed = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            opened.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = allowed
+
+
 def prepare_photo(upload: IO[bytes], size: int) -> bytes:
     """The uploaded photo as a JPEG of at most PHOTO_SIDE pixels a side, or PhotoError."""
     if size > PHOTO_MAX_BYTES:
@@ -46,7 +63,7 @@ def prepare_photo(upload: IO[bytes], size: int) -> bytes:
             opened = Image.open(upload, formats=sorted(PHOTO_FORMATS))
             if opened.width * opened.height > PHOTO_MAX_PIXELS:
                 raise refused
-            opened.load()
+            _load_whole(opened)
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise refused from None
     except (OSError, ValueError, SyntaxError):  # a truncated or corrupt file

@@ -177,3 +177,18 @@ def test_only_a_therapist_has_this_form(client_user, admin_user):
 )
 def test_initials(name, letters):
     assert portraits.initials(name) == letters
+
+
+def test_a_truncated_photo_is_refused_even_when_pillow_loads_truncated_images(
+    their_therapist, monkeypatch
+):
+    # WeasyPrint (billing's PDFs) turns this process-wide flag on when it is imported.
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    response = logged_in(their_therapist).post(
+        URL, {"statement": "New words", "photo": upload(image_file("PNG", noise=True)[:2000])}
+    )
+    assert response.status_code == 400
+    assert "This photo could not be read." in response.content.decode()
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # the flag is given back as it was

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -45,3 +46,15 @@ def env_networks(name: str) -> list[str]:
                 f"{name}: {item!r} is not an IP address or network (see docs/configuration.md)"
             ) from None
     return found
+
+
+def env_http_base(name: str, default: str) -> str:
+    """An http:// or https:// address without its trailing slash (an API's base address)."""
+    value = os.environ.get(name, default).strip()
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"{name} must be an http:// or https:// address, got {value!r} "
+            "(see docs/configuration.md)"
+        )
+    return value.rstrip("/")

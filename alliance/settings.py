@@ -17,7 +17,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from alliance.billing import stripe_settings
-from alliance.env import env_bool, env_int, env_list, env_networks, env_str
+from alliance.env import env_bool, env_http_base, env_int, env_list, env_networks, env_str
 from alliance.notify import config as notify_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -430,7 +430,7 @@ BILLING_CURRENCY = env_str("BILLING_CURRENCY", "USD").upper()
 # client's card statement: neutral, checked at start-up (billing/stripe_settings.py).
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
-STRIPE_API_BASE = stripe_settings.api_base(env_str("STRIPE_API_BASE", "https://api.stripe.com"))
+STRIPE_API_BASE = env_http_base("STRIPE_API_BASE", "https://api.stripe.com")
 STRIPE_STATEMENT_DESCRIPTOR = stripe_settings.statement_descriptor(
     env_str("STRIPE_STATEMENT_DESCRIPTOR", "ALLIANCE HEALTH")
 )
@@ -446,7 +446,7 @@ VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:no-reply@alliance.invalid")
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
-TWILIO_API_BASE = notify_config.api_base(env_str("TWILIO_API_BASE", "https://api.twilio.com"))
+TWILIO_API_BASE = env_http_base("TWILIO_API_BASE", "https://api.twilio.com")
 # --- conversations ---
 # WebRTC ICE servers (STUN/TURN), as JSON: [{"urls": "turn:turn.example.org:3478", ...}].
 ICE_SERVERS_JSON = env_str("ICE_SERVERS_JSON", "[]")

@@ -5,7 +5,6 @@ Imported by settings.py, so it imports nothing of Django's models or the app."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -31,13 +30,3 @@ def statement_descriptor(value: str) -> str:
             "(see docs/configuration.md)"
         )
     return text
-
-
-def api_base(value: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ImproperlyConfigured(
-            f"STRIPE_API_BASE must be an http:// or https:// address, got {value!r} "
-            "(see docs/configuration.md)"
-        )
-    return value.strip().rstrip("/")

@@ -8,7 +8,6 @@ import base64
 import json
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -58,13 +57,3 @@ def vapid_keys(private: str, public: str, dev_file: Path | None) -> tuple[str, s
     finally:
         partial.unlink()
     return vapid_keys("", "", dev_file)
-
-
-def api_base(value: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ImproperlyConfigured(
-            f"TWILIO_API_BASE must be an http:// or https:// address, got {value!r} "
-            "(see docs/configuration.md)"
-        )
-    return value.strip().rstrip("/")

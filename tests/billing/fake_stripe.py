@@ -25,11 +25,13 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
 from stripe import WebhookSignature
+
+from tests.local_http import serving
 
 API_KEY = "sk_test_alliance_fake_key"
 WEBHOOK_SECRET = "whsec_alliance_fake_secret"
@@ -380,13 +382,6 @@ def hosted_page(session: dict[str, Any]) -> bytes:
 def serve() -> Iterator[FakeStripe]:
     """Start the fake on a free local port for as long as the generator is open."""
     fake = FakeStripe()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(fake)) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -116,3 +116,70 @@ def test_unsigned_forged_and_replayed_webhooks_are_refused(fake, invoice):
     assert post(stripe_side, forged).status_code == 400
     assert post(stripe_side, replayed).status_code == 400
     assert not Payment.objects.exists() and not StripeEvent.objects.exists()
+
+
+# --- one payment, confirmed twenty times at once --------------------------------------------
+CONFIRMATIONS = 20
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_confirmations_record_one_payment(fake, invoice):
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    session = fake.create_session(
+        {
+            "mode": "payment",
+            "success_url": "http://x/",
+            "metadata": {"invoice_id": str(invoice.pk)},
+            "payment_intent_data": {"metadata": {"invoice_id": str(invoice.pk)}},
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": "usd",
+                        "unit_amount": str(invoice.total_minor),
+                        "product_data": {"name": "Invoice"},
+                    }
+                }
+            ],
+        }
+    )
+    [completed] = fake.complete(session["id"])
+    intent = fake.intents[fake.sessions[session["id"]]["payment_intent"]]
+    # half are Stripe delivering one event again; half are the PaymentIntent's own events,
+    # each with an id of its own, for the same payment
+    deliveries = [completed] * (CONFIRMATIONS // 2) + [
+        fake.event("payment_intent.succeeded", intent) for _ in range(CONFIRMATIONS // 2)
+    ]
+    barrier = threading.Barrier(CONFIRMATIONS)
+    answers: list[object] = []
+    lock = threading.Lock()
+
+    def deliver(signed) -> None:
+        try:
+            barrier.wait(timeout=30)
+            answer: object = post(Client(), signed).status_code
+        except Exception as exc:
+            answer = exc
+        finally:
+            connection.close()
+        with lock:
+            answers.append(answer)
+
+    calls_before = len(fake.calls)
+    threads = [threading.Thread(target=deliver, args=(s,)) for s in deliveries]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    assert answers == [200] * CONFIRMATIONS
+    payment = Payment.objects.get()
+    assert payment.amount_minor == invoice.total_minor and payment.provider_ref == intent["id"]
+    assert StripeEvent.objects.count() == 1 + CONFIRMATIONS // 2
+    # nothing was refunded as a "second" payment
+    assert not [c for c in fake.calls[calls_before:] if c[1] == "/v1/refunds"]
+    assert not Refund.objects.exists()

@@ -47,7 +47,7 @@ stage "database tests on PostgreSQL" env DATABASE_URL="$PG_URL" $PY -m pytest -q
 # Browser tests keep Playwright's event loop running for the session, so the multi-worker
 # tests (which run their own asyncio loops) get a pytest run of their own.
 stage "browser tests on PostgreSQL (Chromium)" env DATABASE_URL="$PG_URL" \
-  $PY -m pytest -q -m browser
+  $PY -m pytest -q -n 2 -m browser
 stage "multi-worker tests on PostgreSQL and Redis" env DATABASE_URL="$PG_URL" REDIS_URL=redis://127.0.0.1:6379/0 \
   $PY -m pytest -q -m live
 

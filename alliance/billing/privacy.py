@@ -1,11 +1,15 @@
 """Billing in a client's export, and what erasure keeps.
 
-The export holds the client's invoices, credit notes, payments, refunds and sliding-scale
-applications. Erasure keeps the invoices, credit notes, payments and refunds: tax and
-accounting law requires them kept for years (e.g. US IRS records guidance, at least 3-7
-years; EU member states' VAT rules, up to 10; GDPR art. 17(3)(b) allows it), and an issued
-invoice never changes, so the name printed on it stays there. The sliding-scale applications'
-stated income is blanked: no law requires it once the fee has been charged.
+The export holds the client's invoices, credit notes, payments, refunds, sliding-scale
+applications, the diagnoses their therapists entered for superbills (a client's right of
+access covers them, GDPR art. 15) and the superbills they asked for.
+
+Erasure keeps the invoices, credit notes, payments and refunds: tax and accounting law
+requires them kept for years (e.g. US IRS records guidance, at least 3-7 years; EU member
+states' VAT rules, up to 10; GDPR art. 17(3)(b) allows it), and an issued invoice never
+changes, so the name printed on it stays there. The sliding-scale applications' stated
+income is blanked: no law requires it once the fee has been charged. A diagnosis is
+encrypted with the client's data key, which erasure destroys, so it is unreadable after.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 from alliance.accounts.models import User
 from alliance.billing import balances, money
 from alliance.billing.models import Invoice, Payment, Refund, SlidingScaleApplication
+from alliance.billing.superbill_models import Diagnosis, Superbill
 
 
 def _amount(minor: int, currency: str) -> str:
@@ -77,6 +82,23 @@ def export_client(user: User) -> dict[str, Any]:
                 "applied_at": a.created_at.isoformat(),
             }
             for a in SlidingScaleApplication.objects.filter(client=user).select_related("tier")
+        ],
+        "diagnoses": [
+            {
+                "code": str(d.code),
+                "description": str(d.description),
+                "diagnosed_on": d.diagnosed_on.isoformat(),
+                "entered_by": d.entered_by.display_name if d.entered_by else None,
+            }
+            for d in Diagnosis.objects.filter(partnership__client=user).select_related("entered_by")
+        ],
+        "superbills": [
+            {
+                "period_start": b.period_start.isoformat(),
+                "period_end": b.period_end.isoformat(),
+                "requested_at": b.requested_at.isoformat(),
+            }
+            for b in Superbill.objects.filter(client=user)
         ],
     }
 

@@ -307,3 +307,17 @@ def test_the_diagnosis_is_on_no_invoice_receipt_statement_or_page(billed, client
     for url in ["/billing/", *[f"/billing/invoices/{i.pk}/" for i in invoices]]:
         body = browser.get(url).content.decode()
         assert "F41" not in body and description not in body
+
+
+def test_the_export_has_the_diagnosis_and_superbills_and_erasure_makes_it_unreadable(
+    billed, client_user, admin_user, now
+):
+    from alliance.privacy import rights
+
+    superbill.request_superbill(client=client_user, start=now.date(), end=now.date())
+    billing = rights.export_json(user=client_user)["parts"]["billing"]
+    [diagnosis] = billing["diagnoses"]
+    assert diagnosis["code"] == "F41.1" and diagnosis["entered_by"] == "Dr Tess"
+    assert billing["superbills"][0]["period_end"] == now.date().isoformat()
+    rights.erase_client(user=client_user, actor=admin_user)
+    assert "F41.1" not in str(Diagnosis.objects.get().code)

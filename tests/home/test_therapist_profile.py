@@ -203,3 +203,18 @@ def test_queries_do_not_grow_with_licences_or_free_times(seeker, ana):
     assert html.count("<time ") == 5
     # then the page asks the database no more often
     assert count() == few
+
+
+def test_the_profile_shows_the_fee_the_client_would_pay(seeker, ana):
+    from alliance.billing import fees
+    from alliance.billing.models import ServiceType
+
+    fees.ensure_standard_services()
+    ServiceType.objects.filter(code="90834").update(default_fee_minor=15000)
+    assert "$150.00" in page_of(logged_in(seeker), ana).content.decode()
+    # the therapist's own fee is the one shown, as on the match card
+    fees.set_therapist_fee(
+        therapist_id=ana.pk, service=ServiceType.objects.get(code="90834"), fee_minor=12000
+    )
+    html = page_of(logged_in(seeker), ana).content.decode()
+    assert "$120.00" in html and "$150.00" not in html

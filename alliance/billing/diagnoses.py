@@ -1,19 +1,10 @@
 """The client's diagnosis for a superbill: an ICD-10-CM code of chapter 5 (F01-F99) that the
-therapist enters for a partnership.
-
-A code must be written as ICD-10-CM writes it (a letter F, two digits, and after a point up
-to four more characters) and be one of the billable codes shipped in
-`data/icd10cm_f.csv` (ICD-10-CM FY2026, CDC/NCHS and CMS), so a superbill never carries a
-code an insurer refuses as unknown or as a category header.
+therapist enters for a partnership, checked against the shipped list (alliance/core/icd10cm.py).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import re
-from functools import cache
-from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,35 +14,17 @@ from alliance.accounts.models import User
 from alliance.billing.errors import BillingError
 from alliance.billing.superbill_models import Diagnosis
 from alliance.care.models import Partnership
+from alliance.core import icd10cm
 
-CODES_FILE = Path(__file__).resolve().parent / "data" / "icd10cm_f.csv"
-FORMAT = re.compile(r"F\d{2}(\.\w{1,4})?")
-
-
-@cache
-def codes() -> dict[str, str]:
-    """{code: description} of the shipped list."""
-    with CODES_FILE.open(encoding="utf-8") as handle:
-        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
-        return {row["code"]: row["description"] for row in rows}
+codes = icd10cm.codes
 
 
 def check_code(text: str) -> tuple[str, str]:
     """The code as ICD-10-CM writes it, and its description; refused when unknown."""
-    code = text.strip().upper()
-    if not FORMAT.fullmatch(code):
-        raise BillingError(
-            _("Write the ICD-10-CM code as F, two digits and, after a point, the rest (F41.1).")
-        )
-    if code not in codes():
-        raise BillingError(
-            _(
-                "%(code)s is not a billable ICD-10-CM mental-health code in this list; "
-                "choose the full code (for example F43.10, not F43.1)."
-            )
-            % {"code": code}
-        )
-    return code, codes()[code]
+    try:
+        return icd10cm.check_code(text)
+    except icd10cm.CodeError as exc:
+        raise BillingError(str(exc)) from None
 
 
 @transaction.atomic

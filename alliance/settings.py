@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "alliance.conversations",
     "alliance.goals",
     "alliance.journal",
+    "alliance.records",
     "alliance.home",
     "alliance.api",
 ]
@@ -420,6 +421,8 @@ SLOT_STEP_MINUTES = env_int("SLOT_STEP_MINUTES", 30)
 BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 60)
 MIN_BOOKING_NOTICE_MINUTES = env_int("MIN_BOOKING_NOTICE_MINUTES", 60)
 CALL_JOIN_EARLY_MINUTES = env_int("CALL_JOIN_EARLY_MINUTES", 15)
+# A progress note unsigned this long after its session ends is on the therapist's late list.
+NOTES_SIGN_WITHIN_HOURS = env_int("NOTES_SIGN_WITHIN_HOURS", 72)
 # --- billing ---
 # The currency of new fees until the practice sets its own on the billing admin page; the
 # practice's other billing settings (invoice mode, policy) live in the database.

@@ -15,6 +15,7 @@ urlpatterns = [
     path("conversations/", include("alliance.conversations.urls")),
     path("goals/", include("alliance.goals.urls")),
     path("journal/", include("alliance.journal.urls")),
+    path("records/", include("alliance.records.urls")),
     path("privacy/", include("alliance.privacy.urls")),
     path("notify/", include("alliance.notify.urls")),
     path("api/", api.urls),

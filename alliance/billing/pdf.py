@@ -1,8 +1,8 @@
 """PDF invoices, receipts and statements, rendered with WeasyPrint in the client's language.
 
-A document is HTML from a template (alliance/templates/billing/pdf/), turned into PDF with
-no network: the URL fetcher refuses every address, so a document can never load anything
-from another host, and everything it shows was copied onto the invoice when it was issued.
+A document is HTML from a template (alliance/templates/billing/pdf/), turned into PDF by
+alliance.core.pdf with no network; everything it shows was copied onto the invoice when it
+was issued.
 """
 
 from __future__ import annotations
@@ -10,23 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.template.loader import render_to_string
-from django.utils import translation
-
 from alliance.billing import balances, fees, queries
 from alliance.billing.models import Invoice
-
-
-def _no_fetching(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    raise ValueError(f"a billing document loads nothing ({url})")
-
-
-def render(template: str, context: dict[str, Any], *, language: str) -> bytes:
-    from weasyprint import HTML  # imported on use: it loads Pango
-
-    with translation.override(language):
-        html = render_to_string(template, {**context, "language": language})
-    return bytes(HTML(string=html, url_fetcher=_no_fetching).write_pdf())
+from alliance.core.pdf import render
 
 
 def _invoice_context(invoice: Invoice) -> dict[str, Any]:

@@ -25,10 +25,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
-from alliance.billing import diagnoses, fees, pdf, superbill_identifiers
+from alliance.billing import diagnoses, fees, superbill_identifiers
 from alliance.billing.errors import BillingError
 from alliance.billing.models import Charge, InvoiceLine, Payment, Refund
 from alliance.billing.superbill_models import Superbill
+from alliance.core.pdf import render
 from alliance.privacy import audit
 
 PLACE_OF_SERVICE = "10"
@@ -199,7 +200,7 @@ def superbill_pdf(*, superbill: Superbill, reader: User) -> bytes:
     else:
         raise BillingError(_("Only the client who asked for a superbill opens it."))
     data = superbill_data(superbill)
-    return pdf.render(
+    return render(
         "billing/superbill_pdf.html",
         {"bill": data},
         language=superbill.client.preferred_language or "en",

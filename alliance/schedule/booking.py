@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
 from alliance.care.models import Partnership
+from alliance.core import gates
 from alliance.schedule import availability, tasks
 from alliance.schedule.changes import announce_cancellation, evaluate_alerts, lock_appointment
 from alliance.schedule.errors import ScheduleError, SlotTaken
@@ -89,6 +90,12 @@ def book_appointment(
 ) -> Appointment:
     now = now or timezone.now()
     _check_party(partnership, by)
+    blockers = gates.booking_blockers(partnership.client)
+    if blockers:
+        raise ScheduleError(
+            _("Before booking, the practice needs this first: %(list)s.")
+            % {"list": "; ".join(str(b.label) for b in blockers)}
+        )
     if modality not in Appointment.Modality.values:
         raise ScheduleError(_("Choose video, audio call or live chat."))
     offered = getattr(getattr(partnership.therapist, "therapist_profile", None), "modalities", [])

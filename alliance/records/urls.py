@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from alliance.records import document_views
 
@@ -15,4 +15,6 @@ urlpatterns = [
         document_views.practice_document,
         name="practice_document",
     ),
+    # Treatment plans (plan_urls.py) and the record on request (export_urls.py).
+    path("", include("alliance.records.plan_urls")),
 ]

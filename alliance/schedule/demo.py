@@ -1,6 +1,10 @@
 """Demo appointments: sessions from each partnership's start, with attendance,
 lateness, cancellations, progress notes for the demo therapist, and endings.
 
+The notes are free text, SOAP or DAP; most of those older than the practice's signing limit
+are signed and locked (a few are left for the late list), and one signed DAP note has an
+addendum.
+
 Attendance figures are this demo's assumptions, not published rates: about 10% missed,
 6% cancelled late, 8% cancelled in time, and one attended session in five starting a few
 minutes late. Partnerships that ended by dropout stop attending 4–8 weeks before the end
@@ -10,14 +14,17 @@ minutes late. Partnerships that ended by dropout stop attending 4–8 weeks befo
 from __future__ import annotations
 
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 from alliance.care.models import Partnership, PlannedEnding
 from alliance.core.demo import DemoContext
 from alliance.core.zones import UTC, zone_named
 from alliance.directory.models import AvailabilityWindow, TherapistProfile
 from alliance.schedule.availability import localize
-from alliance.schedule.models import Appointment, ProgressNote
+from alliance.schedule.models import Appointment, NoteAddendum, ProgressNote
 
 LENGTH = dt.timedelta(minutes=50)
 NOTES = [
@@ -40,6 +47,23 @@ SOAP = [
         "Sleep hygiene plan; check PHQ-9 next session.",
     ),
 ]
+
+DAP = [
+    (
+        "Described two arguments at work; voice steady, tearful once when speaking of her father.",
+        "Anger follows feeling dismissed; she links it to her father for the first time.",
+        "Notice the moment of feeling dismissed and write it down; review next session.",
+    ),
+    (
+        "Used the breathing exercise three times this week; slept six hours most nights.",
+        "Anxiety lower and more manageable; no safety concerns raised.",
+        "Keep the breathing practice; begin the worry-time exercise.",
+    ),
+]
+ADDENDUM = (
+    "Late entry: the client phoned the next day to say the exercise felt too much; "
+    "we agreed to halve it."
+)
 
 
 def _slots_for(windows: list[tuple[int, dt.time, dt.time]]) -> list[tuple[int, dt.time]]:
@@ -72,9 +96,12 @@ def run(ctx: DemoContext) -> None:
     for row in rows:
         row.modality = ctx.rng.choices(["video", "audio", "chat"], weights=[70, 20, 10])[0]
     Appointment.objects.bulk_create(rows, batch_size=1000)
-    ProgressNote.objects.bulk_create(
-        _notes(ctx, rows, partnerships, demo_therapist), batch_size=500
-    )
+    notes = _notes(ctx, rows, partnerships, demo_therapist)
+    ProgressNote.objects.bulk_create(notes, batch_size=500)
+    signed_dap = [n for n in notes if n.template == "dap" and n.signed_at and n.pk]
+    if signed_dap:
+        note = signed_dap[-1]
+        NoteAddendum.objects.create(note=note, author_id=note.author_id, text=ADDENDUM)
     PlannedEnding.objects.bulk_create(_planned_endings(ctx, partnerships))
     ctx.shared["appointments"] = [
         (a.pk, a.partnership_id, a.starts_at, a.status) for a in rows if a.pk is not None
@@ -163,6 +190,7 @@ def _notes(
     """Progress notes for the demo therapist's clients (encryption costs one key per client)."""
     rng = ctx.rng
     by_partnership: dict[int, Partnership] = {p.pk: p for p in partnerships}
+    limit = ctx.now - dt.timedelta(hours=settings.NOTES_SIGN_WITHIN_HOURS)
     notes = []
     for appointment in rows:
         if appointment.therapist_id != demo_therapist or appointment.status != "attended":
@@ -175,14 +203,22 @@ def _notes(
             partnership=partnership,
             author_id=demo_therapist,
         )
-        if rng.random() < 0.5:
-            note.template = ProgressNote.Template.SOAP
+        roll = rng.random()
+        if roll < 0.3:  # written before formats were data: the SOAP columns
+            note.template = "soap"
             note.subjective, note.objective, note.assessment, note.plan = rng.choice(SOAP)
+        elif roll < 0.65:
+            note.template = "dap"
+            data, assessment, plan = rng.choice(DAP)
+            note.sections = json.dumps({"data": data, "assessment": assessment, "plan": plan})
         else:
-            note.template = ProgressNote.Template.FREE
+            note.template = "free"
             note.text = rng.choice(NOTES)[0]
             if rng.random() < 0.3:
                 note.shared_at = appointment.ends_at
+        if appointment.ends_at < limit and rng.random() < 0.9:
+            note.signed_at = appointment.ends_at + dt.timedelta(hours=rng.randint(1, 48))
+            note.signed_by_id = demo_therapist
         notes.append(note)
     return notes
 

@@ -12,3 +12,7 @@ class ScheduleError(DomainError):
 
 class SlotTaken(ScheduleError):
     pass
+
+
+class NoteLocked(ScheduleError):
+    """A change to a signed progress note or an addendum: refused by the model itself."""

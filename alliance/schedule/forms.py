@@ -3,11 +3,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from alliance.accounts.models import User
 from alliance.care.models import Partnership
 from alliance.core.weekdays import WEEKDAYS
-from alliance.schedule.models import Appointment, AvailabilityException, ProgressNote
+from alliance.schedule.models import Appointment, AvailabilityException
+from alliance.schedule.note_templates import NoteFormat
 
 
 class BookForm(forms.Form):
@@ -70,22 +73,79 @@ class AttendanceForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    template = forms.ChoiceField(label=_("Format"), choices=ProgressNote.Template.choices)
+    """The note editor for one format: its key, hidden, and a box for each of its fields
+    only (a format's fields are its own: DAP shows data, assessment and plan)."""
+
+    template = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, fmt: NoteFormat, **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fmt = fmt
+        self.fields["template"].initial = fmt.key
+        rows = 10 if len(fmt.fields) == 1 else 4
+        for field in fmt.fields:
+            self.fields[field.key] = forms.CharField(
+                label=field.label,
+                help_text=field.prompt,
+                required=False,  # the service says when the whole note is empty
+                widget=forms.Textarea(attrs={"rows": rows}),
+            )
+
+    def sections(self) -> dict[str, str]:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {key: data.get(key, "") for key in self.fmt.field_keys}
+
+
+class NoteFormatForm(forms.Form):
+    """The format chooser: a plain GET form, so choosing works without any script."""
+
+    template = forms.ChoiceField(label=_("Format"))
+
+    def __init__(self, *args: object, formats: list[NoteFormat], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["template"].choices = [(f.key, f.name) for f in formats]  # type: ignore[attr-defined]
+
+
+class AddendumForm(forms.Form):
     text = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+        label=_("Addendum"),
+        help_text=_(
+            "Added under the signed note with the time and your name; the note stays as signed."
+        ),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
-    subjective = forms.CharField(
-        label=_("Subjective"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+
+
+class NoteTemplateForm(forms.Form):
+    name = forms.CharField(label=_("Name of the format"), max_length=200)
+    labels = forms.CharField(
+        label=_("Sections"),
+        help_text=_("One section a line, in the order the note shows them."),
+        widget=forms.Textarea(attrs={"rows": 5}),
     )
-    objective = forms.CharField(
-        label=_("Objective"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+
+
+def _therapists() -> QuerySet[User]:
+    return User.objects.filter(role=User.Role.THERAPIST, is_active=True).order_by(
+        "display_name", "id"
     )
-    assessment = forms.CharField(
-        label=_("Assessment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+
+
+class SupervisionForm(forms.Form):
+    clinician = forms.ModelChoiceField(
+        label=_("Pre-licensed clinician"), queryset=User.objects.none()
     )
-    plan = forms.CharField(
-        label=_("Plan"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    supervisor = forms.ModelChoiceField(
+        label=_("Supervisor who co-signs"), queryset=User.objects.none()
     )
+
+    def __init__(self, *args: object, **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for name in ("clinician", "supervisor"):
+            field = self.fields[name]
+            field.queryset = _therapists()  # type: ignore[attr-defined]
+            field.label_from_instance = lambda user: user.name  # type: ignore[attr-defined]
 
 
 class PlanEndingForm(forms.Form):

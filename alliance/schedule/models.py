@@ -1,5 +1,9 @@
 """Appointments, availability exceptions, attendance, progress notes and calendar feeds.
 
+Progress notes, with their addenda, formats and co-signature, live here rather than in a
+records part: a note documents one appointment and stays beside it, so the notes written
+before signing existed keep their table and rows, and nothing is migrated away or lost.
+
 The weekly availability itself is `directory.AvailabilityWindow` (wall-clock times in the
 therapist's own zone); exceptions and time off live here, also in the therapist's zone, so
 a window keeps its local hour across a daylight-saving change.
@@ -12,14 +16,18 @@ exclusion constraint on PostgreSQL, triggers on SQLite (see `overlap.py` and mig
 
 from __future__ import annotations
 
+import json
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance.privacy.fields import EncryptedTextField
+from alliance.schedule.errors import NoteLocked
 
 
 class AvailabilityException(models.Model):
@@ -199,16 +207,46 @@ class ReminderSent(models.Model):
         return f"{self.kind} reminder for appointment {self.appointment_id}"
 
 
-class ProgressNote(models.Model):
-    """The therapist's note on one appointment: free text or SOAP sections.
+class NoteTemplate(models.Model):
+    """A practice's own note format: a name and its fields' labels, in order.
 
-    Clinical free text, encrypted with the client's data key. The client never sees it
-    unless the therapist shares it (`shared_at`).
+    Never edited or deleted once made, because notes written with it keep its field keys
+    (f1, f2, ...; note_templates.practice_format); a template no longer wanted is retired,
+    which takes it off the chooser and leaves its notes readable.
     """
 
-    class Template(models.TextChoices):
-        FREE = "free", _("Free text")
-        SOAP = "soap", _("SOAP (subjective, objective, assessment, plan)")
+    name = models.CharField(max_length=80)
+    labels = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# What may still change on a signed note: sharing it, and its co-signature.
+CHANGEABLE_AFTER_SIGNING = frozenset({"shared_at", "cosigner", "cosigned_at", "cosigned_by"})
+
+
+class ProgressNote(models.Model):
+    """The therapist's note on one appointment, in one format (note_templates.py).
+
+    Clinical free text, encrypted with the client's data key. The client never sees it
+    unless the therapist shares it (`shared_at`). `sections` holds {field key: text} as
+    JSON; notes written before it existed keep their text in `text` (free) or the four SOAP
+    columns, and read as those formats' sections (`section_values`).
+
+    Signed (`signed_at`), a note is locked: `save` refuses any change but sharing and the
+    co-signature, and `delete` refuses; what changes later is an addendum. A note by a
+    pre-licensed clinician names its `cosigner` (their supervisor) when signed and awaits
+    them until `cosigned_at`.
+    """
 
     appointment = models.OneToOneField(
         Appointment, on_delete=models.PROTECT, related_name="progress_note"
@@ -217,7 +255,8 @@ class ProgressNote(models.Model):
         "care.Partnership", on_delete=models.PROTECT, related_name="progress_notes"
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    template = models.CharField(max_length=10, choices=Template.choices, default=Template.FREE)
+    template = models.CharField(max_length=20, default="free")
+    sections = EncryptedTextField(owner="partnership.client_id", null=True, blank=True)
     text = EncryptedTextField(owner="partnership.client_id", blank=True)
     subjective = EncryptedTextField(owner="partnership.client_id", blank=True)
     objective = EncryptedTextField(owner="partnership.client_id", blank=True)
@@ -226,23 +265,130 @@ class ProgressNote(models.Model):
     shared_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cosigner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cosigned_at = models.DateTimeField(null=True, blank=True)
+    cosigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(signed_at__isnull=True, signed_by__isnull=True)
+                | Q(signed_at__isnull=False, signed_by__isnull=False),
+                name="note_signed_fields",
+            ),
+            models.CheckConstraint(
+                condition=Q(cosigned_at__isnull=True) | Q(signed_at__isnull=False),
+                name="note_cosigned_after_signing",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["cosigner", "cosigned_at"], name="note_cosigner_pending"),
+        ]
 
     def __str__(self) -> str:
         return f"progress note {self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding and self.pk is not None:
+            changed = kwargs.get("update_fields")
+            stored_signed = ProgressNote.objects.filter(pk=self.pk, signed_at__isnull=False)
+            if (changed is None or not set(changed) <= CHANGEABLE_AFTER_SIGNING) and (
+                stored_signed.exists()
+            ):
+                raise NoteLocked(
+                    gettext("This note is signed and locked; add an addendum instead.")
+                )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if ProgressNote.objects.filter(pk=self.pk, signed_at__isnull=False).exists():
+            raise NoteLocked(gettext("A signed note cannot be deleted."))
+        return super().delete(*args, **kwargs)
 
     @property
     def audit_client_id(self) -> int:
         return self.partnership.client_id
 
-    def sections(self) -> list[tuple[str, str]]:
-        if self.template == self.Template.SOAP:
-            return [
-                (str(_("Subjective")), self.subjective),
-                (str(_("Objective")), self.objective),
-                (str(_("Assessment")), self.assessment),
-                (str(_("Plan")), self.plan),
-            ]
-        return [("", self.text)]
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+    @property
+    def awaiting_cosignature(self) -> bool:
+        return self.signed_at is not None and self.cosigner_id is not None and not self.cosigned_at
+
+    def section_values(self) -> dict[str, str]:
+        """{field key: text}, from `sections` or, for an older note, its legacy columns."""
+        if self.sections:
+            try:
+                loaded = json.loads(self.sections)
+            except ValueError:  # erased: the client's key is gone, the text with it
+                return {"": str(self.sections)}
+            return {str(k): str(v) for k, v in loaded.items()}
+        if self.template == "soap":
+            names = ("subjective", "objective", "assessment", "plan")
+            return {name: getattr(self, name) for name in names}
+        return {"text": self.text}
+
+
+class NoteAddendum(models.Model):
+    """What the author adds to a signed note: shown under it, never changed or removed."""
+
+    note = models.ForeignKey(ProgressNote, on_delete=models.CASCADE, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = EncryptedTextField(owner="note.partnership.client_id")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"addendum {self.pk} to progress note {self.note_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise NoteLocked(gettext("An addendum cannot change; add another one."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise NoteLocked(gettext("An addendum cannot be deleted."))
+
+    @property
+    def audit_client_id(self) -> int:
+        return self.note.partnership.client_id
+
+
+class NoteSupervision(models.Model):
+    """A pre-licensed clinician and the supervisor who co-signs their notes."""
+
+    clinician = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="note_supervision"
+    )
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supervisees"
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    set_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(clinician=models.F("supervisor")), name="supervisor_is_someone_else"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"supervision of user {self.clinician_id}"
 
 
 def new_feed_token() -> str:

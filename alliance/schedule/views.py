@@ -1,4 +1,5 @@
 """Schedule pages: booking, the appointment page, availability, history, endings, feeds.
+Progress notes have their own pages (note_views.py).
 
 Times are shown in the viewer's own zone (`User.timezone`), with the zone named on the page.
 """
@@ -10,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,7 +26,7 @@ from alliance.core.zones import therapist_zone, zone_of
 from alliance.directory.models import AvailabilityWindow
 from alliance.privacy import audit
 from alliance.privacy.access import access
-from alliance.schedule import availability, forms, ics, queries, services
+from alliance.schedule import availability, forms, ics, note_queries, queries, services
 from alliance.schedule.models import (
     Appointment,
     AvailabilityException,
@@ -58,6 +59,7 @@ def index(request: HttpRequest) -> HttpResponse:
         else []
     )
     to_mark = list(queries.needs_marking(user)[:50]) if user.is_therapist else []
+    therapist = user.is_therapist
     return render(
         request,
         "schedule/index.html",
@@ -66,6 +68,8 @@ def index(request: HttpRequest) -> HttpResponse:
             "upcoming": upcoming,
             "partnership": partnerships[0] if partnerships else None,
             "to_mark": to_mark,
+            "late_notes": note_queries.late_to_sign(user).count() if therapist else 0,
+            "to_cosign": note_queries.awaiting_cosignature(user).count() if therapist else 0,
         },
     )
 
@@ -152,18 +156,13 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     appointment = queries.appointment_for(user, pk)
     zone = zone_of(user)
-    note = ProgressNote.objects.filter(appointment=appointment).first()
-    note_form = None
-    if user.is_therapist:
-        if note is not None:
-            audit.record(user, audit.Action.OPEN_RECORD, note)
-        initial = {"template": note.template} if note else {"template": "free"}
-        if note is not None:
-            initial |= {
-                name: getattr(note, name)
-                for name in ("text", "subjective", "objective", "assessment", "plan")
-            }
-        note_form = forms.NoteForm(initial=initial)
+    note = (
+        ProgressNote.objects.filter(appointment=appointment)
+        .select_related("signed_by", "cosigner", "cosigned_by")
+        .first()
+    )
+    if user.is_therapist and note is not None:
+        audit.record_opening(user, note, refresh=audit.is_refresh(request))
     elif note is not None and note.shared_at is None:
         note = None  # the client sees a note only when the therapist shares it
     now = timezone.now()
@@ -183,7 +182,8 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and not appointment.is_cancelled,
             "attendance_form": forms.AttendanceForm(),
             "note": note,
-            "note_form": note_form,
+            "note_sections": note_queries.shown_sections(note) if note else [],
+            "addenda": list(note.addenda.select_related("author")) if note else [],
             "call_open": queries.appointment_for_call(partnership=appointment.partnership, at=now)
             == appointment,
         },
@@ -257,37 +257,6 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Attendance recorded."))
-    return redirect("schedule:appointment", pk=appointment.pk)
-
-
-@access("therapist", scope="own_partnerships")
-@require_POST
-def note(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    appointment = queries.appointment_for(user, pk)
-    form = forms.NoteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a note format."))
-        return redirect("schedule:appointment", pk=appointment.pk)
-    try:
-        services.save_progress_note(appointment=appointment, author=user, **form.cleaned_data)
-    except services.ScheduleError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Note saved."))
-    return redirect("schedule:appointment", pk=appointment.pk)
-
-
-@access("therapist", scope="own_partnerships")
-@require_POST
-def share_note(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    appointment = queries.appointment_for(user, pk)
-    found = get_object_or_404(ProgressNote, appointment=appointment)
-    try:
-        services.share_progress_note(note=found, by=user, shared=request.POST.get("shared") == "1")
-    except services.ScheduleError as exc:
-        messages.error(request, str(exc))
     return redirect("schedule:appointment", pk=appointment.pk)
 
 

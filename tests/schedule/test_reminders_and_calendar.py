@@ -121,14 +121,15 @@ def test_progress_note_is_encrypted_private_and_shareable(
 
     url = f"/schedule/appointments/{booked.pk}/"
     therapist = logged_in(their_therapist)
-    assert therapist.post(url + "note/", {"template": "soap", "subjective": ""}).status_code == 302
+    refused = therapist.post(url + "note/", {"template": "soap", "subjective": ""})
+    assert refused.status_code == 400 and "A note cannot be empty." in refused.content.decode()
     assert not ProgressNote.objects.exists()  # an empty note is refused
     therapist.post(
         url + "note/",
         {"template": "soap", "subjective": "Sleeping better", "plan": "Keep the diary"},
     )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT subjective FROM schedule_progressnote")
+        cursor.execute("SELECT sections FROM schedule_progressnote")
         (stored,) = cursor.fetchone()
     assert stored.startswith("ck1:") and "Sleeping" not in stored
     assert "Sleeping better" not in logged_in(client_user).get(url).content.decode()

@@ -17,6 +17,7 @@ from typing import Any
 
 from alliance.accounts.models import User
 from alliance.records.models import Signature
+from alliance.records.record_export import signature_reference
 
 
 def export_client(user: User) -> dict[str, Any]:
@@ -48,3 +49,11 @@ def export_client(user: User) -> dict[str, Any]:
 def erase_client(user: User) -> dict[str, int]:
     kept = Signature.objects.filter(client=user).update(typed_name="", user_agent="")
     return {"signatures_kept_as_evidence_of_consent": kept}
+
+
+def fhir_resources(user: User, patient_ref: str) -> list[dict[str, Any]]:
+    """Each signed document as a DocumentReference with its PDF, in the FHIR export."""
+    return [
+        signature_reference(s, patient_ref)
+        for s in Signature.objects.filter(client=user).select_related("version__document")
+    ]

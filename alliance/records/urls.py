@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from alliance.records import document_views
+from alliance.records import document_views, record_views
 
 app_name = "records"
 
@@ -14,6 +14,21 @@ urlpatterns = [
         "practice/documents/<int:pk>/",
         document_views.practice_document,
         name="practice_document",
+    ),
+    path("my-record.pdf", record_views.my_record, {"form": "pdf"}, name="my_record_pdf"),
+    path("my-record.fhir.json", record_views.my_record, {"form": "fhir"}, name="my_record_fhir"),
+    path("practice/releases/", record_views.releases, name="releases"),
+    path(
+        "practice/releases/<int:pk>/record.pdf",
+        record_views.transfer,
+        {"form": "pdf"},
+        name="transfer_pdf",
+    ),
+    path(
+        "practice/releases/<int:pk>/record.fhir.json",
+        record_views.transfer,
+        {"form": "fhir"},
+        name="transfer_fhir",
     ),
     # Treatment plans (plan_urls.py) and the record on request (export_urls.py).
     path("", include("alliance.records.plan_urls")),

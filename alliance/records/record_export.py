@@ -1,0 +1,292 @@
+"""The record on request: a client's whole clinical record, as a paginated PDF and as FHIR.
+
+For a client's right of access (GDPR art. 15, HIPAA 45 CFR 164.524) and for a transfer to
+another provider under a release of information the client signed and has not revoked.
+
+What the record holds: the documents signed (with the evidence of each signature), the
+treatment plans, the goals agreed with the therapist, the progress notes that were signed
+(with their addenda and co-signatures: an unsigned draft is not yet part of the record),
+the measures answered, and attendance. Each part is read from the part that owns it.
+
+The FHIR form is an R4B `document` Bundle: a Composition first, whose sections list the
+entries, then Patient, DocumentReference (each signed document, with its PDF; each note),
+Goal, Condition and CarePlan (plans), Encounter (attendance) and the measures'
+QuestionnaireResponses and Observations; every resource is validated with fhir.resources.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.composition import Composition
+from fhir.resources.R4B.documentreference import DocumentReference
+from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.goal import Goal as FhirGoal
+from fhir.resources.R4B.patient import Patient
+
+from alliance.accounts.models import User
+from alliance.checkins import privacy as checkins_privacy
+from alliance.checkins.models import Response
+from alliance.core.pdf import render
+from alliance.goals.models import Goal
+from alliance.records import signing
+from alliance.records.models import Signature
+from alliance.schedule.models import Appointment, ProgressNote
+from alliance.schedule.note_queries import shown_sections
+
+LOINC = "http://loinc.org"
+
+
+@dataclass
+class Record:
+    client: User
+    generated_at: dt.datetime
+    signatures: list[Signature]
+    goals: list[Goal]
+    notes: list[ProgressNote]
+    responses: list[Response]
+    appointments: list[Appointment]
+    plans: list[Any] = field(default_factory=list)
+
+
+# The treatment plan's own module contributes its plans here (records/plans.py), so this
+# module does not depend on how a plan is stored.
+PlanReader = Callable[[User], list[Any]]
+plan_readers: list[PlanReader] = []
+plan_fhir: list[Callable[[User, str, list[Any]], list[dict[str, Any]]]] = []
+
+
+def gather(client: User) -> Record:
+    notes = list(
+        ProgressNote.objects.filter(partnership__client=client, signed_at__isnull=False)
+        .select_related("appointment", "author", "cosigned_by")
+        .prefetch_related("addenda__author")
+        .order_by("appointment__starts_at", "id")
+    )
+    return Record(
+        client=client,
+        generated_at=timezone.now(),
+        signatures=list(
+            Signature.objects.filter(client=client)
+            .select_related("version__document")
+            .order_by("signed_at", "id")
+        ),
+        goals=list(
+            Goal.objects.filter(partnership__client=client)
+            .select_related("partnership__therapist")
+            .order_by("created_at", "id")
+        ),
+        notes=notes,
+        responses=list(
+            Response.objects.filter(partnership__client=client, respondent=client).order_by(
+                "submitted_at", "id"
+            )
+        ),
+        appointments=list(
+            Appointment.objects.filter(client=client)
+            .select_related("therapist")
+            .order_by("starts_at", "id")
+        ),
+        plans=[plan for read in plan_readers for plan in read(client)],
+    )
+
+
+def record_pdf(client: User) -> bytes:
+    record = gather(client)
+    return render(
+        "records/pdf/record.html",
+        {
+            "record": record,
+            "notes": [(note, shown_sections(note)) for note in record.notes],
+        },
+        language=client.preferred_language or "en",
+    )
+
+
+# --- FHIR -------------------------------------------------------------------------------------
+
+
+def _id(kind: str, pk: object) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"alliance:{kind}:{pk}"))
+
+
+def signature_reference(s: Signature, patient: str) -> dict[str, Any]:
+    data = signing.signed_copy(s) if str(s.signed_pdf).startswith("JVBER") else b""
+    attachment: dict[str, Any] = {
+        "contentType": "application/pdf",
+        "title": f"{s.version.document.title} v{s.version.number}",
+        "creation": s.signed_at.isoformat(),
+    }
+    if data:
+        attachment["data"] = base64.b64encode(data).decode("ascii")
+        # FHIR's Attachment.hash is the base64 of the SHA-1 of the data.
+        attachment["hash"] = base64.b64encode(hashlib.sha1(data).digest()).decode("ascii")  # noqa: S324
+    return DocumentReference.model_validate(
+        {
+            "resourceType": "DocumentReference",
+            "id": _id("signature", s.pk),
+            "status": "superseded" if s.revoked_at else "current",
+            "type": {"text": s.version.document.get_kind_display()},
+            "subject": {"reference": patient},
+            "date": s.signed_at.isoformat(),
+            "description": f"sha256:{s.shown_sha256}",
+            "content": [{"attachment": attachment}],
+        }
+    ).model_dump(mode="json", exclude_none=True)
+
+
+def _note_reference(note: ProgressNote, patient: str) -> dict[str, Any]:
+    text = "\n\n".join(
+        f"{section.label}\n{section.text}" if section.label else section.text
+        for section in shown_sections(note)
+    )
+    for addendum in note.addenda.all():
+        text += f"\n\n{_('Addendum')} ({addendum.created_at.isoformat()}): {addendum.text}"
+    return DocumentReference.model_validate(
+        {
+            "resourceType": "DocumentReference",
+            "id": _id("note", note.pk),
+            "status": "current",
+            "docStatus": "final",
+            # LOINC 11506-3: Progress note.
+            "type": {"coding": [{"system": LOINC, "code": "11506-3", "display": "Progress note"}]},
+            "subject": {"reference": patient},
+            "date": note.signed_at.isoformat() if note.signed_at else None,
+            "author": [{"display": note.author.display_name}],
+            "content": [
+                {
+                    "attachment": {
+                        "contentType": "text/plain; charset=utf-8",
+                        "data": base64.b64encode(text.encode("utf-8")).decode("ascii"),
+                        "title": note.template,
+                    }
+                }
+            ],
+        }
+    ).model_dump(mode="json", exclude_none=True)
+
+
+GOAL_STATUS = {"active": "active", "achieved": "completed", "archived": "cancelled"}
+
+
+def _goal(goal: Goal, patient: str) -> dict[str, Any]:
+    return FhirGoal.model_validate(
+        {
+            "resourceType": "Goal",
+            "id": _id("goal", goal.pk),
+            "lifecycleStatus": GOAL_STATUS.get(goal.status, "proposed")
+            if goal.is_agreed
+            else "proposed",
+            "description": {"text": str(goal.title)},
+            "subject": {"reference": patient},
+            "startDate": goal.agreed_at.date().isoformat() if goal.is_agreed else None,
+        }
+    ).model_dump(mode="json", exclude_none=True)
+
+
+ENCOUNTER_STATUS = {
+    "scheduled": "planned",
+    "attended": "finished",
+    "no_show": "cancelled",
+    "cancelled": "cancelled",
+}
+
+
+def _encounter(appointment: Appointment, patient: str) -> dict[str, Any]:
+    return Encounter.model_validate(
+        {
+            "resourceType": "Encounter",
+            "id": _id("appointment", appointment.pk),
+            "status": ENCOUNTER_STATUS.get(appointment.status, "unknown"),
+            # ActCode VR: a virtual encounter (telehealth).
+            "class": {
+                "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                "code": "VR",
+                "display": "virtual",
+            },
+            "subject": {"reference": patient},
+            "period": {
+                "start": appointment.starts_at.isoformat(),
+                "end": appointment.ends_at.isoformat(),
+            },
+        }
+    ).model_dump(mode="json", exclude_none=True)
+
+
+def _section(title: str, code: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    section: dict[str, Any] = {
+        "title": title,
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+    }
+    if resources:
+        section["entry"] = [{"reference": f"{r['resourceType']}/{r['id']}"} for r in resources]
+    else:
+        section["emptyReason"] = {"text": _("Nothing recorded")}
+    return section
+
+
+def record_bundle(client: User) -> dict[str, Any]:
+    record = gather(client)
+    patient_id = _id("client", client.pk)
+    patient_ref = f"Patient/{patient_id}"
+    patient = Patient.model_validate(
+        {
+            "resourceType": "Patient",
+            "id": patient_id,
+            "name": [{"text": client.display_name}] if client.display_name else [],
+        }
+    ).model_dump(mode="json", exclude_none=True)
+    documents = [signature_reference(s, patient_ref) for s in record.signatures]
+    notes = [_note_reference(n, patient_ref) for n in record.notes]
+    goals = [_goal(g, patient_ref) for g in record.goals]
+    plans = [r for build in plan_fhir for r in build(client, patient_ref, record.plans)]
+    encounters = [_encounter(a, patient_ref) for a in record.appointments]
+    measures = checkins_privacy.fhir_resources(client, patient_ref)
+    # Each section's LOINC code is the C-CDA section code nearest to what it holds.
+    sections = [
+        _section(_("Signed documents"), "59284-0", documents),  # Patient consent
+        _section(_("Treatment plan"), "18776-5", plans),  # Plan of care note
+        _section(_("Goals"), "61146-7", goals),  # Goals
+        _section(_("Progress notes"), "11506-3", notes),  # Progress note
+        _section(_("Measures"), "10190-7", measures),  # Mental status
+        _section(_("Attendance"), "46240-8", encounters),  # Encounters
+    ]
+    composition = Composition.model_validate(
+        {
+            "resourceType": "Composition",
+            "id": _id("record", f"{client.pk}:{record.generated_at.isoformat()}"),
+            "status": "final",
+            # LOINC 34133-9: Summary of episode note, the record as a whole.
+            "type": {"coding": [{"system": LOINC, "code": "34133-9"}]},
+            "subject": {"reference": patient_ref},
+            "date": record.generated_at.isoformat(),
+            "author": [{"display": _("Alliance")}],
+            "title": _("Clinical record"),
+            "section": sections,
+        }
+    ).model_dump(mode="json", exclude_none=True)
+    resources = [composition, patient, *documents, *plans, *goals, *notes, *measures, *encounters]
+    base = settings.SITE_URL.rstrip("/") + "/fhir"
+    bundle = Bundle.model_validate(
+        {
+            "resourceType": "Bundle",
+            "type": "document",
+            "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{composition['id']}"},
+            "timestamp": record.generated_at.isoformat(),
+            "entry": [
+                {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r}
+                for r in resources
+            ],
+        }
+    )
+    return bundle.model_dump(mode="json", exclude_none=True)

@@ -8,6 +8,12 @@ treatment plans, the goals agreed with the therapist, the progress notes that we
 (with their addenda and co-signatures: an unsigned draft is not yet part of the record),
 the measures answered, and attendance. Each part is read from the part that owns it.
 
+Which notes: the client's own copy holds the signed notes their therapist shared with them;
+the others are the therapist's working notes, kept out of the client's copy as psychotherapy
+notes are kept out of the HIPAA right of access (45 CFR 164.524(a)(1)(i)), and the copy says
+how many there are. A transfer to another provider under the client's release holds every
+signed note, for the continuity of care the client asked for.
+
 The FHIR form is an R4B `document` Bundle: a Composition first, whose sections list the
 entries, then Patient, DocumentReference (each signed document, with its PDF; each note),
 Goal, Condition and CarePlan (plans), Encounter (attendance) and the measures'
@@ -57,6 +63,7 @@ class Record:
     responses: list[Response]
     appointments: list[Appointment]
     plans: list[Any] = field(default_factory=list)
+    notes_withheld: int = 0
 
 
 # The treatment plan's own module contributes its plans here (records/plans.py), so this
@@ -66,10 +73,12 @@ plan_readers: list[PlanReader] = []
 plan_fhir: list[Callable[[User, str, list[Any]], list[dict[str, Any]]]] = []
 
 
-def gather(client: User) -> Record:
+def gather(client: User, *, every_note: bool = False) -> Record:
+    """The record; `every_note` for a transfer, else only the notes shared with the client."""
+    signed = ProgressNote.objects.filter(partnership__client=client, signed_at__isnull=False)
+    chosen = signed if every_note else signed.filter(shared_at__isnull=False)
     notes = list(
-        ProgressNote.objects.filter(partnership__client=client, signed_at__isnull=False)
-        .select_related("appointment", "author", "cosigned_by")
+        chosen.select_related("appointment", "author", "cosigned_by")
         .prefetch_related("addenda__author")
         .order_by("appointment__starts_at", "id")
     )
@@ -98,11 +107,12 @@ def gather(client: User) -> Record:
             .order_by("starts_at", "id")
         ),
         plans=[plan for read in plan_readers for plan in read(client)],
+        notes_withheld=0 if every_note else signed.filter(shared_at__isnull=True).count(),
     )
 
 
-def record_pdf(client: User) -> bytes:
-    record = gather(client)
+def record_pdf(client: User, *, every_note: bool = False) -> bytes:
+    record = gather(client, every_note=every_note)
     return render(
         "records/pdf/record.html",
         {
@@ -235,8 +245,8 @@ def _section(title: str, code: str, resources: list[dict[str, Any]]) -> dict[str
     return section
 
 
-def record_bundle(client: User) -> dict[str, Any]:
-    record = gather(client)
+def record_bundle(client: User, *, every_note: bool = False) -> dict[str, Any]:
+    record = gather(client, every_note=every_note)
     patient_id = _id("client", client.pk)
     patient_ref = f"Patient/{patient_id}"
     patient = Patient.model_validate(

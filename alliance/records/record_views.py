@@ -26,14 +26,18 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _answer(client: User, form: str) -> HttpResponse:
+def _answer(client: User, form: str, *, every_note: bool = False) -> HttpResponse:
     stamp = timezone.localdate().isoformat()
     if form == "fhir":
-        body = json.dumps(record_export.record_bundle(client), ensure_ascii=False)
+        body = json.dumps(
+            record_export.record_bundle(client, every_note=every_note), ensure_ascii=False
+        )
         response = HttpResponse(body, content_type="application/fhir+json")
         name = f"clinical-record-{stamp}.fhir.json"
     else:
-        response = HttpResponse(record_export.record_pdf(client), content_type="application/pdf")
+        response = HttpResponse(
+            record_export.record_pdf(client, every_note=every_note), content_type="application/pdf"
+        )
         name = f"clinical-record-{stamp}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -74,4 +78,4 @@ def transfer(request: HttpRequest, pk: int, form: str) -> HttpResponse:
         release.client,
         reason=f"record transfer ({form}) under release {release.pk}",
     )
-    return _answer(release.client, form)
+    return _answer(release.client, form, every_note=True)

@@ -87,6 +87,7 @@ def record(partnership, client_user, their_therapist, admin_user):
     )
     progress_notes.sign_progress_note(note=note, by=their_therapist)
     progress_notes.add_note_addendum(note=note, author=their_therapist, text="Diary started.")
+    progress_notes.share_progress_note(note=note, by=their_therapist, shared=True)
     services.submit_response(
         partnership=partnership,
         respondent=client_user,

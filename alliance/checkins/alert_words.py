@@ -248,7 +248,7 @@ def _part(name: str, value: str, kinds: dict[str, Any]) -> str:
         return str(AGREEMENT_WORDS[value])
     if name == "kind":
         return str(kinds.get(value, value)).lower()
-    if name == "inst":
+    if name in ("inst", "day"):
         return value
     return local_number(value)
 
@@ -283,6 +283,8 @@ PHRASES = {
     "messages in the two weeks before": _("messages in the two weeks before"),
     "mean of goal, task, bond": _("mean of goals, tasks and bond"),
     "goals co-agreed": _("goals agreed together"),
+    "treatment plan": _("treatment plan"),
+    "client disagreed": _("the client disagreed"),
     "safety screen": _("safety screen"),
     "late_cancellation": _("late cancellation"),
     "no_show": _("no-show"),
@@ -313,6 +315,8 @@ SHAPES = _sentences(
         ),
         (rf"client (?P<a>{N}), therapist (?P<b>{N})", _("client %(a)s, therapist %(b)s")),
         (rf"total (?P<n>{N})", _("total %(n)s")),
+        (r"version (?P<n>\d+), (?P<day>\d{4}-\d{2}-\d{2})", _("version %(n)s, %(day)s")),
+        (r"version (?P<n>\d+)", _("version %(n)s")),
     ]
 )
 

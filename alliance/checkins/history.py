@@ -12,6 +12,8 @@ is missing simply stays silent:
 - `alliance.conversations.queries.message_weeks_for_alerts(partnership_ids, *, weeks)
   -> dict[int, tuple[int, ...]]`
 - `alliance.goals.queries.goals_status_for_alerts(partnership_ids) -> dict[int, GoalsStatus]`
+- `alliance.records.plans.plan_status_for_alerts(partnership_ids) -> dict[int, PlanStatus]`
+  (the client disagreed with the treatment plan: evidence on the attention card)
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from alliance.measures.alerts import (
     CollaborationConfig,
     GoalsStatus,
     OutcomePoint,
+    PlanStatus,
     RuleConfig,
     pomp,
 )
@@ -214,6 +217,7 @@ def build_histories(partnership_ids: Iterable[int]) -> dict[int, ClientHistory]:
     attendance = attendance_for_alerts(ids) if ids else {}
     messages = dict(signal("messages_per_week")(ids, weeks=MESSAGE_WEEKS)) if ids else {}
     goals = dict(signal("goals_status")(ids)) if ids else {}
+    plans = dict(signal("plan_status")(ids)) if ids else {}
     histories = {}
     for pid in ids:
         cis = tuple(
@@ -236,6 +240,7 @@ def build_histories(partnership_ids: Iterable[int]) -> dict[int, ClientHistory]:
         # The latest attended session may still be waiting for its check-in.
         skipped = tuple(s for s in attended[:-1] if s not in rated)
         status = goals.get(pid)
+        plan = plans.get(pid)
         histories[pid] = ClientHistory(
             checkins=cis,
             outcomes=points,
@@ -243,6 +248,7 @@ def build_histories(partnership_ids: Iterable[int]) -> dict[int, ClientHistory]:
             messages_per_week=tuple(messages.get(pid, ())),
             skipped_checkins=skipped,
             goals=status if isinstance(status, GoalsStatus) else None,
+            plan=plan if isinstance(plan, PlanStatus) else None,
         )
     return histories
 

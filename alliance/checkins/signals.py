@@ -1,5 +1,5 @@
-"""The alert rules' signals that other parts measure: messages per week (conversations) and
-the co-agreed goals (goals).
+"""The alert rules' signals that other parts measure: messages per week (conversations), the
+co-agreed goals (goals) and the client's answer to the treatment plan (records).
 
 Those parts sit above check-ins (they call its services), so check-ins does not import
 them: each provides its signals in its `alert_signals.py` (`SIGNALS = {name: function}`),
@@ -21,6 +21,7 @@ from alliance.core.parts import part_modules
 REQUIRED = (
     "messages_per_week",  # (ids, *, weeks) -> {partnership id: client messages per week}
     "goals_status",  # (ids) -> {partnership id: measures.alerts.GoalsStatus}
+    "plan_status",  # (ids) -> {partnership id: measures.alerts.PlanStatus}
 )
 
 

@@ -117,3 +117,11 @@ class Signature(models.Model):
     @property
     def audit_client_id(self) -> int:
         return self.client_id
+
+
+from alliance.records.plan_models import PlanDiagnosis as PlanDiagnosis  # noqa: E402
+from alliance.records.plan_models import PlanGoal as PlanGoal  # noqa: E402
+from alliance.records.plan_models import PlanObjective as PlanObjective  # noqa: E402
+from alliance.records.plan_models import PlanResponse as PlanResponse  # noqa: E402
+from alliance.records.plan_models import PlanVersion as PlanVersion  # noqa: E402
+from alliance.records.plan_models import TreatmentPlan as TreatmentPlan  # noqa: E402

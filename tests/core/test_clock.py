@@ -11,6 +11,7 @@ def test_every_parts_jobs_are_found_by_name():
         "billing.reconcile_charges",
         "checkins.refit_risk_model",
         "directory.check_licences",
+        "records.remind_plan_reviews",
         "schedule.mark_dropouts",
         "schedule.request_follow_ups",
     }

@@ -32,6 +32,7 @@ from .model import (
     GoalsStatus,
     OutcomePoint,
     Pillar,
+    PlanStatus,
     Severity,
     pomp,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "OutcomeConfig",
     "OutcomePoint",
     "Pillar",
+    "PlanStatus",
     "RepairConfig",
     "RuleConfig",
     "Severity",

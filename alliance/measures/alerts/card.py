@@ -51,6 +51,27 @@ class Card:
     session: int | None
 
 
+def _plan_evidence(history: ClientHistory) -> list[Evidence]:
+    """The client disagreed with the current treatment plan: evidence of collaboration on
+    any card, whichever reasons the risk named (the risk model has no feature for it yet:
+    its weights are fitted on simulated histories that have no plans)."""
+    plan = history.plan
+    if plan is None or not plan.disagreed:
+        return []
+    when = plan.disagreed_on.isoformat() if plan.disagreed_on else ""
+    return [
+        Evidence(
+            "plan",
+            "treatment plan",
+            "client disagreed",
+            None,
+            None,
+            f"version {plan.version}, {when}" if when else f"version {plan.version}",
+            reason="collaboration",
+        )
+    ]
+
+
 def build(
     history: ClientHistory,
     risk: Risk,
@@ -77,6 +98,7 @@ def build(
             evidence.append(
                 Evidence("risk", name, value, risk.session or None, reason=reason.signal)
             )
+    evidence += _plan_evidence(history)
     kinds = list(dict.fromkeys(SIGNAL_KINDS[r.signal] for r in risk.reasons))
     actions: list[str] = [MISSED_REPAIR] if missed_forced else []
     for kind in kinds[:2]:

@@ -188,6 +188,17 @@ class GoalsStatus:
 
 
 @dataclass(frozen=True)
+class PlanStatus:
+    """The treatment plan's current version and the client's latest answer to it:
+    ``disagreed`` when the client said they do not agree (a collaboration signal: they did
+    not co-agree the plan of the work, Bordin 1979), with the day they said so."""
+
+    version: int
+    disagreed: bool
+    disagreed_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
 class ClientHistory:
     """One partnership's history. Every source is optional: a rule whose source is empty
     (or None) stays silent, so Schedule, Conversations and Goals plug in as they arrive.
@@ -204,6 +215,7 @@ class ClientHistory:
     goals: GoalsStatus | None = None
     intake_screen_positive: bool | None = None
     crisis_flags: tuple[CrisisFlag, ...] = ()
+    plan: PlanStatus | None = None
 
     def __post_init__(self) -> None:
         sessions = [c.session for c in self.checkins]

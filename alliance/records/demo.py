@@ -11,7 +11,7 @@ from django.utils import timezone
 from alliance.care.models import Partnership
 from alliance.core.demo import DemoContext
 from alliance.goals.demo import sample_partnerships
-from alliance.records import plan_signing, plans
+from alliance.records import demo_documents, plan_signing, plans
 from alliance.records.documents import sha256
 from alliance.records.plan_models import PlanVersion
 
@@ -80,4 +80,5 @@ def run(ctx: DemoContext) -> None:
         )
 
 
-STEPS = [(85, run)]
+# The documents are signed after every other step, so the demo's own bookings are not held.
+STEPS = [(85, run), (86, demo_documents.run)]

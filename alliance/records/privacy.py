@@ -1,6 +1,7 @@
 """Records in a client's export, and what erasure does to them.
 
-The export lists every document the client signed, with the evidence of the signature and
+The export lists every treatment plan version with the client's answers (plans.py), and every
+document the client signed, with the evidence of the signature and
 any release's recipient, purpose and end; the signed copies themselves are downloaded from
 the documents page.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from alliance.accounts.models import User
+from alliance.records import plans
 from alliance.records.models import Signature
 from alliance.records.record_export import signature_reference
 
@@ -42,13 +44,14 @@ def export_client(user: User) -> dict[str, Any]:
                 else None,
             }
             for s in Signature.objects.filter(client=user).select_related("version__document")
-        ]
+        ],
+        **plans.export_plans(user),
     }
 
 
 def erase_client(user: User) -> dict[str, int]:
     kept = Signature.objects.filter(client=user).update(typed_name="", user_agent="")
-    return {"signatures_kept_as_evidence_of_consent": kept}
+    return {"signatures_kept_as_evidence_of_consent": kept, **plans.erase_plans(user)}
 
 
 def fhir_resources(user: User, patient_ref: str) -> list[dict[str, Any]]:

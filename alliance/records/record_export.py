@@ -26,7 +26,6 @@ import base64
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,19 +33,23 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.composition import Composition
+from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.goal import Goal as FhirGoal
 from fhir.resources.R4B.patient import Patient
 
 from alliance.accounts.models import User
+from alliance.care.models import Partnership
 from alliance.checkins import privacy as checkins_privacy
 from alliance.checkins.models import Response
 from alliance.core.pdf import render
 from alliance.goals.models import Goal
-from alliance.records import signing
+from alliance.records import plans, signing
 from alliance.records.models import Signature
+from alliance.records.plan_models import PlanVersion
 from alliance.schedule.models import Appointment, ProgressNote
 from alliance.schedule.note_queries import shown_sections
 
@@ -62,15 +65,17 @@ class Record:
     notes: list[ProgressNote]
     responses: list[Response]
     appointments: list[Appointment]
-    plans: list[Any] = field(default_factory=list)
+    plans: list[PlanVersion] = field(default_factory=list)
     notes_withheld: int = 0
 
 
-# The treatment plan's own module contributes its plans here (records/plans.py), so this
-# module does not depend on how a plan is stored.
-PlanReader = Callable[[User], list[Any]]
-plan_readers: list[PlanReader] = []
-plan_fhir: list[Callable[[User, str, list[Any]], list[dict[str, Any]]]] = []
+def _plans(client: User) -> list[PlanVersion]:
+    """Every version of the client's treatment plans, each partnership's newest first."""
+    return [
+        version
+        for partnership in Partnership.objects.filter(client=client).order_by("started_at", "id")
+        for version in plans.versions_of(partnership)
+    ]
 
 
 def gather(client: User, *, every_note: bool = False) -> Record:
@@ -106,7 +111,7 @@ def gather(client: User, *, every_note: bool = False) -> Record:
             .select_related("therapist")
             .order_by("starts_at", "id")
         ),
-        plans=[plan for read in plan_readers for plan in read(client)],
+        plans=_plans(client),
         notes_withheld=0 if every_note else signed.filter(shared_at__isnull=True).count(),
     )
 
@@ -118,6 +123,7 @@ def record_pdf(client: User, *, every_note: bool = False) -> bytes:
         {
             "record": record,
             "notes": [(note, shown_sections(note)) for note in record.notes],
+            "plans": [(version, plans.latest_response(version)) for version in record.plans],
         },
         language=client.preferred_language or "en",
     )
@@ -204,6 +210,85 @@ def _goal(goal: Goal, patient: str) -> dict[str, Any]:
     ).model_dump(mode="json", exclude_none=True)
 
 
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
+def _plan(version: PlanVersion, patient: str) -> list[dict[str, Any]]:
+    """A plan version as a CarePlan, with a Condition for each of its diagnoses."""
+    current = plans.is_current(version)
+    conditions = [
+        Condition.model_validate(
+            {
+                "resourceType": "Condition",
+                "id": _id("plan-diagnosis", d.pk),
+                "clinicalStatus": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                            "code": "active" if current else "inactive",
+                        }
+                    ]
+                },
+                "category": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                                "code": "encounter-diagnosis",
+                            }
+                        ]
+                    }
+                ],
+                "code": {
+                    "coding": [
+                        {"system": ICD10CM, "code": str(d.code), "display": str(d.description)}
+                    ],
+                    "text": str(d.description),
+                },
+                "subject": {"reference": patient},
+                "recordedDate": version.written_at.isoformat(),
+            }
+        ).model_dump(mode="json", exclude_none=True)
+        for d in version.diagnoses.all()
+    ]
+    entries = list(version.plan_goals.all())
+    objectives = "; ".join(
+        f"{o.text} ({o.target_on.isoformat()})" for e in entries for o in e.objectives.all()
+    )
+    care_plan = CarePlan.model_validate(
+        {
+            "resourceType": "CarePlan",
+            "id": _id("plan-version", version.pk),
+            "status": "active" if current else "revoked",
+            "intent": "plan",
+            "title": _("Treatment plan, version %(n)d") % {"n": version.number},
+            "description": str(version.presenting_problems or "") or None,
+            "subject": {"reference": patient},
+            "period": {"start": version.written_at.isoformat()},
+            "created": version.written_at.isoformat(),
+            "author": {"display": version.written_by.display_name},
+            "addresses": [{"reference": f"Condition/{c['id']}"} for c in conditions] or None,
+            "goal": [{"reference": f"Goal/{_id('goal', e.goal_id)}"} for e in entries] or None,
+            "activity": [
+                {
+                    "detail": {
+                        "status": "in-progress" if current else "stopped",
+                        "description": str(version.interventions),
+                    }
+                }
+            ]
+            if version.interventions
+            else None,
+            "note": [
+                {"text": f"{_('How often we meet')}: {version.frequency_text}"},
+                {"text": f"{_('Review on')}: {version.review_on.isoformat()}"},
+                *([{"text": f"{_('Objectives')}: {objectives}"}] if objectives else []),
+            ],
+        }
+    ).model_dump(mode="json", exclude_none=True)
+    return [care_plan, *conditions]
+
+
 ENCOUNTER_STATUS = {
     "scheduled": "planned",
     "attended": "finished",
@@ -259,13 +344,13 @@ def record_bundle(client: User, *, every_note: bool = False) -> dict[str, Any]:
     documents = [signature_reference(s, patient_ref) for s in record.signatures]
     notes = [_note_reference(n, patient_ref) for n in record.notes]
     goals = [_goal(g, patient_ref) for g in record.goals]
-    plans = [r for build in plan_fhir for r in build(client, patient_ref, record.plans)]
+    plan_resources = [r for v in record.plans for r in _plan(v, patient_ref)]
     encounters = [_encounter(a, patient_ref) for a in record.appointments]
     measures = checkins_privacy.fhir_resources(client, patient_ref)
     # Each section's LOINC code is the C-CDA section code nearest to what it holds.
     sections = [
         _section(_("Signed documents"), "59284-0", documents),  # Patient consent
-        _section(_("Treatment plan"), "18776-5", plans),  # Plan of care note
+        _section(_("Treatment plan"), "18776-5", plan_resources),  # Plan of care note
         _section(_("Goals"), "61146-7", goals),  # Goals
         _section(_("Progress notes"), "11506-3", notes),  # Progress note
         _section(_("Measures"), "10190-7", measures),  # Mental status
@@ -285,7 +370,16 @@ def record_bundle(client: User, *, every_note: bool = False) -> dict[str, Any]:
             "section": sections,
         }
     ).model_dump(mode="json", exclude_none=True)
-    resources = [composition, patient, *documents, *plans, *goals, *notes, *measures, *encounters]
+    resources = [
+        composition,
+        patient,
+        *documents,
+        *plan_resources,
+        *goals,
+        *notes,
+        *measures,
+        *encounters,
+    ]
     base = settings.SITE_URL.rstrip("/") + "/fhir"
     bundle = Bundle.model_validate(
         {

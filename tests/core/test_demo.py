@@ -43,6 +43,18 @@ def seeded_fingerprint(seed: int) -> tuple[list[tuple[str, str, str]], list[str]
 
             for record in ConsentRecord.objects.all():
                 assert record.given_at.strftime("%Y-%m") >= record.version
+            # Signed documents: the demo client has signed every required one, and holds a
+            # release in force; some clients signed the first consent and then the second.
+            from alliance.records import documents, signing
+            from alliance.records.models import Signature
+
+            demo_client = User.objects.get(email__startswith="client@")
+            assert documents.to_sign(demo_client) == []
+            assert len(signing.releases_in_force(demo_client)) == 1
+            assert Signature.objects.filter(
+                version__number=1, version__document__kind="informed_consent"
+            ).exists()
+            assert Signature.objects.filter(version__number=2).exists()
             raise Rollback
     except Rollback:
         pass

@@ -41,6 +41,7 @@ def record(partnership, client_user, their_therapist, admin_user):
     an attended and a missed session, a PHQ-9 answered."""
     from alliance.checkins import services
     from alliance.goals.models import Goal
+    from alliance.records import plans
     from alliance.schedule import progress_notes
 
     consent = documents.create_document(
@@ -88,6 +89,29 @@ def record(partnership, client_user, their_therapist, admin_user):
     progress_notes.sign_progress_note(note=note, by=their_therapist)
     progress_notes.add_note_addendum(note=note, author=their_therapist, text="Diary started.")
     progress_notes.share_progress_note(note=note, by=their_therapist, shared=True)
+    goal = Goal.objects.get(partnership=partnership)
+    plans.write_plan(
+        partnership=partnership,
+        by=their_therapist,
+        draft=plans.Draft(
+            diagnoses=("F51.01",),
+            presenting_problems="Waking at 3 a.m. most nights",
+            goals=(
+                plans.GoalEntry(
+                    goal.pk,
+                    (
+                        plans.Objective(
+                            "Six hours on 5 nights of 7",
+                            timezone.localdate() + dt.timedelta(days=60),
+                        ),
+                    ),
+                ),
+            ),
+            interventions="CBT for insomnia",
+            frequency="weekly",
+            review_on=timezone.localdate() + dt.timedelta(days=90),
+        ),
+    )
     services.submit_response(
         partnership=partnership,
         respondent=client_user,
@@ -111,6 +135,10 @@ def test_the_pdf_holds_every_part_of_the_record(record, client_user):
         "Slept four hours",
         "Keep a diary",
         "Diary started.",
+        "F51.01",
+        "Waking at 3 a.m. most nights",
+        "Six hours on 5 nights of 7",
+        "CBT for insomnia",
         "phq9",
         "Attended",
         "1 / ",  # numbered pages
@@ -121,20 +149,31 @@ def test_the_pdf_holds_every_part_of_the_record(record, client_user):
     ).exists()
 
 
-def test_an_unsigned_note_is_not_yet_part_of_the_record(
-    record, partnership, their_therapist, client_user
+def test_drafts_are_not_in_the_record_and_unshared_notes_only_in_a_transfer(
+    record, partnership, their_therapist, client_user, admin_user
 ):
     from alliance.schedule import progress_notes
 
-    draft_at = timezone.now() - dt.timedelta(days=1)
-    progress_notes.save_progress_note(
-        appointment=make_appointment(partnership, draft_at, status="attended"),
-        author=their_therapist,
-        template="free",
-        text="Draft thoughts",
-    )
+    def note(days, text):
+        return progress_notes.save_progress_note(
+            appointment=make_appointment(
+                partnership, timezone.now() - dt.timedelta(days=days), status="attended"
+            ),
+            author=their_therapist,
+            template="free",
+            text=text,
+        )
+
+    note(1, "Draft thoughts")
+    kept = note(2, "Working hypothesis")
+    progress_notes.sign_progress_note(note=kept, by=their_therapist)
     text = pdf_text(logged_in(client_user).get("/records/my-record.pdf").content)
-    assert "Draft thoughts" not in text
+    assert "Draft thoughts" not in text and "Working hypothesis" not in text
+    assert "1 signed note is kept as your therapist's working note" in text.replace("\n", " ")
+    sent = pdf_text(
+        logged_in(admin_user).get(f"/records/practice/releases/{record.pk}/record.pdf").content
+    )
+    assert "Working hypothesis" in sent and "Draft thoughts" not in sent
 
 
 def test_the_fhir_record_is_a_valid_document_bundle(record, client_user):
@@ -144,7 +183,7 @@ def test_the_fhir_record_is_a_valid_document_bundle(record, client_user):
     assert bundle.type == "document"
     kinds = [entry.resource.get_resource_type() for entry in bundle.entry]
     assert kinds[0] == "Composition" and "Patient" in kinds
-    for kind in ("DocumentReference", "Goal", "Encounter", "QuestionnaireResponse"):
+    for kind in ("DocumentReference", "Goal", "Encounter", "QuestionnaireResponse", "CarePlan"):
         assert kind in kinds, kind
     composition = bundle.entry[0].resource
     ids = {f"{e.resource.get_resource_type()}/{e.resource.id}" for e in bundle.entry}
@@ -177,6 +216,14 @@ def test_the_fhir_record_is_a_valid_document_bundle(record, client_user):
     assert len(signed) == 2
     assert all(d.content[0].attachment.contentType == "application/pdf" for d in signed)
     assert all(d.content[0].attachment.data.startswith(b"%PDF") for d in signed)
+    [condition] = [
+        e.resource for e in bundle.entry if e.resource.get_resource_type() == "Condition"
+    ]
+    assert condition.code.coding[0].code == "F51.01"
+    assert condition.code.coding[0].system == "http://hl7.org/fhir/sid/icd-10-cm"
+    [care_plan] = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "CarePlan"]
+    assert care_plan.addresses[0].reference == f"Condition/{condition.id}"
+    assert care_plan.goal[0].reference in ids
     encounters = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Encounter"]
     assert sorted(e.status for e in encounters) == ["cancelled", "finished"]
 

@@ -1,6 +1,6 @@
-"""The records pages on a 390 x 844 phone: the client's documents and signing page, the
-practice's documents and releases, and the therapist's note page. Nothing scrolls sideways,
-touch targets are big enough, and axe finds nothing."""
+"""The records pages on a 390 x 844 phone: the client's documents, signing page and treatment
+plan, the practice's documents and releases, and the therapist's note and plan pages.
+Nothing scrolls sideways, touch targets are big enough, and axe finds nothing."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ pytestmark = pytest.mark.browser
 def test_the_records_pages_fit_a_phone(
     asgi_server_factory, new_page, partnership, client_user, their_therapist, admin_user
 ):
-    from alliance.records import documents, signing
+    from alliance.goals.models import Goal
+    from alliance.records import documents, plans, signing
 
     consent = documents.create_document(
         kind="informed_consent",
@@ -51,13 +52,50 @@ def test_the_records_pages_fit_a_phone(
         ),
     )
     held = make_appointment(partnership, timezone.now() - dt.timedelta(days=1), status="attended")
+    goal = Goal.objects.create(
+        partnership=partnership,
+        title="Sleep through the night",
+        proposed_by=client_user,
+        proposed_by_side="client",
+        agreed_by_client_at=timezone.now(),
+        agreed_by_therapist_at=timezone.now(),
+        created_at=timezone.now(),
+    )
+    plans.write_plan(
+        partnership=partnership,
+        by=their_therapist,
+        draft=plans.Draft(
+            diagnoses=("F51.01", "F41.1"),
+            presenting_problems="Waking at 3 a.m. most nights, worry about work.",
+            goals=(
+                plans.GoalEntry(
+                    goal.pk,
+                    (
+                        plans.Objective(
+                            "Six hours on 5 nights of 7",
+                            timezone.localdate() + dt.timedelta(days=60),
+                        ),
+                    ),
+                ),
+            ),
+            interventions="CBT for insomnia; worry time.",
+            frequency="weekly",
+            review_on=timezone.localdate() + dt.timedelta(days=90),
+        ),
+    )
     journeys = {
         client_user: [
             "/records/documents/",
             f"/records/documents/{documents.current_version(consent).pk}/sign/",
             f"/records/documents/{version.pk}/sign/",
+            f"/records/partnerships/{partnership.pk}/plan/",
         ],
-        their_therapist: [f"/schedule/appointments/{held.pk}/note/?template=birp"],
+        their_therapist: [
+            f"/schedule/appointments/{held.pk}/note/?template=birp",
+            f"/records/partnerships/{partnership.pk}/plan/",
+            f"/records/partnerships/{partnership.pk}/plan/write/",
+            "/records/plans/due/",
+        ],
         admin_user: [
             "/records/practice/documents/",
             f"/records/practice/documents/{consent.pk}/",

@@ -12,7 +12,6 @@ collaboration signal (records/alert_signals.py).
 from __future__ import annotations
 
 import hmac
-import re
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +23,7 @@ from alliance.records.documents import sha256
 from alliance.records.errors import RecordsError
 from alliance.records.plan_models import PlanResponse, PlanVersion, TreatmentPlan
 from alliance.records.plans import TEXT_MAX_CHARS, current_version
+from alliance.records.signing import check_name
 
 
 def statement() -> str:
@@ -56,26 +56,6 @@ def shown_text(version: PlanVersion) -> str:
     parts.append(_("We review this plan by %(d)s") % {"d": version.review_on.isoformat()})
     parts.append(statement())
     return "\n\n".join(str(p) for p in parts)
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.casefold())
-
-
-def _check_name(client: User, typed: str) -> str:
-    typed = " ".join(typed.split())
-    if not typed:
-        raise RecordsError(_("Type your full name to sign."))
-    own = _words(client.display_name or "")
-    if not own or not set(own) <= set(_words(typed)):
-        raise RecordsError(
-            _(
-                "Type your own name as it is on your account (%(name)s): you can sign only "
-                "for yourself."
-            )
-            % {"name": client.display_name or client.email}
-        )
-    return typed[:200]
 
 
 @transaction.atomic
@@ -122,7 +102,7 @@ def respond(
         )
     name = ""
     if agree:
-        name = _check_name(client, typed_name)
+        name = check_name(client, typed_name)
         if not agreed_statement:
             raise RecordsError(_("Tick the statement to show that you agree and sign."))
     elif not comment:

@@ -68,7 +68,9 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
 
 
-def _check_name(client: User, typed: str) -> str:
+def check_name(client: User, typed: str) -> str:
+    """The typed name, if it holds every word of the account's name (a client signs only for
+    themself); shared with the treatment plan's signature."""
     typed = " ".join(typed.split())
     if not typed:
         raise RecordsError(_("Type your full name to sign."))
@@ -122,7 +124,7 @@ def sign(
         raise RecordsError(
             _("This document has a newer version. Read the new version and sign that one.")
         )
-    name = _check_name(client, typed_name)
+    name = check_name(client, typed_name)
     if not agreed:
         raise RecordsError(_("Tick the statement to show that you agree and sign."))
     if not electronic:

@@ -17,6 +17,7 @@ from alliance.billing import fees, pdf, queries, sliding_scale
 from alliance.billing.errors import BillingError
 from alliance.billing.forms import ApplicationForm, PeriodForm
 from alliance.billing.models import Invoice, SlidingScaleApplication, SlidingScaleTier
+from alliance.core.pdf import pdf_response
 from alliance.privacy.access import access
 
 
@@ -76,12 +77,6 @@ def _own_invoice(request: HttpRequest, pk: int) -> Invoice:
     if invoice.client_id != request.user.pk:
         raise Http404("not this client's invoice")
     return invoice
-
-
-def pdf_response(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{name}"'
-    return response
 
 
 def invoice_document(invoice: Invoice, *, receipt: bool) -> HttpResponse:

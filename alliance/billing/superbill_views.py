@@ -14,11 +14,11 @@ from django.views.decorators.http import require_POST
 
 from alliance.accounts.models import User
 from alliance.billing import diagnoses, superbill, superbill_identifiers
-from alliance.billing.client_views import pdf_response
 from alliance.billing.errors import BillingError
 from alliance.billing.forms import PeriodForm
 from alliance.billing.superbill_models import ProviderIdentifiers, Superbill
 from alliance.care.queries import partnership_for
+from alliance.core.pdf import pdf_response
 from alliance.privacy.access import access
 
 

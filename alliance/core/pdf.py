@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -23,3 +24,11 @@ def render(template: str, context: dict[str, Any], *, language: str) -> bytes:
     with translation.override(language):
         html = render_to_string(template, {**context, "language": language})
     return bytes(HTML(string=html, url_fetcher=_no_fetching).write_pdf())
+
+
+def pdf_response(data: bytes, name: str, *, attachment: bool = False) -> HttpResponse:
+    """A PDF shown in the browser, or downloaded when `attachment` (a signed copy, a record)."""
+    response = HttpResponse(data, content_type="application/pdf")
+    disposition = "attachment" if attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{name}"'
+    return response

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from alliance.accounts.models import User
+from alliance.core.pdf import pdf_response
 from alliance.privacy import audit
 from alliance.privacy.access import access
 from alliance.records import documents, signing
@@ -23,12 +24,6 @@ def _user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
-
-
-def _pdf(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
 
 
 # --- the client -----------------------------------------------------------------------------
@@ -117,7 +112,7 @@ def signed_copy(request: HttpRequest, pk: int) -> HttpResponse:
     elif signature.client_id != user.pk:
         raise Http404("not this client's signature")
     name = f"signed-{signature.version.document.kind}-v{signature.version.number}.pdf"
-    return _pdf(signing.signed_copy(signature), name)
+    return pdf_response(signing.signed_copy(signature), name, attachment=True)
 
 
 @access("client", scope="self", before_onboarding=True)

@@ -66,16 +66,20 @@ class Record:
     responses: list[Response]
     appointments: list[Appointment]
     plans: list[PlanVersion] = field(default_factory=list)
+    current_plan_ids: set[int] = field(default_factory=set)
     notes_withheld: int = 0
 
 
-def _plans(client: User) -> list[PlanVersion]:
-    """Every version of the client's treatment plans, each partnership's newest first."""
-    return [
-        version
-        for partnership in Partnership.objects.filter(client=client).order_by("started_at", "id")
-        for version in plans.versions_of(partnership)
-    ]
+def _plans(client: User) -> tuple[list[PlanVersion], set[int]]:
+    """Every version of the client's treatment plans, each partnership's newest first, and
+    the ids of the current ones (the first of each partnership's)."""
+    versions: list[PlanVersion] = []
+    current: set[int] = set()
+    for partnership in Partnership.objects.filter(client=client).order_by("started_at", "id"):
+        found = list(plans.versions_of(partnership))
+        versions += found
+        current |= {found[0].pk} if found else set()
+    return versions, current
 
 
 def gather(client: User, *, every_note: bool = False) -> Record:
@@ -87,6 +91,7 @@ def gather(client: User, *, every_note: bool = False) -> Record:
         .prefetch_related("addenda__author")
         .order_by("appointment__starts_at", "id")
     )
+    plan_versions, current_plans = _plans(client)
     return Record(
         client=client,
         generated_at=timezone.now(),
@@ -111,7 +116,8 @@ def gather(client: User, *, every_note: bool = False) -> Record:
             .select_related("therapist")
             .order_by("starts_at", "id")
         ),
-        plans=_plans(client),
+        plans=plan_versions,
+        current_plan_ids=current_plans,
         notes_withheld=0 if every_note else signed.filter(shared_at__isnull=True).count(),
     )
 
@@ -213,9 +219,8 @@ def _goal(goal: Goal, patient: str) -> dict[str, Any]:
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 
 
-def _plan(version: PlanVersion, patient: str) -> list[dict[str, Any]]:
+def _plan(version: PlanVersion, patient: str, *, current: bool) -> list[dict[str, Any]]:
     """A plan version as a CarePlan, with a Condition for each of its diagnoses."""
-    current = plans.is_current(version)
     conditions = [
         Condition.model_validate(
             {
@@ -344,7 +349,11 @@ def record_bundle(client: User, *, every_note: bool = False) -> dict[str, Any]:
     documents = [signature_reference(s, patient_ref) for s in record.signatures]
     notes = [_note_reference(n, patient_ref) for n in record.notes]
     goals = [_goal(g, patient_ref) for g in record.goals]
-    plan_resources = [r for v in record.plans for r in _plan(v, patient_ref)]
+    plan_resources = [
+        r
+        for v in record.plans
+        for r in _plan(v, patient_ref, current=v.pk in record.current_plan_ids)
+    ]
     encounters = [_encounter(a, patient_ref) for a in record.appointments]
     measures = checkins_privacy.fhir_resources(client, patient_ref)
     # Each section's LOINC code is the C-CDA section code nearest to what it holds.

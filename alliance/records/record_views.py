@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import User
+from alliance.core.pdf import pdf_response
 from alliance.privacy import audit
 from alliance.privacy.access import access
 from alliance.records import record_export
@@ -28,18 +29,14 @@ def _user(request: HttpRequest) -> User:
 
 def _answer(client: User, form: str, *, every_note: bool = False) -> HttpResponse:
     stamp = timezone.localdate().isoformat()
-    if form == "fhir":
-        body = json.dumps(
-            record_export.record_bundle(client, every_note=every_note), ensure_ascii=False
-        )
-        response = HttpResponse(body, content_type="application/fhir+json")
-        name = f"clinical-record-{stamp}.fhir.json"
-    else:
-        response = HttpResponse(
-            record_export.record_pdf(client, every_note=every_note), content_type="application/pdf"
-        )
-        name = f"clinical-record-{stamp}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    if form != "fhir":
+        data = record_export.record_pdf(client, every_note=every_note)
+        return pdf_response(data, f"clinical-record-{stamp}.pdf", attachment=True)
+    body = json.dumps(
+        record_export.record_bundle(client, every_note=every_note), ensure_ascii=False
+    )
+    response = HttpResponse(body, content_type="application/fhir+json")
+    response["Content-Disposition"] = f'attachment; filename="clinical-record-{stamp}.fhir.json"'
     return response
 
 
